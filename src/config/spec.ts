@@ -1,0 +1,82 @@
+/**
+ * The validated, frozen compose specification: what compose.yaml says, with defaults applied and
+ * paths resolved. Builders never touch raw YAML; they read this.
+ */
+import type { SourcePosition } from '../errors.js';
+
+export type CompressionName = 'xz' | 'lzma' | 'bzip2' | 'gzip';
+
+export interface ImagesetSpec {
+  /** [a-z0-9][a-z0-9._-]*, unique per arch. */
+  readonly name: string;
+  /** Label prefix in images.xml (default: name upper-cased). */
+  readonly title: string;
+  /** Pattern names, in the order written. */
+  readonly patterns: readonly string[];
+  /** Absolute, symlink-resolved path of the installed root. */
+  readonly root: string;
+  /** The root as written in compose.yaml (for messages). */
+  readonly rootAsWritten: string;
+  /** The installer's short arch (x86_64, i386, ppc, s390, ...). */
+  readonly arch: string;
+  readonly position?: SourcePosition;
+}
+
+export interface SharedImageSpec {
+  /** File stem: one archive per arch, `<name>-<arch>.tar.<ext>`. */
+  readonly name: string;
+  /** Shown as `<title> [<label>]` in images.xml (default: name). */
+  readonly label: string;
+  /** 'all', or imageset names (looked up within each arch). */
+  readonly sharedBy: 'all' | readonly string[];
+  readonly position?: SourcePosition;
+}
+
+export interface ComposeSpec {
+  /** Absolute path of compose.yaml. */
+  readonly file: string;
+  /** Absolute path of the medium's output folder. */
+  readonly medium: string;
+  readonly compression: CompressionName;
+  /** 1..9; the format's usual level when not given. */
+  readonly level: number;
+  readonly imagesets: readonly ImagesetSpec[];
+  /** Declared shared images in extraction order; empty when `images:` is absent. */
+  readonly images: readonly SharedImageSpec[];
+  /** True when compose.yaml has an `images:` key. */
+  readonly imagesDeclared: boolean;
+  /** Paths (relative, no leading or trailing '/') that always go to the metadata image. */
+  readonly metadata: readonly string[];
+}
+
+export const DEFAULT_METADATA: readonly string[] = [
+  'usr/lib/sysimage/rpm',
+  'var/lib/rpm',
+  'var/lib/dpkg',
+  'var/cache/zypp',
+  'etc/products.d',
+];
+
+/** The arch names the installer uses (yast2 Arch.architecture, short form). */
+export const INSTALLER_ARCHS: readonly string[] = [
+  'i386', 'x86_64', 'ppc', 's390', 'sparc', 'ia64', 'alpha', 'mips', 'aarch64', 'arm',
+];
+
+/** Names people write that the installer calls something else. */
+export const ARCH_ALIASES: Readonly<Record<string, string>> = {
+  i586: 'i386',
+  i686: 'i386',
+  amd64: 'x86_64',
+  ppc64: 'ppc',
+  ppc64le: 'ppc',
+  s390x: 's390',
+  arm64: 'aarch64',
+};
+
+/** The format's usual level, used when compose.yaml gives none. */
+export const DEFAULT_LEVEL: Readonly<Record<CompressionName, number>> = {
+  xz: 6,
+  lzma: 6,
+  bzip2: 9,
+  gzip: 6,
+};
