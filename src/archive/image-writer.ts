@@ -1,0 +1,55 @@
+/**
+ * Writes one image: tar stream -> compressor -> file. The caller gives a temporary path inside
+ * the staging folder; nothing is renamed here.
+ */
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { MediaComposeError, OutputError, describeSystemError } from '../errors.js';
+import type { Member } from '../plan/plan.js';
+import type { CompressionFormat } from './compression.js';
+import { type TarTotals, tarChunks } from './tar-stream.js';
+
+export interface WrittenImage {
+  /** Uncompressed tar bytes (what details' <size> says). */
+  readonly size: number;
+  /** Tar members (what details' <files> says). */
+  readonly files: number;
+  /** Bytes of the compressed file. */
+  readonly compressedSize: number;
+}
+
+export interface WriteOptions {
+  readonly format: CompressionFormat;
+  readonly level: number;
+  readonly threads: number;
+  /** Called with the uncompressed bytes produced so far. */
+  readonly onProgress?: (bytes: number) => void;
+}
+
+export async function writeImage(members: readonly Member[], file: string, options: WriteOptions): Promise<WrittenImage> {
+  const totals: TarTotals = { bytes: 0, members: 0 };
+  const compressor = options.format.createCompressor(options.level, options.threads);
+  let produced = 0;
+  const source = Readable.from(
+    (function* () {
+      for (const chunk of tarChunks(members, totals)) {
+        produced += chunk.length;
+        options.onProgress?.(produced);
+        yield chunk;
+      }
+    })(),
+    { objectMode: false, highWaterMark: 4 << 20 },
+  );
+  try {
+    await Promise.all([
+      pipeline(source, compressor.stream, fs.createWriteStream(file, { flags: 'wx', highWaterMark: 1 << 20 })),
+      compressor.done,
+    ]);
+  } catch (err) {
+    if (err instanceof MediaComposeError) throw err;
+    if ((err as NodeJS.ErrnoException).code) throw new OutputError(file, `cannot write: ${describeSystemError(err)}`);
+    throw new OutputError(file, `compression failed: ${(err as Error).message}`);
+  }
+  return { size: totals.bytes, files: totals.members, compressedSize: fs.statSync(file).size };
+}

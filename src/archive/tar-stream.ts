@@ -1,0 +1,143 @@
+/**
+ * An image's uncompressed tar stream, produced as 1 MiB chunks by a synchronous generator: the
+ * file content is read straight into the chunk being filled, headers and padding are written
+ * beside it. The stream ends with two zero blocks and is padded to a multiple of 10240 bytes.
+ */
+import fs from 'node:fs';
+import { InputError, describeSystemError } from '../errors.js';
+import { absoluteBytes, printable } from '../scan/entry.js';
+import type { Member } from '../plan/plan.js';
+import { BLOCK, RECORD, type MemberHeader, encodeHeader, paddingAfter } from './header.js';
+
+const CHUNK = 1 << 20;
+
+export interface TarTotals {
+  /** Uncompressed bytes, a multiple of 10240. */
+  bytes: number;
+  /** Members written (pax extended headers not counted). */
+  members: number;
+}
+
+/** Fills fixed-size chunks and hands each over when it is full. */
+class ChunkFiller {
+  private chunk = Buffer.allocUnsafe(CHUNK);
+  private used = 0;
+  total = 0;
+
+  /** Copies bytes in; yields the chunks that became full. */
+  *write(bytes: Buffer): Generator<Buffer> {
+    let offset = 0;
+    while (offset < bytes.length) {
+      const n = bytes.copy(this.chunk, this.used, offset);
+      offset += n;
+      this.advance(n);
+      if (this.used === CHUNK) yield this.take();
+    }
+  }
+
+  *zeros(count: number): Generator<Buffer> {
+    while (count > 0) {
+      const n = Math.min(count, CHUNK - this.used);
+      this.chunk.fill(0, this.used, this.used + n);
+      this.advance(n);
+      count -= n;
+      if (this.used === CHUNK) yield this.take();
+    }
+  }
+
+  /** The free space of the current chunk, to read into; call advance() with what was filled. */
+  free(): { buffer: Buffer; offset: number; length: number } {
+    return { buffer: this.chunk, offset: this.used, length: CHUNK - this.used };
+  }
+
+  advance(n: number): void {
+    this.used += n;
+    this.total += n;
+  }
+
+  full(): boolean {
+    return this.used === CHUNK;
+  }
+
+  pending(): boolean {
+    return this.used > 0;
+  }
+
+  take(): Buffer {
+    const out = this.chunk.subarray(0, this.used);
+    this.chunk = Buffer.allocUnsafe(CHUNK);
+    this.used = 0;
+    return out;
+  }
+}
+
+export function headerOf(member: Member): MemberHeader {
+  const e = member.entry;
+  const base = { path: e.path, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime };
+  if (member.linkTo !== undefined) return { ...base, type: 'link', size: 0, linkname: member.linkTo };
+  switch (e.type) {
+    case 'file': return { ...base, type: 'file', size: e.size };
+    case 'symlink': return { ...base, type: 'symlink', size: 0, linkname: e.target ?? '' };
+    case 'char':
+    case 'block': return { ...base, type: e.type, size: 0, devmajor: e.devmajor, devminor: e.devminor };
+    case 'dir':
+    case 'fifo': return { ...base, type: e.type, size: 0 };
+  }
+}
+
+/** Generates the tar stream of `members`; `totals` is complete when the generator is done. */
+export function* tarChunks(members: readonly Member[], totals: TarTotals): Generator<Buffer> {
+  const out = new ChunkFiller();
+  for (const member of members) {
+    const header = headerOf(member);
+    yield* out.write(encodeHeader(header));
+    if (header.type === 'file' && header.size > 0) {
+      yield* readContent(member, out);
+      yield* out.zeros(paddingAfter(header.size));
+    }
+    totals.members++;
+  }
+  yield* out.zeros(2 * BLOCK);
+  yield* out.zeros((RECORD - (out.total % RECORD)) % RECORD);
+  totals.bytes = out.total;
+  if (out.pending()) yield out.take();
+}
+
+/** Reads a member's content into the chunks; an error if the file is not the size scanned. */
+function* readContent(member: Member, out: ChunkFiller): Generator<Buffer> {
+  const { entry, root } = member;
+  const where = `${root}/${printable(entry.path)}`;
+  let fd: number;
+  try {
+    fd = fs.openSync(absoluteBytes(root, entry.path), 'r');
+  } catch (err) {
+    throw new InputError(where, `cannot open: ${describeSystemError(err)}`, 'run as root, or fix its permissions');
+  }
+  try {
+    let left = entry.size;
+    while (left > 0) {
+      const { buffer, offset, length } = out.free();
+      const n = readOrThrow(fd, buffer, offset, Math.min(length, left), where);
+      if (n === 0) throw changedSize(where, entry.size, 'shrank');
+      out.advance(n);
+      left -= n;
+      if (out.full()) yield out.take();
+    }
+    const probe = Buffer.allocUnsafe(1);
+    if (readOrThrow(fd, probe, 0, 1, where) !== 0) throw changedSize(where, entry.size, 'grew');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readOrThrow(fd: number, buffer: Buffer, offset: number, length: number, where: string): number {
+  try {
+    return fs.readSync(fd, buffer, offset, length, null);
+  } catch (err) {
+    throw new InputError(where, `cannot read: ${describeSystemError(err)}`);
+  }
+}
+
+function changedSize(where: string, size: number, how: string): InputError {
+  return new InputError(where, `file ${how} while being archived (${size} bytes when scanned)`, 'do not change the roots during a build');
+}
