@@ -1,0 +1,38 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const BIN = path.resolve(import.meta.dirname, '../../bin/mediacompose.js');
+
+/** Runs the mediacompose command line; returns its exit status and output. */
+export function mediacompose(...args: string[]): { status: number; stdout: string; stderr: string } {
+  return mediacomposeWith({}, ...args);
+}
+
+/** Runs the command line with extra environment variables. */
+export function mediacomposeWith(env: NodeJS.ProcessEnv, ...args: string[]): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, ...env } });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Builds and throws with the output when the build fails. */
+export function buildOk(compose: string, ...args: string[]): string {
+  const r = mediacompose('build', compose, '--quiet', ...args);
+  if (r.status !== 0) throw new Error(`build failed (${r.status}):\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+/** Every file of a folder with its bytes' digest, to compare media byte for byte. */
+export function fingerprint(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of fs.readdirSync(dir).sort()) {
+    out[name] = execFileSync('sha256sum', [path.join(dir, name)], { encoding: 'utf8' }).split(' ')[0]!;
+  }
+  return out;
+}
+
+export function writeCompose(dir: string, yaml: string): string {
+  const file = path.join(dir, 'compose.yaml');
+  fs.writeFileSync(file, yaml);
+  return file;
+}
