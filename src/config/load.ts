@@ -29,7 +29,9 @@ import {
   ARCH_ALIASES,
   DEFAULT_LEVEL,
   DEFAULT_METADATA,
+  DEFAULT_MIN_SHARED_SIZE,
   INSTALLER_ARCHS,
+  type LayeringSpec,
   type ComposeSpec,
   type CompressionName,
   type ImagesetSpec,
@@ -41,7 +43,8 @@ export const COMPRESSIONS: readonly CompressionName[] = ['xz', 'lzma', 'bzip2', 
 /** Imageset and shared image names: they become file stems on the medium. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 
-const TOP_KEYS = ['version', 'medium', 'compression', 'level', 'arch', 'imagesets', 'images', 'metadata'];
+const TOP_KEYS = ['version', 'medium', 'compression', 'level', 'arch', 'imagesets', 'images', 'metadata', 'layering'];
+const LAYERING_KEYS = ['auto', 'min_size'];
 const IMAGESET_KEYS = ['name', 'title', 'patterns', 'root', 'arch'];
 const IMAGE_KEYS = ['name', 'label', 'shared_by'];
 
@@ -266,6 +269,7 @@ function readSpec(reader: Reader, file: string): ComposeSpec | undefined {
   const images = readImages(reader, fields.get('images'), imagesets);
   checkImages(reader, images, imagesets);
   const metadata = readMetadata(reader, fields.get('metadata'));
+  const layering = readLayering(reader, fields.get('layering'), fields.has('images'));
 
   if (reader.problems.length > 0) return undefined;
   return {
@@ -277,7 +281,42 @@ function readSpec(reader: Reader, file: string): ComposeSpec | undefined {
     images: images.map(completeImage),
     imagesDeclared: fields.has('images'),
     metadata,
+    layering,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layering
+
+const SIZE_UNITS: Record<string, number> = { '': 1, B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+
+function readLayering(reader: Reader, v: Located | undefined, imagesDeclared: boolean): LayeringSpec {
+  const defaults: LayeringSpec = { auto: !imagesDeclared, minSize: DEFAULT_MIN_SHARED_SIZE };
+  if (!v) return defaults;
+  const map = reader.map(v, 'layering', 'a mapping such as layering: {auto: true, min_size: 1MiB}');
+  if (!map) return defaults;
+  const fields = reader.fields(map, LAYERING_KEYS, 'layering', v.at);
+  const auto = fields.get('auto');
+  const minSize = fields.get('min_size');
+  return {
+    auto: auto ? readBoolean(reader, auto, 'auto', defaults.auto) : defaults.auto,
+    minSize: minSize ? readSize(reader, minSize, defaults.minSize) : defaults.minSize,
+  };
+}
+
+function readBoolean(reader: Reader, v: Located, key: string, fallback: boolean): boolean {
+  if (isScalar(v.value) && typeof v.value.value === 'boolean') return v.value.value;
+  reader.problem(v.at, `${key} must be true or false, found ${shown(v.value)}`, `write ${key}: true or ${key}: false`);
+  return fallback;
+}
+
+/** A byte count: an integer, or a number with KiB, MiB or GiB ("512KiB", "1MiB"). */
+function readSize(reader: Reader, v: Located, fallback: number): number {
+  const raw = isScalar(v.value) ? v.value.value : undefined;
+  const match = typeof raw === 'number' && raw >= 0 ? [String(raw), String(raw), ''] : typeof raw === 'string' ? /^\s*(\d+)\s*(B|KiB|MiB|GiB)?\s*$/.exec(raw) : null;
+  if (match && Number.isSafeInteger(Number(match[1]))) return Number(match[1]) * SIZE_UNITS[match[2] ?? '']!;
+  reader.problem(v.at, `min_size must be a size, found ${shown(v.value)}`, 'write bytes as an integer or with a unit: 512KiB, 1MiB, 1GiB');
+  return fallback;
 }
 
 function readVersion(reader: Reader, v: Located | undefined): void {

@@ -47,7 +47,22 @@ export interface ComposeSpec {
   readonly imagesDeclared: boolean;
   /** Paths (relative, no leading or trailing '/') that always go to the metadata image. */
   readonly metadata: readonly string[];
+  readonly layering: LayeringSpec;
 }
+
+/** Automatic layering: shared images found from what the roots hold identically. */
+export interface LayeringSpec {
+  /** On by default when compose.yaml declares no images; after declared images when both. */
+  readonly auto: boolean;
+  /**
+   * Uncompressed content bytes a group of imagesets must hold identically to get an image of
+   * its own; smaller groups go to each imageset's own image (stored once per imageset).
+   */
+  readonly minSize: number;
+}
+
+/** 1 MiB: below that, an extra archive and extraction pass costs more than storing it twice. */
+export const DEFAULT_MIN_SHARED_SIZE = 1 << 20;
 
 export const DEFAULT_METADATA: readonly string[] = [
   'usr/lib/sysimage/rpm',

@@ -7,7 +7,10 @@
  *   image, with every directory of the imageset, so that extracting that image last leaves each
  *   directory with the root's exact mode, owner and mtime;
  * - any other unit goes to the first declared shared image whose imagesets all hold it
- *   identically, otherwise to the imageset's own image;
+ *   identically;
+ * - what is left is grouped by the set of imagesets holding it identically: with automatic
+ *   layering, groups large enough get shared images of their own; the rest goes to each
+ *   imageset's own image;
  * - every image carries the parent directories its members need.
  */
 import type { ComposeSpec, ImagesetSpec, SharedImageSpec } from '../config/spec.js';
@@ -28,6 +31,8 @@ export interface Member {
   readonly root: string;
   /** For the second and later paths of a hardlink group: the path the link points to. */
   readonly linkTo?: BytePath;
+  /** The content's sha256 when the scan compared it; the writer checks it has not changed. */
+  readonly digest?: string;
 }
 
 export type ImageKind = 'shared' | 'own' | 'meta';
@@ -56,6 +61,8 @@ export interface MediumPlan {
   readonly archs: readonly string[];
   readonly images: readonly PlannedImage[];
   readonly imagesets: readonly PlannedImageset[];
+  /** Content stored more than once, and why. */
+  readonly duplicates: readonly Duplicate[];
 }
 
 /**
@@ -85,16 +92,18 @@ export function planMedium(spec: ComposeSpec, scans: readonly ImagesetScan[]): M
   const archs = [...new Set(spec.imagesets.map((s) => s.arch))];
   const images: PlannedImage[] = [];
   const imagesets: PlannedImageset[] = [];
+  const duplicates: Duplicate[] = [];
   for (const arch of archs) {
     const arched = scans.filter((s) => s.imageset.arch === arch);
     const result = planArch(spec, arch, arched);
     images.push(...result.images);
     imagesets.push(...result.imagesets);
+    duplicates.push(...result.duplicates);
   }
   // Imagesets keep their compose order across archs.
   const order = new Map(spec.imagesets.map((s, i) => [s, i]));
   imagesets.sort((a, b) => order.get(a.spec)! - order.get(b.spec)!);
-  return { archs, images, imagesets };
+  return { archs, images, imagesets, duplicates };
 }
 
 interface ImageBuilder {
@@ -105,36 +114,52 @@ interface ImageBuilder {
   readonly members: Map<BytePath, Member>;
 }
 
+/** A unit that no declared image took, with every imageset that also has it left over. */
+interface Leftover {
+  readonly unit: Unit;
+  readonly holders: ImagesetScan[];
+}
+
 function planArch(spec: ComposeSpec, arch: string, scans: readonly ImagesetScan[]) {
   const units = new Map<ImagesetScan, Map<BytePath, Unit>>(
     scans.map((s, i) => [s, unitsOf(s.entries, s.digests, `${arch}/${i}`)]),
   );
-  const shared = spec.images
+  const declared = spec.images
     .map((image) => sharedBuilder(image, arch, scans))
     .filter((b): b is ImageBuilder => b !== undefined);
   const own = new Map(scans.map((s) => [s, builder(`${s.imageset.name}-${arch}`, 'own', '', [s])]));
   const meta = new Map(scans.map((s) => [s, builder(`${s.imageset.name}-meta-${arch}`, 'meta', 'meta', [s])]));
 
+  // Metadata and declared images first; what is left is grouped by the imagesets holding it.
+  const leftovers = new Map<string, Leftover>();
   for (const scan of scans) {
-    const mine = units.get(scan)!;
-    for (const unit of mine.values()) {
+    for (const unit of units.get(scan)!.values()) {
       if (unit.entries.some((e) => isMetadata(e.path, spec.metadata))) {
         addUnit(meta.get(scan)!, unit, scan);
         continue;
       }
-      const target = shared.find(
+      const target = declared.find(
         (image) => image.users.includes(scan) && image.users.every((u) => units.get(u)!.get(unit.key)?.signature === unit.signature),
       );
       // A shared unit is read from the image's first imageset: all of them hold it identically.
-      if (target) addUnit(target, unit, target.users[0]!);
-      else addUnit(own.get(scan)!, unit, scan);
+      if (target) {
+        addUnit(target, unit, target.users[0]!);
+        continue;
+      }
+      const id = `${unit.key}\u0000${unit.signature}`;
+      const leftover = leftovers.get(id);
+      if (leftover) leftover.holders.push(scan);
+      else leftovers.set(id, { unit, holders: [scan] });
     }
     for (const e of scan.entries) {
       if (e.type === 'dir') meta.get(scan)!.members.set(e.path, { entry: e, root: scan.imageset.root });
     }
   }
 
+  const { auto, duplicates } = layLeftovers(spec, arch, [...leftovers.values()], own, [...declared.map((d) => d.stem), ...[...own.values(), ...meta.values()].map((b) => b.stem)]);
+
   const dirs = new Map(scans.map((s) => [s, new Map(s.entries.filter((e) => e.type === 'dir').map((e) => [e.path, e]))]));
+  const shared = [...declared, ...auto];
   const all = [...shared, ...own.values(), ...meta.values()];
   for (const image of all) addParents(image, dirs);
 
@@ -147,7 +172,83 @@ function planArch(spec: ComposeSpec, arch: string, scans: readonly ImagesetScan[
       .filter((image) => kept.has(image));
     return { spec: scan.imageset, images: chain.map((i) => i.stem), pkgImage: meta.get(scan)!.stem };
   });
-  return { images, imagesets };
+  return { images, imagesets, duplicates };
+}
+
+/**
+ * Places the units no declared image took. Units held identically by the same set of two or
+ * more imagesets form a group; with automatic layering, a group whose content reaches the
+ * minimum size becomes a shared image. Every other unit goes to each holder's own image, and
+ * what that stores more than once is reported.
+ *
+ * Extraction order cannot matter between these images: each path of an imageset belongs to
+ * exactly one of its units, and each unit to exactly one group.
+ */
+function layLeftovers(
+  spec: ComposeSpec,
+  arch: string,
+  leftovers: readonly Leftover[],
+  own: ReadonlyMap<ImagesetScan, ImageBuilder>,
+  takenStems: readonly string[],
+): { auto: ImageBuilder[]; duplicates: Duplicate[] } {
+  const groups = new Map<string, { holders: ImagesetScan[]; units: Unit[]; bytes: number }>();
+  for (const { unit, holders } of leftovers) {
+    if (holders.length < 2) {
+      addUnit(own.get(holders[0]!)!, unit, holders[0]!);
+      continue;
+    }
+    const id = holders.map((h) => h.imageset.name).join('\u0000');
+    const group = groups.get(id) ?? { holders, units: [], bytes: 0 };
+    groups.set(id, group);
+    group.units.push(unit);
+    group.bytes += unit.entries[0]!.size;
+  }
+
+  const auto: ImageBuilder[] = [];
+  const duplicates: Duplicate[] = [];
+  const taken = new Set(takenStems);
+  // Most widely shared first (a base before the layers above it), then by name.
+  const ordered = [...groups.values()].sort((a, b) => b.holders.length - a.holders.length || compareNames(a.holders, b.holders));
+  for (const group of ordered) {
+    const names = group.holders.map((h) => h.imageset.name);
+    if (spec.layering.auto && group.bytes >= spec.layering.minSize) {
+      const image = builder(uniqueStem(`shared-${names.join('-')}`, arch, taken), 'shared', names.join('+'), group.holders);
+      for (const unit of group.units) addUnit(image, unit, group.holders[0]!);
+      auto.push(image);
+      continue;
+    }
+    for (const holder of group.holders) for (const unit of group.units) addUnit(own.get(holder)!, unit, holder);
+    const reason = !spec.layering.auto
+      ? `no shared image is declared for exactly ${names.join(', ')}`
+      : `below layering.min_size (${group.bytes} < ${spec.layering.minSize} bytes)`;
+    duplicates.push({ arch, imagesets: names, members: group.units.reduce((n, u) => n + u.entries.length, 0), bytes: group.bytes, extraBytes: group.bytes * (names.length - 1), reason });
+  }
+  return { auto, duplicates };
+}
+
+/** Content held identically by several imagesets that each of their own images stores. */
+export interface Duplicate {
+  readonly arch: string;
+  readonly imagesets: readonly string[];
+  readonly members: number;
+  /** Content bytes of the group, stored once per imageset. */
+  readonly bytes: number;
+  /** Bytes stored beyond the first copy. */
+  readonly extraBytes: number;
+  readonly reason: string;
+}
+
+function compareNames(a: readonly ImagesetScan[], b: readonly ImagesetScan[]): number {
+  const x = a.map((s) => s.imageset.name).join(',');
+  const y = b.map((s) => s.imageset.name).join(',');
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function uniqueStem(base: string, arch: string, taken: Set<string>): string {
+  let stem = `${base}-${arch}`;
+  for (let n = 2; taken.has(stem); n++) stem = `${base}-${n}-${arch}`;
+  taken.add(stem);
+  return stem;
 }
 
 function sharedBuilder(image: SharedImageSpec, arch: string, scans: readonly ImagesetScan[]): ImageBuilder | undefined {
@@ -168,7 +269,12 @@ function isMetadata(path: BytePath, metadata: readonly string[]): boolean {
 function addUnit(image: ImageBuilder, unit: Unit, from: ImagesetScan): void {
   const root = from.imageset.root;
   unit.entries.forEach((entry, i) => {
-    image.members.set(entry.path, i === 0 ? { entry, root } : { entry, root, linkTo: unit.key });
+    if (i > 0) {
+      image.members.set(entry.path, { entry, root, linkTo: unit.key });
+      return;
+    }
+    const digest = entry.type === 'file' ? from.digests.get(entry.path) : undefined;
+    image.members.set(entry.path, digest === undefined ? { entry, root } : { entry, root, digest });
   });
 }
 

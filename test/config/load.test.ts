@@ -349,7 +349,7 @@ describe('loadCompose: unknown keys', () => {
 
   it('lists the valid keys when nothing is close', () => {
     expect(onlyProblem([...MINIMAL, 'output: x'])).toBe(
-      '7:1 unknown key "output" in the top level (valid keys here: version, medium, compression, level, arch, imagesets, images, metadata)',
+      '7:1 unknown key "output" in the top level (valid keys here: version, medium, compression, level, arch, imagesets, images, metadata, layering)',
     );
   });
 });
@@ -629,5 +629,27 @@ describe('loadCompose: images', () => {
       '7:12 invalid image name "Common_" (did you mean "common_"? names use lower-case letters, digits, ".", "_" and "-", starting with a letter or digit)',
       '7:28 label is empty (shown as "<title> [<label>]", e.g. label: base)',
     ]);
+  });
+});
+
+describe('loadCompose: layering', () => {
+  it('is automatic without images: and declared-only with them, 1 MiB minimum by default', () => {
+    expect(load(MINIMAL).layering).toEqual({ auto: true, minSize: 1 << 20 });
+    expect(load([...MINIMAL, 'images:', '  - name: common', '    shared_by: all']).layering).toEqual({ auto: false, minSize: 1 << 20 });
+  });
+
+  it('takes auto and min_size, with units', () => {
+    expect(load([...MINIMAL, 'layering:', '  auto: true', '  min_size: 512KiB']).layering).toEqual({ auto: true, minSize: 512 * 1024 });
+    expect(load([...MINIMAL, 'layering: {auto: false, min_size: 2000}']).layering).toEqual({ auto: false, minSize: 2000 });
+  });
+
+  it('reports wrong values and unknown keys with positions', () => {
+    expect(onlyProblem([...MINIMAL, 'layering:', '  auto: yes please'])).toBe(
+      '8:9 auto must be true or false, found "yes please" (write auto: true or auto: false)',
+    );
+    expect(onlyProblem([...MINIMAL, 'layering:', '  min_size: 1 MB'])).toBe(
+      '8:13 min_size must be a size, found "1 MB" (write bytes as an integer or with a unit: 512KiB, 1MiB, 1GiB)',
+    );
+    expect(onlyProblem([...MINIMAL, 'layering:', '  minsize: 1'])).toMatch(/^8:3 unknown key "minsize" in layering \(did you mean "min_size"\?/);
   });
 });

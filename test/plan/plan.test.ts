@@ -17,7 +17,7 @@ function imageset(name: string, arch = 'x86_64'): ImagesetSpec {
 function spec(imagesets: ImagesetSpec[], images: SharedImageSpec[]): ComposeSpec {
   return {
     file: '/c/compose.yaml', medium: '/c/out', compression: 'xz', level: 6, imagesets, images,
-    imagesDeclared: images.length > 0, metadata: ['var/lib/rpm'],
+    imagesDeclared: images.length > 0, metadata: ['var/lib/rpm'], layering: { auto: false, minSize: 1 << 20 },
   };
 }
 

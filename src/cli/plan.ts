@@ -1,0 +1,34 @@
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { FORMATS } from '../archive/compression.js';
+import { scanAndCompare } from '../build.js';
+import { loadCompose } from '../config/load.js';
+import { planMedium } from '../plan/plan.js';
+import { formatPlanReport, reportPlan } from '../plan/report.js';
+import { plainProgress } from '../progress.js';
+import { runCommand } from './run.js';
+
+interface PlanArgs {
+  compose: string;
+  json: boolean;
+  debug: boolean;
+}
+
+export const planCommand: CommandModule<{ debug: boolean }, PlanArgs> = {
+  command: 'plan <compose>',
+  describe: 'show the layering and what it saves; write nothing',
+  builder: (y: Argv<{ debug: boolean }>) =>
+    y
+      .positional('compose', { type: 'string', demandOption: true, describe: 'the compose.yaml file' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the plan as one JSON document' })
+      .example('$0 plan compose.yaml', 'images, their users and sizes, per imageset its images in order')
+      .example('$0 plan compose.yaml --json | jq .totals', 'the saving, for scripts'),
+  handler: (args: ArgumentsCamelCase<PlanArgs>) =>
+    runCommand(args.debug, async () => {
+      const spec = loadCompose(args.compose);
+      const scans = scanAndCompare(spec, plainProgress(args.json));
+      const extension = FORMATS[spec.compression].extension;
+      const report = reportPlan(planMedium(spec, scans), scans, (stem) => `${stem}.${extension}`);
+      process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatPlanReport(report));
+      return 0;
+    }),
+};
