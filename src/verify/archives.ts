@@ -1,0 +1,159 @@
+/**
+ * The archives of the medium: each streamed once, also when several imagesets list it, and kept
+ * as member headers with the sha256 of their content, so that memory grows with the number of
+ * members, never with bytes. Then checked: readable, the format their names promise, safe member
+ * names, and the counts their details entries give.
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import { type ArchiveFormat, type DecodedMember, readArchive } from '../archive/reader.js';
+import { MediaComposeError, formatProblem } from '../errors.js';
+import type { Progress } from '../progress.js';
+import { type BytePath, printable } from '../scan/entry.js';
+import { type Medium, detailsFile } from './medium.js';
+import { type VerifyProblem, mediumFile, reporter } from './result.js';
+
+/** A member as replay needs it: a safe, normalised path, and the digest of its content. */
+export interface ListedMember {
+  readonly header: DecodedMember;
+  /** Normalised path; undefined when the member is refused (reported, never applied). */
+  readonly path?: BytePath;
+  /** Normalised hardlink target. */
+  readonly linkTarget?: BytePath;
+  /** sha256 of a regular file's content. */
+  digest?: string;
+}
+
+export interface Listing {
+  readonly kind: 'listing';
+  readonly file: string;
+  readonly format: ArchiveFormat;
+  /** Uncompressed tar stream length. */
+  readonly size: number;
+  /** Member count (extended headers not counted). */
+  readonly count: number;
+  readonly members: readonly ListedMember[];
+  /** Members never applied: unsafe names, unknown types. */
+  readonly refused: readonly string[];
+}
+
+export interface Unreadable {
+  readonly kind: 'unreadable';
+  readonly file: string;
+  readonly what: string;
+  readonly error: string;
+}
+
+export type ArchiveReading = Listing | Unreadable;
+
+/** Every archive file images.xml or a details file names that exists, in first-named order. */
+export function archivesToRead(medium: Medium): string[] {
+  const names = [
+    ...(medium.imagesets ?? []).flatMap((s) => s.images.map((i) => i.file)),
+    ...[...medium.details.values()].flatMap((entries) => (entries ?? []).map((e) => e.file)),
+  ];
+  return [...new Set(names)].filter((name) => medium.present.has(name));
+}
+
+export async function readArchives(folder: string, names: readonly string[], jobs: number, progress: Progress): Promise<Map<string, ArchiveReading>> {
+  const limit = pLimit(Math.max(1, jobs));
+  const readings = await Promise.all(names.map((name) => limit(() => listArchive(folder, name, progress))));
+  return new Map(names.map((name, i) => [name, readings[i]!]));
+}
+
+async function listArchive(folder: string, name: string, progress: Progress): Promise<ArchiveReading> {
+  const started = Date.now();
+  const members: ListedMember[] = [];
+  const refused: string[] = [];
+  // The reader hands over a member's content in pieces after its header: its digest is complete
+  // when the next member arrives, or the archive ends.
+  let open: { member: ListedMember; hash: ReturnType<typeof createHash> } | undefined;
+  const close = (): void => {
+    if (open) open.member.digest = open.hash.digest('hex');
+    open = undefined;
+  };
+  try {
+    const totals = await readArchive(path.join(folder, name), (header) => {
+      close();
+      const member = listedMember(header, (what) => refused.push(what));
+      members.push(member);
+      if (header.type !== 'file') return undefined;
+      open = { member, hash: createHash('sha256') };
+      return open.hash;
+    });
+    close();
+    progress.info(`read ${name}: ${totals.members} members, ${(totals.size / 1e6).toFixed(1)} MB in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    return { kind: 'listing', file: name, format: totals.format, size: totals.size, count: totals.members, members, refused };
+  } catch (err) {
+    if (!(err instanceof MediaComposeError)) throw err;
+    return { kind: 'unreadable', file: name, what: formatProblem(undefined, err.what, err.hint), error: err.message };
+  }
+}
+
+/** Per archive: readable, the format its name promises, safe member names, exact details. */
+export function checkArchives(medium: Medium, archives: ReadonlyMap<string, ArchiveReading>, problems: VerifyProblem[]): void {
+  for (const reading of archives.values()) {
+    const report = reporter(problems, null, mediumFile(reading.file));
+    if (reading.kind === 'unreadable') {
+      report(`unreadable: ${reading.what}`);
+      continue;
+    }
+    const promised = formatByName(reading.file);
+    if (promised !== undefined && promised !== reading.format) {
+      report(`holds ${reading.format} data, but its name makes the installer decompress it as ${promised}`);
+    }
+    for (const what of reading.refused) report(what);
+  }
+  for (const [arch, entries] of medium.details) {
+    for (const entry of entries ?? []) {
+      const reading = archives.get(entry.file);
+      if (reading?.kind !== 'listing') continue;
+      const report = reporter(problems, null, detailsFile(arch));
+      if (entry.size !== String(reading.size)) report(`${entry.file}: size ${entry.size}, but the archive is ${reading.size} bytes uncompressed`);
+      if (entry.files !== String(reading.count)) report(`${entry.file}: files ${entry.files}, but the archive has ${reading.count} members`);
+    }
+  }
+}
+
+/** The installer pipes *.xz through xzdec and *.lzma through lzmadec; tar detects the rest itself. */
+function formatByName(file: string): ArchiveFormat | undefined {
+  if (file.endsWith('.xz')) return 'xz';
+  if (file.endsWith('.lzma')) return 'lzma';
+  return undefined;
+}
+
+/**
+ * A member with its normalised path (and hardlink target), or without a path when it must not be
+ * applied: absolute names and names with '..' are reported and never followed.
+ */
+function listedMember(header: DecodedMember, refuse: (what: string) => void): ListedMember {
+  const name = normaliseName(header.path);
+  if (typeof name !== 'string') {
+    refuse(`member "${printable(header.path)}": ${name.problem}; never applied`);
+    return { header };
+  }
+  if (header.type === 'other') {
+    refuse(`member "${printable(header.path)}": a member type mediacompose never writes; not applied`);
+    return { header };
+  }
+  if (header.type !== 'link') return { header, path: name };
+  const target = normaliseName(header.linkname);
+  if (typeof target !== 'string') {
+    refuse(`member "${printable(header.path)}": hard link to "${printable(header.linkname)}", ${target.problem}; never applied`);
+    return { header };
+  }
+  return { header, path: name, linkTarget: target };
+}
+
+/** Names with a '.' or '..' component, an empty component, or a leading '/'. */
+const NOT_PLAIN = /(^|\/)\.\.?(\/|$)|\/\/|^\/|\/$|^$/;
+
+function normaliseName(name: BytePath): BytePath | { problem: string } {
+  if (!NOT_PLAIN.test(name)) return name; // the usual case: keep the reader's string
+  if (name.startsWith('/')) return { problem: 'an absolute name' };
+  const parts = name.split('/');
+  if (parts.includes('..')) return { problem: 'a name with ".."' };
+  const normal = parts.filter((p) => p !== '' && p !== '.').join('/');
+  return normal === '' ? { problem: 'the target directory itself' } : normal;
+}

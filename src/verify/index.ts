@@ -1,0 +1,60 @@
+/**
+ * `mediacompose verify`: the medium against the roots, as a list of problems.
+ *
+ * Two halves. The medium itself: images.xml and every details-<arch>.xml read as the installer
+ * reads them (docs: yast-contract.md) and checked against that contract, including which
+ * imageset the installer would choose for each imageset's own patterns. Then, for each imageset,
+ * its archives are replayed in images.xml order the way GNU tar extracts them, into an in-memory
+ * tree, and that tree is compared with a fresh scan of the imageset's root: paths, types,
+ * permission bits, owners, content digests, mtimes to the second, symlink targets, device
+ * numbers and hardlink groups (the invariant of compose-spec.md).
+ *
+ * Every archive is streamed once, also when several imagesets list it: its content is hashed as
+ * it streams and only member headers with their digests are kept, so memory grows with the
+ * number of entries, never with bytes.
+ *
+ * medium.ts reads and checks images.xml and the details files, archives.ts streams the archives
+ * into member records, replay.ts extracts them as GNU tar would, compare.ts holds the result
+ * against each root; result.ts has the types verify returns.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { loadCompose } from '../config/load.js';
+import { IMAGES_DIR } from '../medium.js';
+import type { Progress } from '../progress.js';
+import { type Unreadable, archivesToRead, checkArchives, readArchives } from './archives.js';
+import { compareImagesets } from './compare.js';
+import { readMedium } from './medium.js';
+import type { VerifyProblem, VerifyResult } from './result.js';
+
+export { chooseImageset } from './medium.js';
+export type { UnreadableArchive, VerifiedImageset, VerifyProblem, VerifyResult } from './result.js';
+
+export interface VerifyOptions {
+  readonly progress: Progress;
+  /** Archives read at once (default: number of cores). */
+  readonly jobs?: number;
+}
+
+export async function verify(composeFile: string, options: VerifyOptions): Promise<VerifyResult> {
+  const started = Date.now();
+  const { progress } = options;
+  const spec = loadCompose(composeFile);
+  const folder = path.join(spec.medium, IMAGES_DIR);
+  const problems: VerifyProblem[] = [];
+
+  const medium = readMedium(folder, spec, problems);
+  const archives = await readArchives(folder, archivesToRead(medium), options.jobs ?? os.availableParallelism(), progress);
+  checkArchives(medium, archives, problems);
+  const compared = compareImagesets(spec, medium, archives, problems, progress);
+
+  return {
+    ok: problems.length === 0,
+    medium: spec.medium,
+    problems,
+    imagesets: compared.map((s) => ({ ...s, differences: problems.filter((p) => p.imageset === s.label).length })),
+    unreadable: [...archives.values()].filter((a): a is Unreadable => a.kind === 'unreadable').map(({ file, error }) => ({ file: path.join(folder, file), error })),
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
