@@ -2,14 +2,23 @@
  * Runs a command and turns what it throws into the documented exit status and one readable
  * line on stderr (a stack trace only with --debug).
  */
+import { writeSync } from 'node:fs';
 import { ExitStatus, MediaComposeError } from '../errors.js';
-import { discardAllStagings } from '../medium.js';
+import { discardAllStagings, releaseAllLocks } from '../medium.js';
 
 export async function runCommand(debug: boolean, command: () => Promise<number>): Promise<never> {
+  // SIGINT and SIGTERM end the run at once, after removing what was staged and releasing the
+  // medium's lock. The process then dies of the signal itself, with the default action: the
+  // shell reports 130 or 143 and a calling script sees that it was interrupted. process.exit()
+  // would first wait for the compressor's threads to finish their blocks, which takes minutes.
+  // SIGKILL cannot be handled: the next build removes the staging folder and takes over the
+  // stale lock.
   const onSignal = (signal: NodeJS.Signals): void => {
     discardAllStagings();
-    process.stderr.write(`error: interrupted by ${signal}; the previous medium is unchanged\n`);
-    process.exit(signal === 'SIGINT' ? 130 : 143);
+    releaseAllLocks();
+    writeSync(2, `error: interrupted by ${signal}: staged files removed, the previous medium is unchanged\n`);
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -20,6 +29,7 @@ export async function runCommand(debug: boolean, command: () => Promise<number>)
     status = report(err, debug);
   }
   discardAllStagings();
+  releaseAllLocks();
   process.exit(status);
 }
 

@@ -101,7 +101,7 @@ function readTarget(abs: Buffer, root: string, path: BytePath): BytePath {
   }
 }
 
-function floorSeconds(ns: bigint): number {
+export function floorSeconds(ns: bigint): number {
   const s = ns / 1_000_000_000n;
   return Number(ns < 0n && s * 1_000_000_000n !== ns ? s - 1n : s);
 }
