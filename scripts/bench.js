@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+// Benchmark (not a test): mediacompose build against a release engineer's shell pipeline.
+//
+//   npm run bench              real roots: build (xz, default level and jobs) vs. the same tar
+//                              streams compressed by `xz -6 -T2` one after the other, alternating,
+//                              at least three pairs; sizes against one archive per root
+//   npm run bench -- --scale   generated trees of 100k and 1M small entries over two imagesets:
+//                              peak RSS and seconds per 100k entries
+//
+// Options: --pairs N (default 3), --roots DIR (default $MC_ROOTS or /var/tmp/mediacompose-roots),
+// --lzma (also measure LZMA-alone sizes), --entries N (scale mode's largest tree, default 1000000).
+// Needs the real roots (shared/scripts/real-roots.sh), GNU time (/usr/bin/time), xz.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const BIN = path.join(HERE, '..', 'bin', 'mediacompose.js');
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i === -1 ? fallback : args[i + 1];
+};
+const flag = (name) => args.includes(`--${name}`);
+const ROOTS = option('roots', process.env.MC_ROOTS ?? '/var/tmp/mediacompose-roots');
+const NAMES = ['minimal', 'standard', 'python'];
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
+const print = (line) => process.stdout.write(`${line}\n`);
+
+/** Runs a command under GNU time; returns wall seconds, peak RSS (KiB) and stdout. */
+function timed(argv, options = {}) {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', ...argv], { encoding: 'utf8', maxBuffer: 1 << 28, ...options });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  const [seconds, rss] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+  return { seconds, rssKiB: rss, stdout: r.stdout };
+}
+
+function compose(dir, compression, extra = '') {
+  const file = path.join(dir, 'compose.yaml');
+  fs.writeFileSync(
+    file,
+    `version: 1\nmedium: medium\ncompression: ${compression}\narch: x86_64\n${extra}imagesets:\n` +
+      NAMES.map((n, i) => `  - name: ${n}\n    patterns: [base${i ? `, ${n}` : ''}]\n    root: ${ROOTS}/${n}\n`).join(''),
+  );
+  return file;
+}
+
+function realRoots() {
+  for (const n of NAMES) if (!fs.existsSync(path.join(ROOTS, n))) throw new Error(`${ROOTS}/${n} missing: run shared/scripts/real-roots.sh`);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-bench-'));
+  const pairs = Number(option('pairs', '3'));
+  const file = compose(work, 'xz');
+  print(`mediacompose build (xz, default level and jobs) vs. xz -6 -T2 on the same tar streams, ${pairs} alternating pairs`);
+
+  // The reference's input: the medium's archives, decompressed once beforehand.
+  const first = timed([process.execPath, BIN, 'build', file, '--quiet', '--json']);
+  const result = JSON.parse(first.stdout);
+  const streams = result.images.map((image) => {
+    const out = path.join(work, image.file.replace(/\.xz$/, ''));
+    execFileSync('sh', ['-c', 'xz -dc "$1" > "$2"', 'sh', path.join(result.medium, 'images', image.file), out]);
+    return out;
+  });
+
+  const builds = [];
+  const references = [];
+  const rss = [];
+  for (let i = 0; i < pairs; i++) {
+    const b = timed([process.execPath, BIN, 'build', file, '--quiet', '--json']);
+    builds.push(b.seconds);
+    rss.push(b.rssKiB);
+    const timing = JSON.parse(b.stdout).timings;
+    const r = timed(['sh', '-c', 'for f; do xz -6 -T2 -c "$f" > "$f.ref.xz"; done', 'sh', ...streams]);
+    references.push(r.seconds);
+    print(`  pair ${i + 1}: build ${b.seconds.toFixed(1)}s, reference ${r.seconds.toFixed(1)}s, ratio ${(b.seconds / r.seconds).toFixed(3)}` +
+      (timing ? `  [scan ${timing.scan}s, compare ${timing.compare}s, plan ${timing.plan}s, tar ${timing.tar}s (cpu, overlapped), write+compress ${timing.write}s]` : ''));
+  }
+  const ratios = builds.map((b, i) => b / references[i]);
+  print(`build ${median(builds).toFixed(1)}s, reference ${median(references).toFixed(1)}s: median ratio ${median(ratios).toFixed(3)} (<= 1.10 wanted)`);
+  print(`peak RSS of build: ${(Math.max(...rss) / 1024).toFixed(0)} MiB`);
+
+  // Sizes: the medium against one archive per root.
+  const mediumBytes = result.images.reduce((n, i) => n + i.compressedSize, 0);
+  const perRoot = (compressor) =>
+    NAMES.reduce((n, name) => n + Number(execFileSync('sh', ['-c', `tar --numeric-owner -cf - -C "$1" . | ${compressor} | wc -c`, 'sh', path.join(ROOTS, name)], { encoding: 'utf8' })), 0);
+  const xzRoots = perRoot('xz -6 -T2');
+  print(`xz: medium ${mb(mediumBytes)} vs one archive per root ${mb(xzRoots)}: ${(100 * (1 - mediumBytes / xzRoots)).toFixed(1)}% saved`);
+  if (flag('lzma')) {
+    const lz = JSON.parse(timed([process.execPath, BIN, 'build', compose(fs.mkdtempSync(path.join(work, 'lzma-')), 'lzma'), '--quiet', '--json']).stdout);
+    const lzBytes = lz.images.reduce((n, i) => n + i.compressedSize, 0);
+    const lzRoots = perRoot('xz --format=lzma -6');
+    print(`lzma: medium ${mb(lzBytes)} vs one archive per root ${mb(lzRoots)}: ${(100 * (1 - lzBytes / lzRoots)).toFixed(1)}% saved`);
+  }
+  encoderThroughput(streams[0]);
+  fs.rmSync(work, { recursive: true, force: true });
+}
+
+/** lzma-native's encoder against the xz program on the same stream, same preset, both cores. */
+function encoderThroughput(stream) {
+  const bytes = fs.statSync(stream).size;
+  const lib = timed([process.execPath, '-e', `
+    const l = require(${JSON.stringify(path.join(HERE, '..', 'node_modules', 'lzma-native'))});
+    const c = l.createStream('easyEncoder', { preset: 6, threads: 2, check: l.CHECK_CRC64 });
+    c.resume();
+    require('fs').createReadStream(${JSON.stringify(stream)}).pipe(c);`]);
+  const cli = timed(['sh', '-c', 'xz -6 -T2 -c "$1" > /dev/null', 'sh', stream]);
+  const built = fs.existsSync(path.join(HERE, '..', 'node_modules', 'lzma-native', 'build', 'Release', 'lzma_native.node'));
+  print(`encoder on ${mb(bytes)}: lzma-native (${built ? 'compiled here with -O2' : 'prebuilt'}) ${(bytes / 1e6 / lib.seconds).toFixed(2)} MB/s, xz -6 -T2 ${(bytes / 1e6 / cli.seconds).toFixed(2)} MB/s, ratio ${(cli.seconds / lib.seconds).toFixed(3)}`);
+}
+
+/** Two imagesets of `count` small entries each (half shared), then a gzip -1 build. */
+function scale() {
+  const largest = Number(option('entries', '1000000'));
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-scale-'));
+  print('scale: two imagesets of N entries each (half identical), gzip level 1');
+  for (const count of [largest / 10, largest]) {
+    const dir = path.join(work, String(count));
+    for (const name of ['a', 'b']) makeTree(path.join(dir, name), count, name);
+    const file = path.join(dir, 'compose.yaml');
+    fs.writeFileSync(file, `version: 1\nmedium: medium\ncompression: gzip\nlevel: 1\narch: x86_64\nimagesets:\n  - name: a\n    patterns: [a]\n    root: a\n  - name: b\n    patterns: [a, b]\n    root: b\n`);
+    const r = timed([process.execPath, BIN, 'build', file, '--quiet']);
+    print(`  ${count} entries per imageset: ${r.seconds.toFixed(1)}s, ${(r.seconds / (2 * count / 1e5)).toFixed(2)}s per 100k entries, peak RSS ${(r.rssKiB / 1024).toFixed(0)} MiB`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  fs.rmSync(work, { recursive: true, force: true });
+}
+
+/** A tree of `count` entries: directories of 1000 small files; odd-numbered files differ per tree. */
+function makeTree(root, count, tag) {
+  const perDir = 1000;
+  for (let d = 0; d * perDir < count; d++) {
+    const dir = path.join(root, `d${String(d).padStart(5, '0')}`);
+    fs.mkdirSync(dir, { recursive: true });
+    for (let f = 0; f < perDir - 1 && d * perDir + f < count; f++) {
+      const p = path.join(dir, `f${f}`);
+      fs.writeFileSync(p, f % 2 ? `${tag}${f}\n` : `shared ${f}\n`);
+      fs.utimesSync(p, 1_700_000_000, 1_700_000_000);
+    }
+    fs.utimesSync(dir, 1_700_000_000, 1_700_000_000);
+  }
+}
+
+if (flag('scale')) scale();
+else realRoots();
