@@ -9,21 +9,27 @@ import fs from 'node:fs';
 import pLimit from 'p-limit';
 import { FORMATS } from './archive/compression.js';
 import { type WrittenImage, writeImage } from './archive/image-writer.js';
+import { tarSize } from './archive/tar-stream.js';
 import { loadCompose } from './config/load.js';
 import type { ComposeSpec } from './config/spec.js';
-import { OutputError, describeSystemError } from './errors.js';
+import { InputError, OutputError, describeSystemError } from './errors.js';
 import { type DetailsImage, type ImagesXmlImageset, detailsXml, imagesXml } from './manifest/xml.js';
-import { Staging } from './medium.js';
+import { MediumLock, Staging } from './medium.js';
+import { plannedImageRpms, readRootOwners } from './pkgdb/owners.js';
 import { type ImagesetScan, type MediumPlan, type PlannedImage, filesToCompare, planMedium } from './plan/plan.js';
+import { type PlanReport, reportPlan } from './plan/report.js';
 import type { Progress } from './progress.js';
 import { digestFile } from './scan/digest.js';
 import type { BytePath } from './scan/entry.js';
 import { type RootScan, scanRoot } from './scan/walk.js';
+import { ATTRIBUTES_NOT_CHECKED, attributeWarnings, canCheckAttributes, readRootAttributes } from './scan/xattrs.js';
 
 export interface BuildOptions {
   /** Images compressed at once; also xz's thread count. */
   readonly jobs?: number;
   readonly progress: Progress;
+  /** Warnings about the roots (what the installer cannot restore) fail the build, exit 3. */
+  readonly strict?: boolean;
 }
 
 export interface BuiltImage {
@@ -41,23 +47,39 @@ export interface BuildResult {
   readonly images: readonly BuiltImage[];
   readonly imagesets: ReadonlyArray<{ name: string; arch: string; images: readonly string[] }>;
   readonly seconds: number;
+  /** What the plan shares, stores twice and saves (as `plan` prints it). */
+  readonly plan: PlanReport;
 }
 
 export async function build(composeFile: string, options: BuildOptions): Promise<BuildResult> {
+  const spec = loadCompose(composeFile);
+  // One build at a time per medium, from before the scan until the new images are in place.
+  const lock = MediumLock.acquire(spec.medium, (note) => options.progress.warn(note));
+  try {
+    return await buildMedium(spec, lock, options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOptions): Promise<BuildResult> {
   const started = Date.now();
   const { progress } = options;
   const jobs = Math.max(1, options.jobs ?? os.availableParallelism());
 
-  const spec = loadCompose(composeFile);
-  const scans = scanAndCompare(spec, progress);
+  const rootWarnings = countingWarnings(progress);
+  const scans = scanAndCompare(spec, rootWarnings);
+  await checkAttributes(spec, rootWarnings);
+  if (options.strict && rootWarnings.count > 0) throw strictFailure(spec.file, rootWarnings);
   const plan = planMedium(spec, scans);
+  const owners = await readRootOwners(spec.imagesets.map((s) => s.root), progress);
 
   const format = FORMATS[spec.compression];
   const fileOf = (stem: string): string => `${stem}.${format.extension}`;
-  const staging = Staging.create(spec.medium);
+  const staging = Staging.create(lock);
   try {
     const written = await writeImages(plan, staging.images, fileOf, { spec, jobs, progress });
-    writeXml(plan, written, staging.images, fileOf);
+    writeXml(plan, written, staging.images, fileOf, (image) => plannedImageRpms(image, plan, owners));
     staging.commit();
     progress.info(`medium written: ${path.join(spec.medium, 'images')}`);
     return {
@@ -71,6 +93,7 @@ export async function build(composeFile: string, options: BuildOptions): Promise
       })),
       imagesets: plan.imagesets.map((s) => ({ name: s.spec.name, arch: s.spec.arch, images: s.images.map(fileOf) })),
       seconds: (Date.now() - started) / 1000,
+      plan: reportPlan(plan, scans, fileOf),
     };
   } finally {
     staging.discard();
@@ -85,7 +108,7 @@ export function scanAndCompare(spec: ComposeSpec, progress: Progress): ImagesetS
     const t = Date.now();
     const scan = scanRoot(imageset.root);
     for (const w of scan.warnings) progress.warn(w);
-    progress.info(`scanned ${imageset.rootAsWritten}: ${scan.entries.length} entries in ${seconds(t)}`);
+    progress.info(`scanned ${imageset.rootAsWritten}: ${scan.entries.length} entries in ${seconds(t)} (${perSecond(scan.entries.length, t)} entries/s)`);
     byRoot.set(imageset.root, scan);
   }
   const t = Date.now();
@@ -115,6 +138,41 @@ export function scanAndCompare(spec: ComposeSpec, progress: Progress): ImagesetS
   }));
 }
 
+/** Warns about what the installer's tar cannot restore: extended attributes and ACLs. */
+async function checkAttributes(spec: ComposeSpec, progress: Progress): Promise<void> {
+  if (!canCheckAttributes()) {
+    progress.warn(ATTRIBUTES_NOT_CHECKED);
+    return;
+  }
+  const roots = [...new Set(spec.imagesets.map((s) => s.root))];
+  for (const checked of await Promise.all(roots.map(readRootAttributes))) {
+    for (const warning of attributeWarnings(checked)) progress.warn(warning);
+  }
+}
+
+/** Passes warnings on and counts them, for --strict. */
+function countingWarnings(progress: Progress): Progress & { count: number; first?: string } {
+  const counter: Progress & { count: number; first?: string } = {
+    count: 0,
+    info: (message) => progress.info(message),
+    warn: (message) => {
+      counter.count++;
+      counter.first ??= message;
+      progress.warn(message);
+    },
+  };
+  return counter;
+}
+
+function strictFailure(composeFile: string, warnings: { count: number; first?: string }): InputError {
+  const many = warnings.count === 1 ? '1 warning' : `${warnings.count} warnings`;
+  return new InputError(
+    composeFile,
+    `--strict: ${many} about the roots, the first: ${warnings.first}`,
+    'fix the roots as the warnings say, or build without --strict',
+  );
+}
+
 async function writeImages(
   plan: MediumPlan,
   folder: string,
@@ -127,20 +185,27 @@ async function writeImages(
   // Largest first, so that the long compressions start early and small ones fill the gaps.
   const order = [...plan.images].sort((a, b) => contentBytes(b) - contentBytes(a) || (a.stem < b.stem ? -1 : 1));
   const written = new Map<string, WrittenImage>();
+  // Renderers that draw bars need each image's size up front (tarSize reads headers, not files).
+  ctx.progress.compressionStarted?.(
+    order.map((image) => ({ file: fileOf(image.stem), path: path.join(folder, fileOf(image.stem)), bytes: tarSize(image.members) })),
+  );
   await Promise.all(
     order.map((image) =>
       limit(async () => {
         const t = Date.now();
         const file = fileOf(image.stem);
+        ctx.progress.imageStarted?.(file);
         const result = await writeImage(image.members, path.join(folder, file), {
           format,
           level: ctx.spec.level,
           threads: ctx.jobs,
+          onProgress: (bytes) => ctx.progress.imageBytes?.(file, bytes),
         });
         written.set(image.stem, result);
         ctx.progress.info(
           `wrote ${file}: ${result.files} members, ${mb(result.size)} -> ${mb(result.compressedSize)} in ${seconds(t)}`,
         );
+        ctx.progress.imageFinished?.(file);
       }),
     ),
   );
@@ -152,6 +217,7 @@ function writeXml(
   written: Map<string, WrittenImage>,
   folder: string,
   fileOf: (stem: string) => string,
+  rpmsOf: (image: PlannedImage) => string[] | undefined,
 ): void {
   const images = new Map(plan.images.map((i) => [i.stem, i]));
   const sets: ImagesXmlImageset[] = plan.imagesets.map((set) => ({
@@ -164,7 +230,7 @@ function writeXml(
   for (const arch of plan.archs) {
     const details: DetailsImage[] = plan.images
       .filter((i) => i.arch === arch)
-      .map((i) => ({ file: fileOf(i.stem), files: written.get(i.stem)!.files, size: written.get(i.stem)!.size }))
+      .map((i) => ({ file: fileOf(i.stem), files: written.get(i.stem)!.files, rpms: rpmsOf(i), size: written.get(i.stem)!.size }))
       .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
     writeFile(path.join(folder, `details-${arch}.xml`), detailsXml(details));
   }
@@ -181,6 +247,12 @@ function writeFile(file: string, content: string): void {
   } catch (err) {
     throw new OutputError(file, `cannot write: ${describeSystemError(err)}`);
   }
+}
+
+/** Items per second since `since`, rounded for display. */
+function perSecond(count: number, since: number): string {
+  const elapsed = Math.max(Date.now() - since, 1) / 1000;
+  return Math.round(count / elapsed).toLocaleString('en-US');
 }
 
 function seconds(since: number): string {

@@ -1,6 +1,6 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { type BuildResult, build } from '../build.js';
-import { plainProgress } from '../progress.js';
+import { createProgress } from '../progress.js';
 import { runCommand } from './run.js';
 
 interface BuildArgs {
@@ -8,6 +8,7 @@ interface BuildArgs {
   jobs?: number;
   json: boolean;
   quiet: boolean;
+  strict: boolean;
   debug: boolean;
 }
 
@@ -19,12 +20,22 @@ export const buildCommand: CommandModule<{ debug: boolean }, BuildArgs> = {
       .positional('compose', { type: 'string', demandOption: true, describe: 'the compose.yaml file' })
       .option('jobs', { type: 'number', describe: 'images compressed at once (default: number of cores)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON document' })
-      .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
-      .example('$0 build compose.yaml', 'write the medium, e.g. out/medium/images/')
+      .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr (warnings only)' })
+      .option('strict', { type: 'boolean', default: false, describe: 'fail (exit 3) on warnings about the roots: sockets, extended attributes, ACLs' })
+      .example('$0 build compose.yaml', 'write the medium, e.g. out/medium/images/; bars on a terminal, timestamped lines in a log')
+      .example('$0 build compose.yaml 2>build.log', 'progress as timestamped lines in build.log (also when CI=true)')
       .example('$0 build compose.yaml --jobs 4 --json', 'four at once, result as JSON'),
   handler: (args: ArgumentsCamelCase<BuildArgs>) =>
     runCommand(args.debug, async () => {
-      const result = await build(args.compose, { jobs: args.jobs, progress: plainProgress(args.quiet || args.json) });
+      // Bars on a terminal, timestamped lines in a log or CI; --json keeps stderr quiet too.
+      const progress = createProgress({ quiet: args.quiet || args.json });
+      let result: BuildResult;
+      try {
+        result = await build(args.compose, { jobs: args.jobs, progress, strict: args.strict });
+      } finally {
+        // The bars must be finished before the summary or an error is printed below them.
+        progress.close?.();
+      }
       process.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : summary(result));
       return 0;
     }),
@@ -36,10 +47,12 @@ function summary(result: BuildResult): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const line = (cells: string[]): string => cells.map((cell, c) => (c === 0 || c === 4 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd();
   const total = result.images.reduce((n, i) => n + i.compressedSize, 0);
+  const { medium, onePerRoot, storedTwice } = result.plan.totals;
   return [
     line(header),
     ...rows.map(line),
     `${result.images.length} images, ${mb(total)} MB compressed, in ${result.seconds.toFixed(1)}s: ${result.medium}/images`,
+    `${mb(medium)} MB uncompressed against ${mb(onePerRoot)} MB as one archive per root; ${mb(storedTwice)} MB stored more than once (see mediacompose plan)`,
     '',
   ].join('\n');
 }

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildOk, fingerprint, writeCompose } from '../support/build.js';
+import { buildOk, fingerprint, mediacompose, writeCompose } from '../support/build.js';
 import { makeEdgeRoot, makeEdgeVariant } from '../support/edge-root.js';
 import { deploy, isRoot, measureArchive, readDetailsXml, readImagesXml } from '../support/installer.js';
 import { diffTrees, listTree } from '../support/tree.js';
@@ -65,6 +65,7 @@ images:
       expect({ file: d.file, size: Number(d.size), files: Number(d.files) }).toEqual({ file: d.file, ...measured });
       expect(measured.size % 10240).toBe(0);
     }
+    expect(mediacompose('verify', file)).toMatchObject({ status: 0 });
   });
 
   it('shares what is identical and keeps what differs apart', () => {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildOk, fingerprint, writeCompose } from '../support/build.js';
+import { buildOk, fingerprint, mediacompose, writeCompose } from '../support/build.js';
 import { deploy, isRoot, measureArchive, readDetailsXml, readImagesXml } from '../support/installer.js';
 import { ensureRealRoots } from '../support/real-roots.js';
 import { diffTrees, listTree } from '../support/tree.js';
@@ -36,10 +36,11 @@ describe.skipIf(!isRoot)('real roots (needs root: debootstrap, extraction as roo
   let work: string;
   let roots: string;
   let medium: string;
+  let compose: string;
   beforeAll(() => {
     roots = ensureRealRoots();
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-real-'));
-    const compose = writeCompose(fs.mkdtempSync(path.join(work, 'a-')), composeFor(roots));
+    compose = writeCompose(fs.mkdtempSync(path.join(work, 'a-')), composeFor(roots));
     buildOk(compose);
     medium = path.join(path.dirname(compose), 'medium');
   });
@@ -84,5 +85,11 @@ describe.skipIf(!isRoot)('real roots (needs root: debootstrap, extraction as roo
     const again = writeCompose(fs.mkdtempSync(path.join(work, 'b-')), composeFor(roots));
     buildOk(again, '--jobs', '1');
     expect(fingerprint(path.join(path.dirname(again), 'medium/images'))).toEqual(fingerprint(path.join(medium, 'images')));
+  });
+
+  it('verify says the medium deploys every root exactly (last step)', { timeout: 600_000 }, () => {
+    const r = mediacompose('verify', compose);
+    expect(r.stderr).not.toMatch(/^error/m);
+    expect(r.status).toBe(0);
   });
 });
