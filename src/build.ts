@@ -49,6 +49,8 @@ export interface BuildResult {
   readonly seconds: number;
   /** What the plan shares, stores twice and saves (as `plan` prints it). */
   readonly plan: PlanReport;
+  /** Where the time went, in seconds; `tar` is CPU time overlapped with compression. */
+  readonly timings: { scan: number; plan: number; write: number; tar: number };
 }
 
 export async function build(composeFile: string, options: BuildOptions): Promise<BuildResult> {
@@ -68,17 +70,23 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
   const jobs = Math.max(1, options.jobs ?? os.availableParallelism());
 
   const rootWarnings = countingWarnings(progress);
+  const scanStarted = Date.now();
   const scans = scanAndCompare(spec, rootWarnings);
+  const scanSeconds = (Date.now() - scanStarted) / 1000;
   await checkAttributes(spec, rootWarnings);
   if (options.strict && rootWarnings.count > 0) throw strictFailure(spec.file, rootWarnings);
+  const planStarted = Date.now();
   const plan = planMedium(spec, scans);
+  const planSeconds = (Date.now() - planStarted) / 1000;
   const owners = await readRootOwners(spec.imagesets.map((s) => s.root), progress);
 
   const format = FORMATS[spec.compression];
   const fileOf = (stem: string): string => `${stem}.${format.extension}`;
   const staging = Staging.create(lock);
   try {
+    const writeStarted = Date.now();
     const written = await writeImages(plan, staging.images, fileOf, { spec, jobs, progress });
+    const writeSeconds = (Date.now() - writeStarted) / 1000;
     writeXml(plan, written, staging.images, fileOf, (image) => plannedImageRpms(image, plan, owners));
     staging.commit();
     progress.info(`medium written: ${path.join(spec.medium, 'images')}`);
@@ -94,6 +102,12 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
       imagesets: plan.imagesets.map((s) => ({ name: s.spec.name, arch: s.spec.arch, images: s.images.map(fileOf) })),
       seconds: (Date.now() - started) / 1000,
       plan: reportPlan(plan, scans, fileOf),
+      timings: {
+        scan: scanSeconds,
+        plan: planSeconds,
+        write: writeSeconds,
+        tar: [...written.values()].reduce((n, w) => n + w.tarSeconds, 0),
+      },
     };
   } finally {
     staging.discard();
