@@ -8,7 +8,7 @@
 //                              peak RSS and seconds per 100k entries
 //
 // Options: --pairs N (default 3), --roots DIR (default $MC_ROOTS or /var/tmp/mediacompose-roots),
-// --lzma (also measure LZMA-alone sizes), --entries N (scale mode's largest tree, default 1000000).
+// --lzma (also measure LZMA-alone sizes), --entries N (scale mode's largest total, default 1000000).
 // Needs the real roots (shared/scripts/real-roots.sh), GNU time (/usr/bin/time), xz.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -111,18 +111,19 @@ function encoderThroughput(stream) {
   print(`encoder on ${mb(bytes)}: lzma-native (${built ? 'compiled here with -O2' : 'prebuilt'}) ${(bytes / 1e6 / lib.seconds).toFixed(2)} MB/s, xz -6 -T2 ${(bytes / 1e6 / cli.seconds).toFixed(2)} MB/s, ratio ${(cli.seconds / lib.seconds).toFixed(3)}`);
 }
 
-/** Two imagesets of `count` small entries each (half shared), then a gzip -1 build. */
+/** N small entries over two imagesets (N/2 each, half of their files identical), gzip -1. */
 function scale() {
   const largest = Number(option('entries', '1000000'));
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-scale-'));
-  print('scale: two imagesets of N entries each (half identical), gzip level 1');
-  for (const count of [largest / 10, largest]) {
-    const dir = path.join(work, String(count));
+  print('scale: N entries over two imagesets (half of the files identical), gzip level 1');
+  for (const total of [largest / 10, largest]) {
+    const count = total / 2;
+    const dir = path.join(work, String(total));
     for (const name of ['a', 'b']) makeTree(path.join(dir, name), count, name);
     const file = path.join(dir, 'compose.yaml');
-    fs.writeFileSync(file, `version: 1\nmedium: medium\ncompression: gzip\nlevel: 1\narch: x86_64\nimagesets:\n  - name: a\n    patterns: [a]\n    root: a\n  - name: b\n    patterns: [a, b]\n    root: b\n`);
+    fs.writeFileSync(file, `version: 1\nmedium: medium\ncompression: gzip\nlevel: 1\narch: x86_64\nlayering: {min_size: 1KiB}\nimagesets:\n  - name: a\n    patterns: [a]\n    root: a\n  - name: b\n    patterns: [a, b]\n    root: b\n`);
     const r = timed([process.execPath, BIN, 'build', file, '--quiet']);
-    print(`  ${count} entries per imageset: ${r.seconds.toFixed(1)}s, ${(r.seconds / (2 * count / 1e5)).toFixed(2)}s per 100k entries, peak RSS ${(r.rssKiB / 1024).toFixed(0)} MiB`);
+    print(`  ${total} entries: ${r.seconds.toFixed(1)}s, ${(r.seconds / (total / 1e5)).toFixed(2)}s per 100k entries, peak RSS ${(r.rssKiB / 1024).toFixed(0)} MiB`);
     fs.rmSync(dir, { recursive: true, force: true });
   }
   fs.rmSync(work, { recursive: true, force: true });

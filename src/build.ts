@@ -9,7 +9,6 @@ import fs from 'node:fs';
 import pLimit from 'p-limit';
 import { FORMATS } from './archive/compression.js';
 import { type WrittenImage, writeImage } from './archive/image-writer.js';
-import { tarSize } from './archive/tar-stream.js';
 import { loadCompose } from './config/load.js';
 import type { ComposeSpec } from './config/spec.js';
 import { InputError, OutputError, describeSystemError } from './errors.js';
@@ -78,14 +77,15 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
   const planStarted = Date.now();
   const plan = planMedium(spec, scans);
   const planSeconds = (Date.now() - planStarted) / 1000;
+  const fileOf = (stem: string): string => `${stem}.${FORMATS[spec.compression].extension}`;
+  const report = reportPlan(plan, scans, fileOf);
   const owners = await readRootOwners(spec.imagesets.map((s) => s.root), progress);
 
-  const format = FORMATS[spec.compression];
-  const fileOf = (stem: string): string => `${stem}.${format.extension}`;
   const staging = Staging.create(lock);
   try {
     const writeStarted = Date.now();
-    const written = await writeImages(plan, staging.images, fileOf, { spec, jobs, progress });
+    const tarBytes = new Map(report.images.map((i) => [i.file, i.bytes]));
+    const written = await writeImages(plan, staging.images, fileOf, { spec, jobs, progress, tarBytes });
     const writeSeconds = (Date.now() - writeStarted) / 1000;
     writeXml(plan, written, staging.images, fileOf, (image) => plannedImageRpms(image, plan, owners));
     staging.commit();
@@ -101,7 +101,7 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
       })),
       imagesets: plan.imagesets.map((s) => ({ name: s.spec.name, arch: s.spec.arch, images: s.images.map(fileOf) })),
       seconds: (Date.now() - started) / 1000,
-      plan: reportPlan(plan, scans, fileOf),
+      plan: report,
       timings: {
         scan: scanSeconds,
         plan: planSeconds,
@@ -191,7 +191,7 @@ async function writeImages(
   plan: MediumPlan,
   folder: string,
   fileOf: (stem: string) => string,
-  ctx: { spec: ComposeSpec; jobs: number; progress: Progress },
+  ctx: { spec: ComposeSpec; jobs: number; progress: Progress; tarBytes: ReadonlyMap<string, number> },
 ): Promise<Map<string, WrittenImage>> {
   const format = FORMATS[ctx.spec.compression];
   const limit = pLimit(ctx.jobs);
@@ -199,9 +199,9 @@ async function writeImages(
   // Largest first, so that the long compressions start early and small ones fill the gaps.
   const order = [...plan.images].sort((a, b) => contentBytes(b) - contentBytes(a) || (a.stem < b.stem ? -1 : 1));
   const written = new Map<string, WrittenImage>();
-  // Renderers that draw bars need each image's size up front (tarSize reads headers, not files).
+  // Renderers that draw bars need each image's size up front (the plan report knows it exactly).
   ctx.progress.compressionStarted?.(
-    order.map((image) => ({ file: fileOf(image.stem), path: path.join(folder, fileOf(image.stem)), bytes: tarSize(image.members) })),
+    order.map((image) => ({ file: fileOf(image.stem), path: path.join(folder, fileOf(image.stem)), bytes: ctx.tarBytes.get(fileOf(image.stem))! })),
   );
   await Promise.all(
     order.map((image) =>

@@ -47,19 +47,11 @@ const PAX_HEADER_NAME = Buffer.from('././@PaxHeader', 'latin1');
 
 /** Encodes one member's header: 512 bytes, or a pax header (1024+ bytes) followed by 512. */
 export function encodeHeader(h: MemberHeader): Buffer {
-  const pax: Array<[string, string]> = [];
   const name = h.type === 'dir' ? h.path + '/' : h.path;
-
   const split = splitUstarName(name);
-  if (!split) pax.push(['path', name]);
   const linkname = h.linkname ?? '';
-  if (linkname.length > 100) pax.push(['linkpath', linkname]);
-  if (!fitsUnsigned(h.uid, MAX_OCTAL_7)) pax.push(['uid', String(h.uid)]);
-  if (!fitsUnsigned(h.gid, MAX_OCTAL_7)) pax.push(['gid', String(h.gid)]);
-  if (!fitsUnsigned(h.size, MAX_OCTAL_11)) pax.push(['size', String(h.size)]);
-  if (!fitsUnsigned(h.mtime, MAX_OCTAL_11)) pax.push(['mtime', String(h.mtime)]);
-
   const block = ustarBlock(h, split ?? { prefix: '', name: name.slice(0, 100) }, linkname.slice(0, 100));
+  const pax = paxRecords(h, name, split !== undefined, linkname);
   if (pax.length === 0) return block;
   const data = encodePaxRecords(pax);
   const paxBlock = ustarBlock(
@@ -69,6 +61,27 @@ export function encodeHeader(h: MemberHeader): Buffer {
     'pax',
   );
   return Buffer.concat([paxBlock, data, Buffer.alloc(paddingAfter(data.length)), block]);
+}
+
+/** The length encodeHeader gives, without building the blocks (for sizes known in advance). */
+export function headerLength(h: MemberHeader): number {
+  const name = h.type === 'dir' ? h.path + '/' : h.path;
+  const pax = paxRecords(h, name, splitUstarName(name) !== undefined, h.linkname ?? '');
+  if (pax.length === 0) return BLOCK;
+  const data = encodePaxRecords(pax).length;
+  return BLOCK + data + paddingAfter(data) + BLOCK;
+}
+
+/** The pax records a header needs: whatever its ustar fields cannot hold. */
+function paxRecords(h: MemberHeader, name: BytePath, fitsUstar: boolean, linkname: BytePath): Array<[string, string]> {
+  const pax: Array<[string, string]> = [];
+  if (!fitsUstar) pax.push(['path', name]);
+  if (linkname.length > 100) pax.push(['linkpath', linkname]);
+  if (!fitsUnsigned(h.uid, MAX_OCTAL_7)) pax.push(['uid', String(h.uid)]);
+  if (!fitsUnsigned(h.gid, MAX_OCTAL_7)) pax.push(['gid', String(h.gid)]);
+  if (!fitsUnsigned(h.size, MAX_OCTAL_11)) pax.push(['size', String(h.size)]);
+  if (!fitsUnsigned(h.mtime, MAX_OCTAL_11)) pax.push(['mtime', String(h.mtime)]);
+  return pax;
 }
 
 /** Zero bytes that follow `size` content bytes to fill the last 512-byte block. */
@@ -123,9 +136,13 @@ function fitsUnsigned(value: number, max: number): boolean {
   return Number.isSafeInteger(value) && value >= 0 && value <= max;
 }
 
-/** Octal digits filling the field but its last byte, then NUL. */
+/** Octal digits filling the field but its last byte, then NUL (the buffer is zeroed). */
 function writeOctal(b: Buffer, offset: number, length: number, value: number): void {
-  b.write(value.toString(8).padStart(length - 1, '0') + '\u0000', offset, length, 'latin1');
+  let v = value;
+  for (let i = offset + length - 2; i >= offset; i--) {
+    b[i] = 0x30 + (v % 8);
+    v = Math.floor(v / 8);
+  }
 }
 
 /** Octal when it fits, GNU base-256 (high bit set, big-endian) when it does not. */

@@ -9,7 +9,7 @@ import { InputError, describeSystemError } from '../errors.js';
 import { type Entry, absoluteBytes, printable } from '../scan/entry.js';
 import { floorSeconds } from '../scan/walk.js';
 import type { Member } from '../plan/plan.js';
-import { BLOCK, RECORD, type MemberHeader, encodeHeader, paddingAfter } from './header.js';
+import { BLOCK, RECORD, type MemberHeader, encodeHeader, headerLength, paddingAfter } from './header.js';
 
 const CHUNK = 1 << 20;
 
@@ -73,18 +73,22 @@ class ChunkFiller {
   }
 }
 
+/** A member's header. One object shape for every type: this runs once per member. */
 export function headerOf(member: Member): MemberHeader {
   const e = member.entry;
-  const base = { path: e.path, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime };
-  if (member.linkTo !== undefined) return { ...base, type: 'link', size: 0, linkname: member.linkTo };
-  switch (e.type) {
-    case 'file': return { ...base, type: 'file', size: e.size };
-    case 'symlink': return { ...base, type: 'symlink', size: 0, linkname: e.target ?? '' };
-    case 'char':
-    case 'block': return { ...base, type: e.type, size: 0, devmajor: e.devmajor, devminor: e.devminor };
-    case 'dir':
-    case 'fifo': return { ...base, type: e.type, size: 0 };
-  }
+  const isLink = member.linkTo !== undefined;
+  return {
+    path: e.path,
+    type: isLink ? 'link' : e.type,
+    mode: e.mode,
+    uid: e.uid,
+    gid: e.gid,
+    mtime: e.mtime,
+    size: !isLink && e.type === 'file' ? e.size : 0,
+    devmajor: e.devmajor,
+    devminor: e.devminor,
+    linkname: isLink ? member.linkTo : e.type === 'symlink' ? (e.target ?? '') : undefined,
+  };
 }
 
 /** The exact length of the tar stream `tarChunks` writes for these members, without reading them. */
@@ -92,7 +96,7 @@ export function tarSize(members: readonly Member[]): number {
   let bytes = 0;
   for (const member of members) {
     const header = headerOf(member);
-    bytes += encodeHeader(header).length + header.size + paddingAfter(header.size);
+    bytes += headerLength(header) + header.size + paddingAfter(header.size);
   }
   bytes += 2 * BLOCK;
   return bytes + ((RECORD - (bytes % RECORD)) % RECORD);

@@ -131,7 +131,9 @@ function planArch(spec: ComposeSpec, arch: string, scans: readonly ImagesetScan[
   const meta = new Map(scans.map((s) => [s, builder(`${s.imageset.name}-meta-${arch}`, 'meta', 'meta', [s])]));
 
   // Metadata and declared images first; what is left is grouped by the imagesets holding it.
-  const leftovers = new Map<string, Leftover>();
+  // Leftovers are found by path, then by signature (no composite string key per unit: at a
+  // million entries those strings would cost more than the units themselves).
+  const leftovers = new Map<BytePath, Leftover[]>();
   for (const scan of scans) {
     for (const unit of units.get(scan)!.values()) {
       if (unit.entries.some((e) => isMetadata(e.path, spec.metadata))) {
@@ -146,17 +148,18 @@ function planArch(spec: ComposeSpec, arch: string, scans: readonly ImagesetScan[
         addUnit(target, unit, target.users[0]!);
         continue;
       }
-      const id = `${unit.key}\u0000${unit.signature}`;
-      const leftover = leftovers.get(id);
+      const atPath = leftovers.get(unit.key);
+      const leftover = atPath?.find((l) => l.unit.signature === unit.signature);
       if (leftover) leftover.holders.push(scan);
-      else leftovers.set(id, { unit, holders: [scan] });
+      else if (atPath) atPath.push({ unit, holders: [scan] });
+      else leftovers.set(unit.key, [{ unit, holders: [scan] }]);
     }
     for (const e of scan.entries) {
       if (e.type === 'dir') meta.get(scan)!.members.set(e.path, { entry: e, root: scan.imageset.root });
     }
   }
 
-  const { auto, duplicates } = layLeftovers(spec, arch, [...leftovers.values()], own, [...declared.map((d) => d.stem), ...[...own.values(), ...meta.values()].map((b) => b.stem)]);
+  const { auto, duplicates } = layLeftovers(spec, arch, [...leftovers.values()].flat(), own, [...declared.map((d) => d.stem), ...[...own.values(), ...meta.values()].map((b) => b.stem)]);
 
   const dirs = new Map(scans.map((s) => [s, new Map(s.entries.filter((e) => e.type === 'dir').map((e) => [e.path, e]))]));
   const shared = [...declared, ...auto];
