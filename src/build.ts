@@ -68,25 +68,21 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
   const { progress } = options;
   const jobs = Math.max(1, options.jobs ?? os.availableParallelism());
 
+  const timings = { scan: 0, plan: 0, write: 0, tar: 0 };
   const rootWarnings = countingWarnings(progress);
-  const scanStarted = Date.now();
-  const scans = scanAndCompare(spec, rootWarnings);
-  const scanSeconds = (Date.now() - scanStarted) / 1000;
+  const scans = timed(timings, 'scan', () => scanAndCompare(spec, rootWarnings));
   await checkAttributes(spec, rootWarnings);
   if (options.strict && rootWarnings.count > 0) throw strictFailure(spec.file, rootWarnings);
-  const planStarted = Date.now();
-  const plan = planMedium(spec, scans);
-  const planSeconds = (Date.now() - planStarted) / 1000;
+  const plan = timed(timings, 'plan', () => planMedium(spec, scans));
   const fileOf = (stem: string): string => `${stem}.${FORMATS[spec.compression].extension}`;
   const report = reportPlan(plan, scans, fileOf);
   const owners = await readRootOwners(spec.imagesets.map((s) => s.root), progress);
 
   const staging = Staging.create(lock);
   try {
-    const writeStarted = Date.now();
     const tarBytes = new Map(report.images.map((i) => [i.file, i.bytes]));
-    const written = await writeImages(plan, staging.images, fileOf, { spec, jobs, progress, tarBytes });
-    const writeSeconds = (Date.now() - writeStarted) / 1000;
+    const written = await timed(timings, 'write', () => writeImages(plan, staging.images, fileOf, { spec, jobs, progress, tarBytes }));
+    timings.tar = [...written.values()].reduce((n, w) => n + w.tarSeconds, 0);
     writeXml(plan, written, staging.images, fileOf, (image) => plannedImageRpms(image, plan, owners));
     staging.commit();
     progress.info(`medium written: ${path.join(spec.medium, 'images')}`);
@@ -102,12 +98,7 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
       imagesets: plan.imagesets.map((s) => ({ name: s.spec.name, arch: s.spec.arch, images: s.images.map(fileOf) })),
       seconds: (Date.now() - started) / 1000,
       plan: report,
-      timings: {
-        scan: scanSeconds,
-        plan: planSeconds,
-        write: writeSeconds,
-        tar: [...written.values()].reduce((n, w) => n + w.tarSeconds, 0),
-      },
+      timings,
     };
   } finally {
     staging.discard();
@@ -261,6 +252,18 @@ function writeFile(file: string, content: string): void {
   } catch (err) {
     throw new OutputError(file, `cannot write: ${describeSystemError(err)}`);
   }
+}
+
+/** Runs a step and adds its seconds to `timings[name]` (also for a step that returns a promise). */
+function timed<T>(timings: Record<string, number>, name: string, step: () => T): T {
+  const started = performance.now();
+  const add = (): void => {
+    timings[name] = (timings[name] ?? 0) + (performance.now() - started) / 1000;
+  };
+  const result = step();
+  if (result instanceof Promise) return result.finally(add) as T;
+  add();
+  return result;
 }
 
 /** Items per second since `since`, rounded for display. */
