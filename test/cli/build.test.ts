@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildOk, fingerprint, mediacompose, mediacomposeWith, writeCompose } from '../support/build.js';
+import { buildOk, composeYaml, fingerprint, mediacompose, mediacomposeWith, writeCompose } from '../support/build.js';
 
 let work: string;
 beforeAll(() => {
@@ -19,21 +19,16 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-const composeText = (compression = 'gzip'): string => `version: 1
-medium: out
-compression: ${compression}
-arch: x86_64
-imagesets:
-  - name: a
-    patterns: [base]
-    root: roots/a
-  - name: b
-    patterns: [base, b]
-    root: roots/b
-images:
-  - name: common
-    shared_by: all
-`;
+const composeText = (compression = 'gzip'): string =>
+  composeYaml({
+    medium: 'out',
+    compression,
+    imagesets: [
+      { name: 'a', patterns: ['base'], root: 'roots/a' },
+      { name: 'b', patterns: ['base', 'b'], root: 'roots/b' },
+    ],
+    images: [{ name: 'common', sharedBy: 'all' }],
+  });
 
 describe('mediacompose build', () => {
   it('writes the medium and prints a summary naming every archive', () => {

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildOk, mediacompose, mediacomposeWith, writeCompose } from '../support/build.js';
+import { buildOk, composeYaml, mediacompose, mediacomposeWith, writeCompose } from '../support/build.js';
 import { readDetailsXml, readImagesXml } from '../support/installer.js';
 import { type Compression, EXTENSION, listMembers, repack } from './rpm-medium.js';
 
@@ -56,22 +56,16 @@ function makeDpkgRoot(root: string, packages: (typeof PACKAGES)[string]): void {
   put('etc/hostname', `${path.basename(root)}\n`);
 }
 
-function composeYaml(compression: Compression): string {
-  return `version: 1
-medium: out-${compression}
-compression: ${compression}
-arch: x86_64
-imagesets:
-  - name: a
-    patterns: [base, a]
-    root: roots/a
-  - name: b
-    patterns: [base, b]
-    root: roots/b
-images:
-  - name: common
-    shared_by: all
-`;
+function composeFor(compression: Compression): string {
+  return composeYaml({
+    medium: `out-${compression}`,
+    compression,
+    imagesets: [
+      { name: 'a', patterns: ['base', 'a'], root: 'roots/a' },
+      { name: 'b', patterns: ['base', 'b'], root: 'roots/b' },
+    ],
+    images: [{ name: 'common', sharedBy: 'all' }],
+  });
 }
 
 /** dpkg-query's owners (name:arch) of each non-directory member, in the roots that use the archive. */
@@ -104,7 +98,7 @@ beforeAll(() => {
     roots[name] = path.join(work, 'roots', name);
     makeDpkgRoot(roots[name]!, packages);
   }
-  for (const format of FORMATS) buildOk(writeCompose(work, composeYaml(format)));
+  for (const format of FORMATS) buildOk(writeCompose(work, composeFor(format)));
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 

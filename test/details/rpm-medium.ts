@@ -17,6 +17,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { composeYaml as composeFields } from '../support/build.js';
 import { readImagesXml } from '../support/installer.js';
 
 export const DB_PATH = '/usr/lib/sysimage/rpm';
@@ -161,26 +162,19 @@ export function makeRpmRoots(work: string): Record<string, string> {
 }
 
 export function composeYaml(compression: Compression): string {
-  return `version: 1
-medium: out-${compression}
-compression: ${compression}
-arch: x86_64
-imagesets:
-  - name: a
-    patterns: [base, a]
-    root: roots/a
-  - name: b
-    patterns: [base, b]
-    root: roots/b
-  - name: c
-    patterns: [base, b, c]
-    root: roots/c
-images:
-  - name: common
-    shared_by: all
-  - name: desktop
-    shared_by: [b, c]
-`;
+  return composeFields({
+    medium: `out-${compression}`,
+    compression,
+    imagesets: [
+      { name: 'a', patterns: ['base', 'a'], root: 'roots/a' },
+      { name: 'b', patterns: ['base', 'b'], root: 'roots/b' },
+      { name: 'c', patterns: ['base', 'b', 'c'], root: 'roots/c' },
+    ],
+    images: [
+      { name: 'common', sharedBy: 'all' },
+      { name: 'desktop', sharedBy: ['b', 'c'] },
+    ],
+  });
 }
 
 /** The root of each imageset of the medium, by the patterns string images.xml lists. */

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildOk, mediacompose, writeCompose } from '../support/build.js';
+import { buildOk, composeYaml, mediacompose, writeCompose } from '../support/build.js';
 import { deploy, isRoot, readDetailsXml } from '../support/installer.js';
 import { REAL_ROOT_NAMES, ensureRealRoots } from '../support/real-roots.js';
 import { type Tree, diffTrees, listTree } from '../support/tree.js';
@@ -22,13 +22,12 @@ describe.skipIf(!isRoot)('automatic layering on real roots (needs root)', () => 
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-auto-'));
     compose = writeCompose(
       work,
-      `version: 1
-medium: medium
-compression: gzip
-level: 1
-arch: x86_64
-imagesets:
-${REAL_ROOT_NAMES.map((n, i) => `  - name: ${n}\n    patterns: [base${i ? `, ${n}` : ''}]\n    root: ${roots}/${n}\n`).join('')}`,
+      composeYaml({
+        medium: 'medium',
+        compression: 'gzip',
+        level: 1,
+        imagesets: REAL_ROOT_NAMES.map((n, i) => ({ name: n, patterns: i ? ['base', n] : ['base'], root: `${roots}/${n}` })),
+      }),
     );
     built = JSON.parse(buildOk(compose, '--json'));
     trees = new Map(REAL_ROOT_NAMES.map((n) => [n, listTree(path.join(roots, n))]));

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildOk, fingerprint, mediacompose, writeCompose } from '../support/build.js';
+import { buildOk, composeYaml, fingerprint, mediacompose, writeCompose } from '../support/build.js';
 import { isRoot } from '../support/installer.js';
 
 const MiB = 1 << 20;
@@ -49,15 +49,11 @@ describe.skipIf(!isRoot)('output failures', () => {
   function composeOn(mount: string): string {
     return writeCompose(
       work,
-      `version: 1
-medium: ${path.join(mount, 'medium')}
-compression: gzip
-arch: x86_64
-imagesets:
-  - name: a
-    patterns: [base]
-    root: roots/a
-`,
+      composeYaml({
+        medium: path.join(mount, 'medium'),
+        compression: 'gzip',
+        imagesets: [{ name: 'a', patterns: ['base'], root: 'roots/a' }],
+      }),
     );
   }
 

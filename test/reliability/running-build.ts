@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { BIN, writeCompose } from '../support/build.js';
+import { BIN, composeYaml, writeCompose } from '../support/build.js';
 
 /** Incompressible bytes in the big file: xz -6 takes about three seconds for them on one core. */
 export const BIG_FILE_BYTES = 4 << 20;
@@ -30,22 +30,16 @@ export function slowMedium(dir: string): string {
   fs.writeFileSync(path.join(dir, 'roots', 'b', 'var', 'log', 'messages'), Buffer.alloc(LOG_FILE_BYTES, 'log line\n'));
   return writeCompose(
     dir,
-    `version: 1
-medium: out
-compression: xz
-level: 6
-arch: x86_64
-imagesets:
-  - name: a
-    patterns: [base, a]
-    root: roots/a
-  - name: b
-    patterns: [base, b]
-    root: roots/b
-images:
-  - name: common
-    shared_by: all
-`,
+    composeYaml({
+      medium: 'out',
+      compression: 'xz',
+      level: 6,
+      imagesets: [
+        { name: 'a', patterns: ['base', 'a'], root: 'roots/a' },
+        { name: 'b', patterns: ['base', 'b'], root: 'roots/b' },
+      ],
+      images: [{ name: 'common', sharedBy: 'all' }],
+    }),
   );
 }
 

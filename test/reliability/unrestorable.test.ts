@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetfattrParser, readRootAttributes, unescapeOctal } from '../../src/scan/xattrs.js';
 import { onPath } from '../../src/util/command.js';
-import { buildOk, fingerprint, mediacompose, mediacomposeWith, writeCompose } from '../support/build.js';
+import { buildOk, composeYaml, fingerprint, mediacompose, mediacomposeWith, writeCompose } from '../support/build.js';
 import { isRoot } from '../support/installer.js';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-unrestorable-'));
@@ -101,18 +101,14 @@ describe('build: what the installer cannot restore', () => {
   const compose = (): string =>
     writeCompose(
       work,
-      `version: 1
-medium: out
-compression: gzip
-arch: x86_64
-imagesets:
-  - name: a
-    patterns: [base]
-    root: roots/a
-  - name: b
-    patterns: [b]
-    root: roots/b
-`,
+      composeYaml({
+        medium: 'out',
+        compression: 'gzip',
+        imagesets: [
+          { name: 'a', patterns: ['base'], root: 'roots/a' },
+          { name: 'b', patterns: ['b'], root: 'roots/b' },
+        ],
+      }),
     );
 
   it('skips a socket with a warning naming it', () => {

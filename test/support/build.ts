@@ -36,3 +36,49 @@ export function writeCompose(dir: string, yaml: string): string {
   fs.writeFileSync(file, yaml);
   return file;
 }
+
+/** One imageset of a compose file: the patterns that select it and the root it is built from. */
+export interface ComposeImageset {
+  name: string;
+  patterns: string[];
+  root: string;
+}
+
+/** One named image of a compose file, shared by every imageset or by the ones listed. */
+export interface ComposeImage {
+  name: string;
+  sharedBy: 'all' | string[];
+}
+
+export interface ComposeFields {
+  medium: string;
+  compression?: string;
+  level?: number;
+  arch?: string;
+  imagesets: ComposeImageset[];
+  images?: ComposeImage[];
+}
+
+/**
+ * The text of an ordinary compose file, in block style and in the order the spec documents
+ * (version, medium, compression, level, arch, imagesets, images). Fields left out are not
+ * written, so the build's defaults apply; arch defaults to x86_64. Tests that need unusual
+ * text (errors, a particular layout) write it themselves.
+ */
+export function composeYaml(fields: ComposeFields): string {
+  const list = (items: string[]): string => `[${items.join(', ')}]`;
+  const lines = ['version: 1', `medium: ${fields.medium}`];
+  if (fields.compression !== undefined) lines.push(`compression: ${fields.compression}`);
+  if (fields.level !== undefined) lines.push(`level: ${fields.level}`);
+  lines.push(`arch: ${fields.arch ?? 'x86_64'}`, 'imagesets:');
+  for (const set of fields.imagesets) {
+    lines.push(`  - name: ${set.name}`, `    patterns: ${list(set.patterns)}`, `    root: ${set.root}`);
+  }
+  if (fields.images) {
+    lines.push('images:');
+    for (const image of fields.images) {
+      lines.push(`  - name: ${image.name}`, `    shared_by: ${image.sharedBy === 'all' ? 'all' : list(image.sharedBy)}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -10,7 +10,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeHeader } from '../../src/archive/header.js';
-import { buildOk, mediacompose, writeCompose } from '../support/build.js';
+import { buildOk, composeYaml, mediacompose, writeCompose } from '../support/build.js';
 import { isRoot } from '../support/installer.js';
 
 const T = 1_500_000_000;
@@ -64,22 +64,16 @@ function builtMedium(): Fixture {
   execFileSync('cp', ['-a', template, path.join(dir, 'roots')]);
   const compose = writeCompose(
     dir,
-    `version: 1
-medium: medium
-compression: gzip
-level: 1
-arch: x86_64
-imagesets:
-  - name: a
-    patterns: [base]
-    root: roots/a
-  - name: b
-    patterns: [base, b]
-    root: roots/b
-images:
-  - name: common
-    shared_by: all
-`,
+    composeYaml({
+      medium: 'medium',
+      compression: 'gzip',
+      level: 1,
+      imagesets: [
+        { name: 'a', patterns: ['base'], root: 'roots/a' },
+        { name: 'b', patterns: ['base', 'b'], root: 'roots/b' },
+      ],
+      images: [{ name: 'common', sharedBy: 'all' }],
+    }),
   );
   buildOk(compose);
   return { compose, images: path.join(dir, 'medium', 'images'), root: (name) => path.join(dir, 'roots', name) };
