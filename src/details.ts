@@ -12,10 +12,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { XMLParser } from 'fast-xml-parser';
 import pLimit from 'p-limit';
 import { type ArchiveTotals, type ContentSink, type DecodedMember, readArchive } from './archive/reader.js';
 import { ARCH_ALIASES } from './config/spec.js';
+import { installerXmlParser, liesInImagesFolder } from './manifest/read.js';
 import { InputError, MediaComposeError, OutputError, UsageError, describeSystemError } from './errors.js';
 import { type DetailsImage, detailsXml } from './manifest/xml.js';
 import { IMAGES_DIR, MediumLock } from './medium.js';
@@ -105,16 +105,9 @@ function imagesFolder(medium: string): string {
 // ---------------------------------------------------------------------------------------------
 // images.xml and the details file on the medium
 
-const LIST_ITEMS = new Set(['image_set', 'image', 'rpm']);
-
 /** Reads XML as the installer does: namespaces stripped, every value a string. */
 function parseXml(file: string, text: string): Record<string, any> {
-  const parser = new XMLParser({
-    removeNSPrefix: true,
-    ignoreAttributes: true,
-    parseTagValue: false,
-    isArray: (name) => LIST_ITEMS.has(name),
-  });
+  const parser = installerXmlParser(false);
   try {
     return parser.parse(text, true) as Record<string, any>;
   } catch (err) {
@@ -145,7 +138,7 @@ function readImagesXml(file: string): ListedImageset[] {
 function archiveName(file: string, where: string, value: unknown): string {
   const name = typeof value === 'string' ? value.trim() : '';
   if (name === '') throw new InputError(file, `${where}: an image without a file name`);
-  if (name.startsWith('/') || name.split('/').includes('..')) {
+  if (!liesInImagesFolder(name)) {
     throw new InputError(file, `${where}: archive "${name}" lies outside the images folder`);
   }
   return name;

@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLValidator } from 'fast-xml-parser';
+import { installerXmlParser, liesInImagesFolder } from '../manifest/read.js';
 import { FORMATS } from '../archive/compression.js';
 import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
 import { InputError, describeSystemError } from '../errors.js';
@@ -40,16 +41,7 @@ export interface Medium {
   readonly present: ReadonlySet<string>;
 }
 
-/** Names of list items: forced to arrays so that one item reads like many. */
-const LIST_ITEMS = new Set(['image_set', 'image', 'rpm']);
-
-const xmlParser = new XMLParser({
-  removeNSPrefix: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  parseTagValue: false,
-  isArray: (name) => LIST_ITEMS.has(name),
-});
+const xmlParser = installerXmlParser(true);
 
 type XmlObject = Record<string, unknown>;
 
@@ -68,13 +60,13 @@ export function readMedium(folder: string, spec: ComposeSpec, problems: VerifyPr
   const present = new Set<string>();
   for (const set of imagesets ?? []) {
     for (const image of set.images) {
-      if (isSafeFileName(image.file) && isFile(path.join(folder, image.file))) present.add(image.file);
+      if (liesInImagesFolder(image.file) && isFile(path.join(folder, image.file))) present.add(image.file);
     }
   }
   const archs = mediumArchs(spec, imagesets ?? []);
   const details = new Map(archs.map((arch) => [arch, readDetails(folder, arch, problems)] as const));
   for (const entries of details.values()) {
-    for (const e of entries ?? []) if (isSafeFileName(e.file) && isFile(path.join(folder, e.file))) present.add(e.file);
+    for (const e of entries ?? []) if (liesInImagesFolder(e.file) && isFile(path.join(folder, e.file))) present.add(e.file);
   }
   const medium: Medium = { folder, imagesets, matched, details, present };
   if (imagesets !== undefined) {
@@ -338,7 +330,7 @@ function checkImageFiles(medium: Medium, problems: VerifyProblem[]): void {
     for (const image of set.images) {
       if (image.type !== 'tar') report(IMAGES_XML, `image ${image.file}: type "${image.type}", not "tar"`);
       if (image.name === '') report(IMAGES_XML, `image ${image.file}: empty <name>`);
-      if (!isSafeFileName(image.file)) report(IMAGES_XML, `image "${image.file}": an absolute name or one with ".." (must lie in images/)`);
+      if (!liesInImagesFolder(image.file)) report(IMAGES_XML, `image "${image.file}": an absolute name or one with ".." (must lie in images/)`);
       else if (!medium.present.has(image.file)) report(mediumFile(image.file), 'listed in images.xml but missing from the medium: the installer aborts');
     }
   }
@@ -389,9 +381,6 @@ function checkDetailsCoverage(medium: Medium, archs: readonly string[], problems
   }
 }
 
-function isSafeFileName(name: string): boolean {
-  return name !== '' && !name.startsWith('/') && !name.split('/').includes('..');
-}
 
 function isFile(file: string): boolean {
   try {
