@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { Duplex } from 'node:stream';
 import zlib from 'node:zlib';
 import type { CompressionName } from '../config/spec.js';
-import { onPath, startFilter } from '../util/command.js';
+import { onPath, startFilter } from '../runtime/command.js';
 
 const require = createRequire(import.meta.url);
 

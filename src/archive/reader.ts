@@ -11,8 +11,8 @@ import { Duplex, PassThrough, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { InputError, MediaComposeError, describeSystemError } from '../errors.js';
-import type { BytePath } from '../scan/entry.js';
-import { onPath, startFilter } from '../util/command.js';
+import type { BytePath } from '../model/entry.js';
+import { onPath, startFilter } from '../runtime/command.js';
 import { BLOCK, type MemberType } from './header.js';
 
 export type ArchiveFormat = 'xz' | 'lzma' | 'bzip2' | 'gzip' | 'tar';

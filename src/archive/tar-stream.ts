@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { InputError, describeSystemError } from '../errors.js';
-import { type Entry, absoluteBytes, printable } from '../scan/entry.js';
+import { type Entry, absoluteBytes, printable } from '../model/entry.js';
 import { floorSeconds } from '../scan/walk.js';
 import type { Member } from '../plan/plan.js';
 import { BLOCK, RECORD, type MemberHeader, encodeHeader, headerLength, paddingAfter } from './header.js';

@@ -1,10 +1,10 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { FORMATS } from '../archive/compression.js';
-import { scanAndCompare } from '../build.js';
+import { scanAndCompare } from '../commands/build.js';
 import { loadCompose } from '../config/load.js';
 import { planMedium } from '../plan/plan.js';
 import { formatPlanReport, reportPlan } from '../plan/report.js';
-import { plainProgress } from '../progress.js';
+import { plainProgress } from '../runtime/progress.js';
 import { runCommand } from './run.js';
 
 interface PlanArgs {

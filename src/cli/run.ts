@@ -4,7 +4,7 @@
  */
 import { writeSync } from 'node:fs';
 import { ExitStatus, MediaComposeError } from '../errors.js';
-import { discardAllStagings, releaseAllLocks } from '../medium.js';
+import { discardAllStagings, releaseAllLocks } from '../medium/medium.js';
 
 export async function runCommand(debug: boolean, command: () => Promise<number>): Promise<never> {
   // SIGINT and SIGTERM end the run at once, after removing what was staged and releasing the

@@ -1,7 +1,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { ExitStatus } from '../errors.js';
-import { createProgress } from '../progress.js';
-import { type VerifyResult, verify } from '../verify/index.js';
+import { createProgress } from '../runtime/progress.js';
+import { type VerifyResult, verify } from '../commands/verify.js';
 import { runCommand } from './run.js';
 
 interface VerifyArgs {

@@ -9,8 +9,8 @@
  * its leading '/' dropped: '/usr/bin/x' becomes the member path 'usr/bin/x'.
  */
 import type { MediumPlan, PlannedImage } from '../plan/plan.js';
-import type { Progress } from '../progress.js';
-import type { BytePath } from '../scan/entry.js';
+import type { Progress } from '../runtime/progress.js';
+import type { BytePath } from '../model/entry.js';
 import { type InstalledPackage, type PackageDatabase, readPackageDatabase } from './index.js';
 
 /**

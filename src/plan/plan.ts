@@ -14,7 +14,7 @@
  * - every image carries the parent directories its members need.
  */
 import type { ComposeSpec, ImagesetSpec, SharedImageSpec } from '../config/spec.js';
-import { type BytePath, type Entry, comparePaths, isAtOrBelow, parentsOf } from '../scan/entry.js';
+import { type BytePath, type Entry, comparePaths, isAtOrBelow, parentsOf } from '../model/entry.js';
 import { type Digests, type Unit, metadataSignature, unitsOf } from './units.js';
 
 export interface ImagesetScan {

@@ -5,7 +5,7 @@
  * summary.
  */
 import { tarSize } from '../archive/tar-stream.js';
-import type { BytePath } from '../scan/entry.js';
+import type { BytePath } from '../model/entry.js';
 import type { Duplicate, ImagesetScan, MediumPlan, Member } from './plan.js';
 
 export interface PlanReport {

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { InputError, describeSystemError } from '../errors.js';
-import { type Entry, absoluteBytes, printable } from './entry.js';
+import { type Entry, absoluteBytes, printable } from '../model/entry.js';
 
 const CHUNK = 1 << 20;
 let chunk: Buffer | undefined;

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { InputError, describeSystemError } from '../errors.js';
-import { type BytePath, type Entry, type EntryType, absoluteBytes, printable } from './entry.js';
+import { type BytePath, type Entry, type EntryType, absoluteBytes, printable } from '../model/entry.js';
 
 export interface RootScan {
   /** Absolute path of the root (already symlink-resolved). */

@@ -7,8 +7,8 @@
  * Node has no xattr API, so the system's getfattr (package `attr`) lists them: one process per
  * root, its output parsed as it streams.
  */
-import { CommandError, onPath, startFilter } from '../util/command.js';
-import { type BytePath, comparePaths, printable } from './entry.js';
+import { CommandError, onPath, startFilter } from '../runtime/command.js';
+import { type BytePath, comparePaths, printable } from '../model/entry.js';
 
 /** Entries of a root by extended attribute name, e.g. "security.capability" -> ["usr/bin/ping"]. */
 export type AttributeIndex = Map<string, BytePath[]>;

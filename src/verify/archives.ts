@@ -9,9 +9,9 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { type ArchiveFormat, type DecodedMember, readArchive } from '../archive/reader.js';
 import { MediaComposeError, formatProblem } from '../errors.js';
-import type { Progress } from '../progress.js';
-import { type BytePath, printable } from '../scan/entry.js';
-import { type Medium, detailsFile } from './medium.js';
+import type { Progress } from '../runtime/progress.js';
+import { type BytePath, printable } from '../model/entry.js';
+import { type Medium, detailsFile } from '../manifest/medium.js';
 import { type VerifyProblem, mediumFile, reporter } from './result.js';
 
 /** A member as replay needs it: a safe, normalised path, and the digest of its content. */

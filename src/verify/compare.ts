@@ -4,12 +4,12 @@
  * groups (the invariant of compose-spec.md).
  */
 import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
-import type { Progress } from '../progress.js';
+import type { Progress } from '../runtime/progress.js';
 import { digestFile } from '../scan/digest.js';
-import { type BytePath, type Entry, comparePaths, printable } from '../scan/entry.js';
+import { type BytePath, type Entry, comparePaths, printable } from '../model/entry.js';
 import { type RootScan, scanRoot } from '../scan/walk.js';
 import type { ArchiveReading, Listing } from './archives.js';
-import { type Medium, labelOf } from './medium.js';
+import { type Medium, labelOf } from '../manifest/medium.js';
 import { type DeployedNode, DeployedTree, TYPE_NAMES } from './replay.js';
 import type { VerifiedImageset, VerifyProblem } from './result.js';
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ComposeSpec, ImagesetSpec, SharedImageSpec } from '../../src/config/spec.js';
 import { type ImagesetScan, type MediumPlan, planMedium } from '../../src/plan/plan.js';
-import type { Entry } from '../../src/scan/entry.js';
+import type { Entry } from '../../src/model/entry.js';
 
 const MB = 1 << 20;
 const file = (path: string, size = MB, extra: Partial<Entry> = {}): Entry => ({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ComposeSpec, ImagesetSpec, SharedImageSpec } from '../../src/config/spec.js';
 import { type ImagesetScan, type MediumPlan, filesToCompare, planMedium } from '../../src/plan/plan.js';
-import type { Entry } from '../../src/scan/entry.js';
+import type { Entry } from '../../src/model/entry.js';
 
 const dir = (path: string, extra: Partial<Entry> = {}): Entry => ({
   path, type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: 100, size: 0, devmajor: 0, devminor: 0, ...extra,

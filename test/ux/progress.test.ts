@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProgress, formatDuration } from '../../src/progress.js';
+import { createProgress, formatDuration } from '../../src/runtime/progress.js';
 import { BIN, mediacomposeWith, writeCompose } from '../support/build.js';
 
 let work: string;

@@ -20,15 +20,15 @@
 import os from 'node:os';
 import path from 'node:path';
 import { loadCompose } from '../config/load.js';
-import { IMAGES_DIR } from '../medium.js';
-import type { Progress } from '../progress.js';
-import { type Unreadable, archivesToRead, checkArchives, readArchives } from './archives.js';
-import { compareImagesets } from './compare.js';
-import { readMedium } from './medium.js';
-import type { VerifyProblem, VerifyResult } from './result.js';
+import { IMAGES_DIR } from '../medium/medium.js';
+import type { Progress } from '../runtime/progress.js';
+import { type Unreadable, archivesToRead, checkArchives, readArchives } from '../verify/archives.js';
+import { compareImagesets } from '../verify/compare.js';
+import { readMedium } from '../manifest/medium.js';
+import type { VerifyProblem, VerifyResult } from '../verify/result.js';
 
-export { chooseImageset } from './medium.js';
-export type { UnreadableArchive, VerifiedImageset, VerifyProblem, VerifyResult } from './result.js';
+export { chooseImageset } from '../manifest/medium.js';
+export type { UnreadableArchive, VerifiedImageset, VerifyProblem, VerifyResult } from '../verify/result.js';
 
 export interface VerifyOptions {
   readonly progress: Progress;

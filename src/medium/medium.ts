@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { OutputError, describeSystemError } from './errors.js';
+import { OutputError, describeSystemError } from '../errors.js';
 
 export const IMAGES_DIR = 'images';
 export const LOCK_FILE = '.mediacompose.lock';

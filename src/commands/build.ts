@@ -7,21 +7,21 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import pLimit from 'p-limit';
-import { FORMATS } from './archive/compression.js';
-import { type WrittenImage, writeImage } from './archive/image-writer.js';
-import { loadCompose } from './config/load.js';
-import type { ComposeSpec } from './config/spec.js';
-import { InputError, OutputError, describeSystemError } from './errors.js';
-import { type DetailsImage, type ImagesXmlImageset, detailsXml, imagesXml } from './manifest/xml.js';
-import { MediumLock, Staging } from './medium.js';
-import { plannedImageRpms, readRootOwners } from './pkgdb/owners.js';
-import { type ImagesetScan, type MediumPlan, type PlannedImage, filesToCompare, planMedium } from './plan/plan.js';
-import { type PlanReport, reportPlan } from './plan/report.js';
-import type { Progress } from './progress.js';
-import { digestFile } from './scan/digest.js';
-import type { BytePath } from './scan/entry.js';
-import { type RootScan, scanRoot } from './scan/walk.js';
-import { ATTRIBUTES_NOT_CHECKED, attributeWarnings, canCheckAttributes, readRootAttributes } from './scan/xattrs.js';
+import { FORMATS } from '../archive/compression.js';
+import { type WrittenImage, writeImage } from '../archive/image-writer.js';
+import { loadCompose } from '../config/load.js';
+import type { ComposeSpec } from '../config/spec.js';
+import { InputError, OutputError, describeSystemError } from '../errors.js';
+import { type DetailsImage, type ImagesXmlImageset, detailsXml, imagesXml } from '../manifest/xml.js';
+import { MediumLock, Staging } from '../medium/medium.js';
+import { plannedImageRpms, readRootOwners } from '../pkgdb/owners.js';
+import { type ImagesetScan, type MediumPlan, type PlannedImage, filesToCompare, planMedium } from '../plan/plan.js';
+import { type PlanReport, reportPlan } from '../plan/report.js';
+import type { Progress } from '../runtime/progress.js';
+import { digestFile } from '../scan/digest.js';
+import type { BytePath } from '../model/entry.js';
+import { type RootScan, scanRoot } from '../scan/walk.js';
+import { ATTRIBUTES_NOT_CHECKED, attributeWarnings, canCheckAttributes, readRootAttributes } from '../scan/xattrs.js';
 
 export interface BuildOptions {
   /** Images compressed at once; also xz's thread count. */

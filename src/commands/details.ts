@@ -13,15 +13,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { type ArchiveTotals, type ContentSink, type DecodedMember, readArchive } from './archive/reader.js';
-import { ARCH_ALIASES } from './config/spec.js';
-import { installerXmlParser, liesInImagesFolder } from './manifest/read.js';
-import { InputError, MediaComposeError, OutputError, UsageError, describeSystemError } from './errors.js';
-import { type DetailsImage, detailsXml } from './manifest/xml.js';
-import { IMAGES_DIR, MediumLock } from './medium.js';
-import { ImagePackages, PACKAGE_DATABASE_DIRS, type PathOwners, imageRpms, readPathOwners } from './pkgdb/owners.js';
-import type { Progress } from './progress.js';
-import { type BytePath, absoluteBytes, isAtOrBelow, parentsOf, printable } from './scan/entry.js';
+import { type ArchiveTotals, type ContentSink, type DecodedMember, readArchive } from '../archive/reader.js';
+import { ARCH_ALIASES } from '../config/spec.js';
+import { installerXmlParser, liesInImagesFolder } from '../manifest/installer.js';
+import { InputError, MediaComposeError, OutputError, UsageError, describeSystemError } from '../errors.js';
+import { type DetailsImage, detailsXml } from '../manifest/xml.js';
+import { IMAGES_DIR, MediumLock } from '../medium/medium.js';
+import { ImagePackages, PACKAGE_DATABASE_DIRS, type PathOwners, imageRpms, readPathOwners } from '../pkgdb/owners.js';
+import type { Progress } from '../runtime/progress.js';
+import { type BytePath, absoluteBytes, isAtOrBelow, parentsOf, printable } from '../model/entry.js';
 
 export interface DetailsOptions {
   /** Only this arch; every arch images.xml names when absent. */

@@ -6,11 +6,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
-import { installerXmlParser, liesInImagesFolder } from '../manifest/read.js';
+import { installerXmlParser, liesInImagesFolder } from './installer.js';
 import { FORMATS } from '../archive/compression.js';
 import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
 import { InputError, describeSystemError } from '../errors.js';
-import { type Report, type VerifyProblem, mediumFile, reporter } from './result.js';
+import { type Report, type VerifyProblem, mediumFile, reporter } from '../verify/result.js';
 
 /** An image_set of images.xml. */
 interface MediumImageset {
