@@ -1,6 +1,6 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { type BuildResult, build } from '../commands/build.js';
-import { createProgress } from '../runtime/progress.js';
+import { createProgress } from './render/progress.js';
 import { runCommand } from './run.js';
 
 interface BuildArgs {

@@ -4,7 +4,7 @@ import { scanAndCompare } from '../commands/build.js';
 import { loadCompose } from '../config/load.js';
 import { planMedium } from '../plan/plan.js';
 import { formatPlanReport, reportPlan } from '../plan/report.js';
-import { plainProgress } from '../runtime/progress.js';
+import { plainProgress } from './render/progress.js';
 import { runCommand } from './run.js';
 
 interface PlanArgs {

@@ -1,6 +1,6 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { ExitStatus } from '../errors.js';
-import { createProgress } from '../runtime/progress.js';
+import { createProgress } from './render/progress.js';
 import { type VerifyResult, verify } from '../commands/verify.js';
 import { runCommand } from './run.js';
 

@@ -18,8 +18,10 @@ import { ARCH_ALIASES } from '../config/spec.js';
 import { installerXmlParser, liesInImagesFolder } from '../manifest/installer.js';
 import { InputError, MediaComposeError, OutputError, UsageError, describeSystemError } from '../errors.js';
 import { type DetailsImage, detailsXml } from '../manifest/xml.js';
-import { IMAGES_DIR, MediumLock } from '../medium/medium.js';
+import { MediumLock } from '../medium/lock.js';
+import { IMAGES_DIR } from '../medium/staging.js';
 import { ImagePackages, PACKAGE_DATABASE_DIRS, type PathOwners, imageRpms, readPathOwners } from '../pkgdb/owners.js';
+import { onCleanup } from '../runtime/cleanup.js';
 import type { Progress } from '../runtime/progress.js';
 import { type BytePath, absoluteBytes, isAtOrBelow, parentsOf, printable } from '../model/entry.js';
 
@@ -355,7 +357,7 @@ function memberPath(name: BytePath): BytePath {
 
 /** Streams a metadata image, writing its package database to a temporary root to read it. */
 async function readMetadataImage(archive: string): Promise<MetadataReading> {
-  const root = temporaryRoot();
+  const { root, remove } = temporaryRoot();
   const extractor = new DatabaseExtractor(root);
   const nonDirectories: BytePath[] = [];
   try {
@@ -368,28 +370,25 @@ async function readMetadataImage(archive: string): Promise<MetadataReading> {
     return { totals, nonDirectories, owners, database: owners && path.relative(root, owners.database) };
   } finally {
     extractor.close();
-    removeTemporaryRoot(root);
+    remove();
   }
 }
 
-/** Temporary roots in use; removed on exit too, when a signal ends the command midway. */
-const temporaryRoots = new Set<string>();
-
-function temporaryRoot(): string {
-  if (temporaryRoots.size === 0) process.once('exit', removeTemporaryRoots);
+/**
+ * A private temporary root, registered with the cleanup registry: a signal that ends the
+ * command midway still removes it. The returned function removes it (idempotent).
+ */
+function temporaryRoot(): { root: string; remove: () => void } {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mediacompose-pkgdb-'));
-  temporaryRoots.add(root);
-  return root;
-}
-
-function removeTemporaryRoot(root: string): void {
-  fs.rmSync(root, { recursive: true, force: true });
-  temporaryRoots.delete(root);
-  if (temporaryRoots.size === 0) process.removeListener('exit', removeTemporaryRoots);
-}
-
-function removeTemporaryRoots(): void {
-  for (const root of [...temporaryRoots]) removeTemporaryRoot(root);
+  const remove = (): void => fs.rmSync(root, { recursive: true, force: true });
+  const unregister = onCleanup(remove);
+  return {
+    root,
+    remove: () => {
+      remove();
+      unregister();
+    },
+  };
 }
 
 /** Reads the extracted database; its errors name the archive and the member, not the temp root. */
