@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { Duplex } from 'node:stream';
 import zlib from 'node:zlib';
 import type { CompressionName } from '../config/spec.js';
+import { ARCHIVE_EXTENSIONS } from '../model/names.js';
 import { onPath, startFilter } from '../runtime/command.js';
 
 const require = createRequire(import.meta.url);
@@ -43,7 +44,7 @@ const settled = Promise.resolve();
 export const FORMATS: Readonly<Record<CompressionName, CompressionFormat>> = {
   xz: {
     name: 'xz',
-    extension: 'tar.xz',
+    extension: ARCHIVE_EXTENSIONS.xz,
     createCompressor: (level, threads) => ({
       stream: lzma().createStream('easyEncoder', { preset: level, threads: Math.max(1, threads), check: lzma().CHECK_CRC64 }),
       done: settled,
@@ -51,18 +52,18 @@ export const FORMATS: Readonly<Record<CompressionName, CompressionFormat>> = {
   },
   lzma: {
     name: 'lzma',
-    extension: 'tar.lzma',
+    extension: ARCHIVE_EXTENSIONS.lzma,
     // Always pass the preset: without it lzma-native's alone encoder uses a faster, larger mode.
     createCompressor: (level) => ({ stream: lzma().createStream('aloneEncoder', { preset: level }), done: settled }),
   },
   gzip: {
     name: 'gzip',
-    extension: 'tar.gz',
+    extension: ARCHIVE_EXTENSIONS.gzip,
     createCompressor: (level) => ({ stream: zlib.createGzip({ level, chunkSize: 1 << 20 }), done: settled }),
   },
   bzip2: {
     name: 'bzip2',
-    extension: 'tar.bzip2',
+    extension: ARCHIVE_EXTENSIONS.bzip2,
     createCompressor: (level, threads) => {
       const argv = onPath('lbzip2') ? ['lbzip2', `-${level}`, `-n${Math.max(1, threads)}`, '-c'] : ['bzip2', `-${level}`, '-c'];
       const filter = startFilter(argv);

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MediaComposeError, OutputError, describeSystemError } from '../errors.js';
-import type { Member } from '../plan/plan.js';
+import type { Member } from '../model/member.js';
 import type { CompressionFormat } from './compression.js';
 import { type TarTotals, tarChunks } from './tar-stream.js';
 

@@ -1,5 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { FORMATS } from '../archive/compression.js';
+import { archiveFileName } from '../model/names.js';
 import { scanAndCompare } from '../commands/build.js';
 import { loadCompose } from '../config/load.js';
 import { planMedium } from '../plan/plan.js';
@@ -26,8 +26,7 @@ export const planCommand: CommandModule<{ debug: boolean }, PlanArgs> = {
     runCommand(args.debug, async () => {
       const spec = loadCompose(args.compose);
       const scans = scanAndCompare(spec, plainProgress(args.json));
-      const extension = FORMATS[spec.compression].extension;
-      const report = reportPlan(planMedium(spec, scans), scans, (stem) => `${stem}.${extension}`);
+      const report = reportPlan(planMedium(spec, scans), scans, (stem) => archiveFileName(stem, spec.compression));
       process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatPlanReport(report));
       return 0;
     }),

@@ -8,6 +8,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import pLimit from 'p-limit';
 import { FORMATS } from '../archive/compression.js';
+import { IMAGES_XML, archiveFileName } from '../model/names.js';
 import { type WrittenImage, writeImage } from '../archive/image-writer.js';
 import { loadCompose } from '../config/load.js';
 import type { ComposeSpec } from '../config/spec.js';
@@ -75,7 +76,7 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
   await checkAttributes(spec, rootWarnings);
   if (options.strict && rootWarnings.count > 0) throw strictFailure(spec.file, rootWarnings);
   const plan = timed(timings, 'plan', () => planMedium(spec, scans));
-  const fileOf = (stem: string): string => `${stem}.${FORMATS[spec.compression].extension}`;
+  const fileOf = (stem: string): string => archiveFileName(stem, spec.compression);
   const report = reportPlan(plan, scans, fileOf);
   const owners = await readRootOwners(spec.imagesets.map((s) => s.root), progress);
 
@@ -232,7 +233,7 @@ function writeXml(
     pkgImage: fileOf(set.pkgImage),
     images: set.images.map((stem) => ({ name: displayName(set.spec.title, images.get(stem)!), file: fileOf(stem) })),
   }));
-  writeFile(path.join(folder, 'images.xml'), imagesXml(sets));
+  writeFile(path.join(folder, IMAGES_XML), imagesXml(sets));
   for (const arch of plan.archs) {
     const details: DetailsImage[] = plan.images
       .filter((i) => i.arch === arch)

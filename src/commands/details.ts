@@ -19,7 +19,7 @@ import { installerXmlParser, liesInImagesFolder } from '../manifest/installer.js
 import { InputError, MediaComposeError, OutputError, UsageError, describeSystemError } from '../errors.js';
 import { type DetailsImage, detailsXml } from '../manifest/xml.js';
 import { MediumLock } from '../medium/lock.js';
-import { IMAGES_DIR } from '../medium/staging.js';
+import { IMAGES_DIR, IMAGES_XML, detailsFileName } from '../model/names.js';
 import { ImagePackages, PACKAGE_DATABASE_DIRS, type PathOwners, imageRpms, readPathOwners } from '../pkgdb/owners.js';
 import { onCleanup } from '../runtime/cleanup.js';
 import type { Progress } from '../runtime/progress.js';
@@ -68,8 +68,8 @@ export async function regenerateDetails(medium: string, options: DetailsOptions)
 }
 
 async function detailsOfMedium(folder: string, options: DetailsOptions): Promise<ArchDetails[]> {
-  const imagesets = readImagesXml(path.join(folder, 'images.xml'));
-  const archs = chosenArchs(imagesets, options.arch, path.join(folder, 'images.xml'));
+  const imagesets = readImagesXml(path.join(folder, IMAGES_XML));
+  const archs = chosenArchs(imagesets, options.arch, path.join(folder, IMAGES_XML));
   const archivesOf = new Map(archs.map((arch) => [arch, archivesOfArch(imagesets, arch)]));
   const readings = await readArchives(
     folder,
@@ -79,7 +79,7 @@ async function detailsOfMedium(folder: string, options: DetailsOptions): Promise
   );
 
   const results = archs.map((arch) => {
-    const file = path.join(folder, `details-${arch}.xml`);
+    const file = path.join(folder, detailsFileName(arch));
     const images = archivesOf.get(arch)!.map((name) => ({ file: name, ...readings.get(name)! }));
     const xml = detailsXml(images);
     const onMedium = readIfPresent(file);
@@ -99,7 +99,7 @@ async function detailsOfMedium(folder: string, options: DetailsOptions): Promise
 /** MEDIUM/images, or MEDIUM itself when it is the images folder. */
 function imagesFolder(medium: string): string {
   for (const folder of [path.join(medium, IMAGES_DIR), medium]) {
-    if (fs.existsSync(path.join(folder, 'images.xml'))) return path.resolve(folder);
+    if (fs.existsSync(path.join(folder, IMAGES_XML))) return path.resolve(folder);
   }
   throw new InputError(medium, `not a medium: no ${IMAGES_DIR}/images.xml`, 'name the folder that holds images/');
 }

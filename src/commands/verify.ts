@@ -20,7 +20,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { loadCompose } from '../config/load.js';
-import { IMAGES_DIR } from '../medium/staging.js';
+import { IMAGES_DIR } from '../model/names.js';
 import type { Progress } from '../runtime/progress.js';
 import { type Unreadable, archivesToRead, checkArchives, readArchives } from '../verify/archives.js';
 import { compareImagesets } from '../verify/compare.js';

@@ -37,6 +37,7 @@ import {
   type ImagesetSpec,
   type SharedImageSpec,
 } from './spec.js';
+import { archiveFilePattern } from '../model/names.js';
 
 export const COMPRESSIONS: readonly CompressionName[] = ['xz', 'lzma', 'bzip2', 'gzip'];
 
@@ -575,7 +576,7 @@ function checkMetadataStems(reader: Reader, drafts: readonly ImagesetDraft[]): v
       reader.problem(
         draft.name.at,
         `imageset "${draft.name.name}" has the same file name as the metadata image of imageset "${owner}"`,
-        `both would be written as ${draft.name.name}-${draft.arch}.tar.<ext>; rename one of them`,
+        `both would be written as ${archiveFilePattern(draft.name.name, draft.arch)}; rename one of them`,
       );
     }
   }
@@ -707,7 +708,7 @@ function checkImageStems(reader: Reader, images: readonly ImageDraft[], imageset
       reader.problem(
         image.name.at,
         `image "${name}" has the same file name as ${clash}`,
-        `both would be written as ${name}-<arch>.tar.<ext> and overwrite each other; rename the image`,
+        `both would be written as ${archiveFilePattern(name)} and overwrite each other; rename the image`,
       );
     }
   }

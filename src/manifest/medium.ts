@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
 import { installerXmlParser, liesInImagesFolder } from './installer.js';
-import { FORMATS } from '../archive/compression.js';
+import { IMAGES_XML as IMAGES_XML_NAME, archiveFileName, detailsFileName, metaStem } from '../model/names.js';
 import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
 import { InputError, describeSystemError } from '../errors.js';
 import { type Report, type VerifyProblem, mediumFile, reporter } from '../verify/result.js';
@@ -45,15 +45,15 @@ const xmlParser = installerXmlParser(true);
 
 type XmlObject = Record<string, unknown>;
 
-const IMAGES_XML = mediumFile('images.xml');
+const IMAGES_XML = mediumFile(IMAGES_XML_NAME);
 
 /** `images/details-<arch>.xml`, as problems name it. */
 export function detailsFile(arch: string): string {
-  return mediumFile(`details-${arch}.xml`);
+  return mediumFile(detailsFileName(arch));
 }
 
 export function readMedium(folder: string, spec: ComposeSpec, problems: VerifyProblem[]): Medium {
-  const imagesXml = path.join(folder, 'images.xml');
+  const imagesXml = path.join(folder, IMAGES_XML_NAME);
   const doc = parseXmlFile(imagesXml, problems, true);
   const imagesets = doc === undefined ? undefined : readImagesets(doc, problems);
   const matched = imagesets === undefined ? new Map<ImagesetSpec, MediumImageset>() : matchImagesets(spec, imagesets, problems);
@@ -197,10 +197,9 @@ export function labelOf(spec: ComposeSpec, imageset: ImagesetSpec): string {
 
 /** Pairs compose imagesets with image_sets by their metadata image, the one file that names them. */
 function matchImagesets(spec: ComposeSpec, sets: MediumImageset[], problems: VerifyProblem[]): Map<ImagesetSpec, MediumImageset> {
-  const extension = FORMATS[spec.compression].extension;
   const matched = new Map<ImagesetSpec, MediumImageset>();
   for (const imageset of spec.imagesets) {
-    const pkgImage = `${imageset.name}-meta-${imageset.arch}.${extension}`;
+    const pkgImage = archiveFileName(metaStem(imageset.name, imageset.arch), spec.compression);
     const set = sets.find((s) => s.pkgImage === pkgImage && s.spec === undefined);
     if (!set) {
       problems.push({ imageset: labelOf(spec, imageset), path: IMAGES_XML, what: `no image_set with pkg_image ${pkgImage}: the installer cannot deploy this imageset` });
@@ -339,7 +338,7 @@ function checkImageFiles(medium: Medium, problems: VerifyProblem[]): void {
 /** details-<arch>.xml, parsed; undefined (reported) when missing or unusable. */
 function readDetails(folder: string, arch: string, problems: VerifyProblem[]): DetailsEntry[] | undefined {
   const report = reporter(problems, null, detailsFile(arch));
-  const doc = parseXmlFile(path.join(folder, `details-${arch}.xml`), problems, false);
+  const doc = parseXmlFile(path.join(folder, detailsFileName(arch)), problems, false);
   if (doc === undefined) return undefined;
   const root = asObject(doc.image_installation_details);
   const list = root === undefined ? undefined : asObject(root.details);

@@ -11,9 +11,9 @@ import path from 'node:path';
 import { OutputError, describeSystemError } from '../errors.js';
 import { onCleanup } from '../runtime/cleanup.js';
 import { makeFolders } from './folders.js';
+import { IMAGES_DIR } from '../model/names.js';
 import type { MediumLock } from './lock.js';
 
-export const IMAGES_DIR = 'images';
 const STAGING_PREFIX = '.mediacompose-staging-';
 
 export class Staging {

@@ -81,3 +81,9 @@ export function parentsOf(path: BytePath): BytePath[] {
 export function isAtOrBelow(path: BytePath, prefix: BytePath): boolean {
   return path === prefix || (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 0x2f);
 }
+
+/** Whole seconds of a nanosecond timestamp, rounded down (also before 1970). */
+export function floorSeconds(ns: bigint): number {
+  const s = ns / 1_000_000_000n;
+  return Number(ns < 0n && s * 1_000_000_000n !== ns ? s - 1n : s);
+}

@@ -4,9 +4,10 @@
  * against one archive per root. The same document backs `plan`, `plan --json` and build's
  * summary.
  */
-import { tarSize } from '../archive/tar-stream.js';
+import { tarSize } from '../archive/member-header.js';
 import type { BytePath } from '../model/entry.js';
-import type { Duplicate, ImagesetScan, MediumPlan, Member } from './plan.js';
+import type { Member } from '../model/member.js';
+import type { Duplicate, ImagesetScan, MediumPlan } from './plan.js';
 
 export interface PlanReport {
   readonly images: ReadonlyArray<{

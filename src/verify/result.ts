@@ -1,7 +1,7 @@
 /**
  * What `mediacompose verify` hands back, and how its checks add to the one list of problems.
  */
-import { IMAGES_DIR } from '../medium/staging.js';
+import { IMAGES_DIR } from '../model/names.js';
 
 export interface VerifyProblem {
   /** The imageset it is about; null for the medium as a whole (a details file, an archive). */
