@@ -13,6 +13,7 @@ import type { Progress } from '../runtime/progress.js';
 import { type BytePath, printable } from '../model/entry.js';
 import { type Medium, detailsFile } from '../manifest/medium.js';
 import { type VerifyProblem, mediumFile, reporter } from './result.js';
+import { formatMB, secondsSince } from '../runtime/format.js';
 
 /** A member as replay needs it: a safe, normalised path, and the digest of its content. */
 export interface ListedMember {
@@ -83,7 +84,7 @@ async function listArchive(folder: string, name: string, progress: Progress): Pr
       return open.hash;
     });
     close();
-    progress.info(`read ${name}: ${totals.members} members, ${(totals.size / 1e6).toFixed(1)} MB in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    progress.info(`read ${name}: ${totals.members} members, ${formatMB(totals.size)} in ${secondsSince(started)}`);
     return { kind: 'listing', file: name, format: totals.format, size: totals.size, count: totals.members, members, refused };
   } catch (err) {
     if (!(err instanceof MediaComposeError)) throw err;

@@ -12,6 +12,7 @@ import type { ArchiveReading, Listing } from './archives.js';
 import { type Medium, labelOf } from '../manifest/medium.js';
 import { type DeployedNode, DeployedTree, TYPE_NAMES } from './replay.js';
 import type { VerifiedImageset, VerifyProblem } from './result.js';
+import { secondsSince } from '../runtime/format.js';
 
 /** A root scanned once, with content digests computed on demand (once per inode). */
 class ScannedRoot {
@@ -47,7 +48,7 @@ export function compareImagesets(
       const started = Date.now();
       const scan = scanRoot(imageset.root);
       for (const w of scan.warnings) progress.warn(w);
-      progress.info(`scanned ${imageset.rootAsWritten}: ${scan.entries.length} entries in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+      progress.info(`scanned ${imageset.rootAsWritten}: ${scan.entries.length} entries in ${secondsSince(started)}`);
       root = new ScannedRoot(scan);
       roots.set(imageset.root, root);
     }

@@ -5,7 +5,7 @@
  */
 import cliProgress from 'cli-progress';
 import { onCleanup } from '../../runtime/cleanup.js';
-import { formatDuration, formatMB, formatRate, percent } from '../../runtime/format.js';
+import { formatDuration, formatMB, formatRate, mb, percent } from '../../runtime/format.js';
 import type { ImageToWrite, Progress } from '../../runtime/progress.js';
 import { Clock, CompressionTally, type ImageState, compressedSoFar, imageRate } from './tally.js';
 
@@ -138,7 +138,7 @@ export class TerminalProgress implements Progress {
       right:
         `${String(percent(tally.doneBytes(), tally.totalBytes)).padStart(3)}%  ` +
         `ETA ${eta === undefined ? '--' : formatDuration(eta)}  ` +
-        `${(tally.doneBytes() / 1e6).toFixed(1)}/${formatMB(tally.totalBytes)}  ` +
+        `${mb(tally.doneBytes())}/${formatMB(tally.totalBytes)}  ` +
         `${tally.finishedCount}/${tally.count} images  ` +
         `ratio ${ratio === undefined ? '--' : ratio.toFixed(2)}  ${formatRate(tally.rate())}`,
     };
