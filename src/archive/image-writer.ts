@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MediaComposeError, OutputError, describeSystemError } from '../errors.js';
 import type { Member } from '../model/member.js';
-import type { CompressionFormat } from './compression.js';
+import type { CompressionFormat } from './formats.js';
 import { type TarTotals, tarChunks } from './tar-stream.js';
 
 export interface WrittenImage {

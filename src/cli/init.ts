@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { parse } from 'yaml';
-import { closest } from '../config/load.js';
+import { closest } from '../config/reader.js';
 import { OutputError, UsageError, describeSystemError } from '../errors.js';
 import { runCommand } from './run.js';
 

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import pLimit from 'p-limit';
-import { FORMATS } from '../archive/compression.js';
+import { FORMATS } from '../archive/formats.js';
 import { IMAGES_XML, archiveFileName } from '../model/names.js';
 import { type WrittenImage, writeImage } from '../archive/image-writer.js';
 import { loadCompose } from '../config/load.js';

@@ -13,9 +13,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { type ArchiveTotals, type ContentSink, type DecodedMember, readArchive } from '../archive/reader.js';
+import type { DecodedMember } from '../archive/header.js';
+import { type ArchiveTotals, type ContentSink, readArchive } from '../archive/reader.js';
 import { ARCH_ALIASES } from '../config/spec.js';
-import { installerXmlParser, liesInImagesFolder } from '../manifest/installer.js';
+import { archsOf, installerXmlParser, isForArch, liesInImagesFolder, memberName } from '../manifest/installer.js';
 import { InputError, MediaComposeError, OutputError, UsageError, describeSystemError } from '../errors.js';
 import { type DetailsImage, detailsXml } from '../manifest/xml.js';
 import { MediumLock } from '../medium/lock.js';
@@ -49,8 +50,8 @@ export interface ArchDetails {
 
 /** An imageset as images.xml describes it; archive names relative to the images folder. */
 interface ListedImageset {
-  /** Empty: any arch. */
-  readonly archs: readonly string[];
+  /** As written; split by the installer's rule (archsOf); empty: any arch. */
+  readonly archs: string;
   readonly pkgImage: string;
   readonly images: readonly string[];
 }
@@ -131,7 +132,7 @@ function readImagesXml(file: string): ListedImageset[] {
     const where = `image_set ${i + 1}`;
     const pkgImage = archiveName(file, where, set.pkg_image);
     const images = ((set.images?.image ?? []) as any[]).map((image) => archiveName(file, where, image?.file));
-    const archs = String(set.archs ?? '').split(/[\s,]+/).filter(Boolean);
+    const archs = String(set.archs ?? '');
     return { archs, pkgImage, images };
   });
 }
@@ -147,10 +148,10 @@ function archiveName(file: string, where: string, value: unknown): string {
 }
 
 function chosenArchs(imagesets: readonly ListedImageset[], wanted: string | undefined, imagesXml: string): string[] {
-  const named = [...new Set(imagesets.flatMap((s) => s.archs))];
+  const named = [...new Set(imagesets.flatMap((s) => archsOf(s.archs).filter(Boolean)))];
   if (wanted !== undefined) {
     const arch = ARCH_ALIASES[wanted] ?? wanted;
-    if (!named.includes(arch) && !imagesets.some((s) => s.archs.length === 0)) {
+    if (!named.includes(arch) && !imagesets.some((s) => archsOf(s.archs).length === 0)) {
       throw new UsageError(imagesXml, `no image_set for arch ${arch}`, `it has: ${named.join(', ')}`);
     }
     return [arch];
@@ -163,7 +164,7 @@ function chosenArchs(imagesets: readonly ListedImageset[], wanted: string | unde
 function archivesOfArch(imagesets: readonly ListedImageset[], arch: string): string[] {
   const names = new Set<string>();
   for (const set of imagesets) {
-    if (set.archs.length > 0 && !set.archs.includes(arch)) continue;
+    if (!isForArch(set, arch)) continue;
     for (const name of [...set.images, set.pkgImage]) names.add(name);
   }
   return [...names].sort(byCodeUnits);
@@ -348,11 +349,13 @@ function describeTotals(totals: ArchiveTotals): string {
 }
 
 /**
- * A member path as a root path: GNU tar run by hand may have stored './usr/x' or '/usr/x'
- * where mediacompose writes 'usr/x'.
+ * A member path as a root path, by the installer's rule (memberName): GNU tar run by hand may
+ * have stored './usr/x' where mediacompose writes 'usr/x'; a member the rule refuses (an absolute
+ * name, '..') is never extracted, so it owns no package file: ''.
  */
 function memberPath(name: BytePath): BytePath {
-  return name.replace(/^(?:\.?\/+)+/, '').replace(/^\.$/, '');
+  const path = memberName(name);
+  return typeof path === 'string' ? path : '';
 }
 
 /** Streams a metadata image, writing its package database to a temporary root to read it. */

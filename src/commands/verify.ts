@@ -27,7 +27,6 @@ import { compareImagesets } from '../verify/compare.js';
 import { readMedium } from '../manifest/medium.js';
 import type { VerifyProblem, VerifyResult } from '../verify/result.js';
 
-export { chooseImageset } from '../manifest/medium.js';
 export type { UnreadableArchive, VerifiedImageset, VerifyProblem, VerifyResult } from '../verify/result.js';
 
 export interface VerifyOptions {
