@@ -10,6 +10,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { parse } from 'yaml';
 import { closest } from '../config/reader.js';
 import { OutputError, UsageError, describeSystemError } from '../errors.js';
+import { makeFolders } from '../runtime/folders.js';
 import { runCommand } from './run.js';
 
 /** The package's own folder: src/cli and dist/cli both sit two levels below it. */
@@ -123,7 +124,8 @@ function findTemplate(name: string): Template {
 
 function makeFolder(dir: string): void {
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    makeFolders(dir);
+    if (!fs.statSync(dir).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' || code === 'ENOTDIR') throw new UsageError(dir, 'is not a folder', 'name a folder for compose.yaml');

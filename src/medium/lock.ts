@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { OutputError, describeSystemError } from '../errors.js';
 import { onCleanup } from '../runtime/cleanup.js';
-import { makeFolders } from './folders.js';
+import { makeFolders } from '../runtime/folders.js';
 
 export const LOCK_FILE = '.mediacompose.lock';
 /** What the lock file says about the build that holds it. */

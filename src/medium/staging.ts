@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OutputError, describeSystemError } from '../errors.js';
 import { onCleanup } from '../runtime/cleanup.js';
-import { makeFolders } from './folders.js';
+import { makeFolders } from '../runtime/folders.js';
 import { IMAGES_DIR } from '../model/names.js';
 import type { MediumLock } from './lock.js';
 
