@@ -1,6 +1,6 @@
 /**
  * One error base for everything mediacompose reports to a person. Each error carries the exit
- * status documented in compose-spec.md and renders as one line: `error: <file>: <what> (<hint>)`.
+ * status documented in docs/compose-spec.md and renders as one line: `error: <file>: <what> (<hint>)`.
  */
 export const ExitStatus = {
   ok: 0,

@@ -10,7 +10,7 @@
  *
  * tar-stream is not used here: its header encoder takes names as JavaScript strings and writes
  * them as UTF-8 (non-UTF-8 names cannot be expressed), truncates mtime to a signed 32-bit value,
- * and rewrites mode 0 and large ids (see docs: measured.md).
+ * and rewrites mode 0 and large ids (see docs/measured.md).
  */
 import type { BytePath } from '../model/entry.js';
 

@@ -13,18 +13,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import type { DecodedMember } from '../archive/header.js';
-import { type ArchiveTotals, type ContentSink, readArchive } from '../archive/reader.js';
-import { ARCH_ALIASES } from '../config/spec.js';
-import { archsOf, installerXmlParser, isForArch, liesInImagesFolder, memberName } from '../manifest/installer.js';
-import { InputError, MediaComposeError, OutputError, UsageError, describeSystemError } from '../errors.js';
+import { type ArchiveTotals, readArchive } from '../archive/reader.js';
+import { InputError, OutputError, describeSystemError } from '../errors.js';
 import { type DetailsImage, detailsXml } from '../manifest/xml.js';
 import { MediumLock } from '../medium/lock.js';
 import { IMAGES_DIR, IMAGES_XML, detailsFileName } from '../model/names.js';
-import { ImagePackages, PACKAGE_DATABASE_DIRS, type PathOwners, imageRpms, readPathOwners } from '../pkgdb/owners.js';
-import { onCleanup } from '../runtime/cleanup.js';
+import { ImagePackages, type PathOwners, imageRpms } from '../pkgdb/owners.js';
 import type { Progress } from '../runtime/progress.js';
-import { type BytePath, absoluteBytes, isAtOrBelow, parentsOf, printable } from '../model/entry.js';
+import { type ListedImageset, archivesOfArch, chosenArchs, describeDifferences, readIfPresent, readImagesXml } from '../manifest/details-file.js';
+import { type MetadataReading, memberPath, readMetadataImage } from '../pkgdb/extract.js';
 
 export interface DetailsOptions {
   /** Only this arch; every arch images.xml names when absent. */
@@ -46,14 +43,6 @@ export interface ArchDetails {
   /** What differs, one line per image and field, each starting with the details file's name. */
   readonly differences: readonly string[];
   readonly images: readonly DetailsImage[];
-}
-
-/** An imageset as images.xml describes it; archive names relative to the images folder. */
-interface ListedImageset {
-  /** As written; split by the installer's rule (archsOf); empty: any arch. */
-  readonly archs: string;
-  readonly pkgImage: string;
-  readonly images: readonly string[];
 }
 
 export async function regenerateDetails(medium: string, options: DetailsOptions): Promise<ArchDetails[]> {
@@ -105,158 +94,6 @@ function imagesFolder(medium: string): string {
   throw new InputError(medium, `not a medium: no ${IMAGES_DIR}/images.xml`, 'name the folder that holds images/');
 }
 
-// ---------------------------------------------------------------------------------------------
-// images.xml and the details file on the medium
-
-/** Reads XML as the installer does: namespaces stripped, every value a string. */
-function parseXml(file: string, text: string): Record<string, any> {
-  const parser = installerXmlParser(false);
-  try {
-    return parser.parse(text, true) as Record<string, any>;
-  } catch (err) {
-    throw new InputError(file, `not well-formed XML: ${(err as Error).message.split('\n')[0]}`);
-  }
-}
-
-function readImagesXml(file: string): ListedImageset[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new InputError(file, `cannot read: ${describeSystemError(err)}`);
-  }
-  const doc = parseXml(file, text);
-  const sets: any[] = doc.image_installation?.image_sets?.image_set ?? [];
-  if (sets.length === 0) throw new InputError(file, 'lists no image_set', 'is it the images.xml of a medium?');
-  return sets.map((set, i) => {
-    const where = `image_set ${i + 1}`;
-    const pkgImage = archiveName(file, where, set.pkg_image);
-    const images = ((set.images?.image ?? []) as any[]).map((image) => archiveName(file, where, image?.file));
-    const archs = String(set.archs ?? '');
-    return { archs, pkgImage, images };
-  });
-}
-
-/** An archive file name from images.xml: relative to the images folder, never outside it. */
-function archiveName(file: string, where: string, value: unknown): string {
-  const name = typeof value === 'string' ? value.trim() : '';
-  if (name === '') throw new InputError(file, `${where}: an image without a file name`);
-  if (!liesInImagesFolder(name)) {
-    throw new InputError(file, `${where}: archive "${name}" lies outside the images folder`);
-  }
-  return name;
-}
-
-function chosenArchs(imagesets: readonly ListedImageset[], wanted: string | undefined, imagesXml: string): string[] {
-  const named = [...new Set(imagesets.flatMap((s) => archsOf(s.archs).filter(Boolean)))];
-  if (wanted !== undefined) {
-    const arch = ARCH_ALIASES[wanted] ?? wanted;
-    if (!named.includes(arch) && !imagesets.some((s) => archsOf(s.archs).length === 0)) {
-      throw new UsageError(imagesXml, `no image_set for arch ${arch}`, `it has: ${named.join(', ')}`);
-    }
-    return [arch];
-  }
-  if (named.length === 0) throw new UsageError(imagesXml, 'no image_set names an arch', 'pass --arch');
-  return named;
-}
-
-/** The archive names of one arch's details file, in the order build writes them. */
-function archivesOfArch(imagesets: readonly ListedImageset[], arch: string): string[] {
-  const names = new Set<string>();
-  for (const set of imagesets) {
-    if (!isForArch(set, arch)) continue;
-    for (const name of [...set.images, set.pkgImage]) names.add(name);
-  }
-  return [...names].sort(byCodeUnits);
-}
-
-function byCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function readIfPresent(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new InputError(file, `cannot read: ${describeSystemError(err)}`);
-  }
-}
-
-/** The images of a details file, keyed by archive name; undefined when it cannot be parsed. */
-function parseDetails(name: string, text: string): Map<string, DetailsImage> | undefined {
-  let doc: Record<string, any>;
-  try {
-    doc = parseXml(name, text);
-  } catch {
-    return undefined;
-  }
-  const images: any[] | undefined = doc.image_installation_details?.details?.image;
-  if (!Array.isArray(images)) return undefined;
-  return new Map(
-    images.map((i) => [
-      String(i.file ?? ''),
-      {
-        file: String(i.file ?? ''),
-        files: Number(i.files),
-        size: Number(i.size),
-        ...(i.rpms !== undefined ? { rpms: (i.rpms === '' ? [] : (i.rpms.rpm ?? [])).map(String) } : {}),
-      },
-    ]),
-  );
-}
-
-/** One line per image and field that differs between the file on the medium and the archives. */
-function describeDifferences(name: string, onMedium: string | undefined, images: readonly DetailsImage[]): string[] {
-  if (onMedium === undefined) return [`${name}: missing`];
-  const old = parseDetails(name, onMedium);
-  if (!old) return [`${name}: cannot be read as a details file`];
-  const lines: string[] = [];
-  const listed = new Set(images.map((i) => i.file));
-  for (const image of images) {
-    const was = old.get(image.file);
-    const at = `${name}: ${image.file}`;
-    if (!was) {
-      lines.push(`${at}: not listed (${image.files} members, ${image.size} bytes)`);
-      continue;
-    }
-    if (was.files !== image.files) lines.push(`${at}: files ${was.files} on the medium, ${image.files} in the archive`);
-    if (was.size !== image.size) lines.push(`${at}: size ${was.size} on the medium, ${image.size} in the archive`);
-    const rpms = describeRpms(was.rpms, image.rpms);
-    if (rpms) lines.push(`${at}: rpms ${rpms}`);
-  }
-  for (const file of old.keys()) {
-    if (!listed.has(file)) lines.push(`${name}: ${file}: listed, but images.xml does not list it`);
-  }
-  if (lines.length === 0) lines.push(`${name}: same values, written differently (order or layout)`);
-  return lines;
-}
-
-function describeRpms(was: readonly string[] | undefined, now: readonly string[] | undefined): string | undefined {
-  if (was === undefined && now === undefined) return undefined;
-  if (was === undefined) return `absent on the medium, ${now!.length} in the archive`;
-  if (now === undefined) return `listed on the medium, but the metadata images hold no package database`;
-  const missing = multisetMinus(now, was);
-  const extra = multisetMinus(was, now);
-  if (missing.length === 0 && extra.length === 0) {
-    return was.join() === now.join() ? undefined : 'in another order than sorted';
-  }
-  return [
-    missing.length ? `missing on the medium: ${missing.join(' ')}` : '',
-    extra.length ? `not in the archive: ${extra.join(' ')}` : '',
-  ].filter(Boolean).join('; ');
-}
-
-function multisetMinus(a: readonly string[], b: readonly string[]): string[] {
-  const left = new Map<string, number>();
-  for (const x of b) left.set(x, (left.get(x) ?? 0) + 1);
-  return a.filter((x) => {
-    const n = left.get(x) ?? 0;
-    if (n > 0) left.set(x, n - 1);
-    return n === 0;
-  });
-}
-
 function writeAtomically(file: string, content: string): void {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   try {
@@ -274,13 +111,6 @@ function writeAtomically(file: string, content: string): void {
 type Reading = Pick<DetailsImage, 'files' | 'size' | 'rpms'>;
 
 /** A metadata image read once: its totals, its non-directory members, its packages. */
-interface MetadataReading {
-  readonly totals: ArchiveTotals;
-  readonly nonDirectories: readonly BytePath[];
-  readonly owners: PathOwners | undefined;
-  /** Where in the image the database was found ('usr/lib/sysimage/rpm/rpmdb.sqlite'). */
-  readonly database: string | undefined;
-}
 
 /**
  * Reads every archive once. Metadata images come first, since every other archive's `<rpms>`
@@ -346,162 +176,4 @@ async function allSettled(reads: ReadonlyArray<Promise<void>>): Promise<void> {
 
 function describeTotals(totals: ArchiveTotals): string {
   return `${totals.format}, ${totals.members} members, ${totals.size} bytes of tar`;
-}
-
-/**
- * A member path as a root path, by the installer's rule (memberName): GNU tar run by hand may
- * have stored './usr/x' where mediacompose writes 'usr/x'; a member the rule refuses (an absolute
- * name, '..') is never extracted, so it owns no package file: ''.
- */
-function memberPath(name: BytePath): BytePath {
-  const path = memberName(name);
-  return typeof path === 'string' ? path : '';
-}
-
-/** Streams a metadata image, writing its package database to a temporary root to read it. */
-async function readMetadataImage(archive: string): Promise<MetadataReading> {
-  const { root, remove } = temporaryRoot();
-  const extractor = new DatabaseExtractor(root);
-  const nonDirectories: BytePath[] = [];
-  try {
-    const totals = await readArchive(archive, (member) => {
-      if (member.type !== 'dir') nonDirectories.push(memberPath(member.path));
-      return extractor.member(member);
-    });
-    extractor.close();
-    const owners = await readOwnersExtracted(archive, root);
-    return { totals, nonDirectories, owners, database: owners && path.relative(root, owners.database) };
-  } finally {
-    extractor.close();
-    remove();
-  }
-}
-
-/**
- * A private temporary root, registered with the cleanup registry: a signal that ends the
- * command midway still removes it. The returned function removes it (idempotent).
- */
-function temporaryRoot(): { root: string; remove: () => void } {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mediacompose-pkgdb-'));
-  const remove = (): void => fs.rmSync(root, { recursive: true, force: true });
-  const unregister = onCleanup(remove);
-  return {
-    root,
-    remove: () => {
-      remove();
-      unregister();
-    },
-  };
-}
-
-/** Reads the extracted database; its errors name the archive and the member, not the temp root. */
-async function readOwnersExtracted(archive: string, root: string): Promise<PathOwners | undefined> {
-  try {
-    return await readPathOwners(root);
-  } catch (err) {
-    if (err instanceof MediaComposeError && err.file?.startsWith(`${root}/`)) {
-      throw new InputError(`${archive}: ${err.file.slice(root.length + 1)}`, err.what, err.hint, { cause: err });
-    }
-    throw err;
-  }
-}
-
-/**
- * Writes the members under the package database folders (PACKAGE_DATABASE_DIRS) into a
- * temporary root, as they stream by: directories, regular files, symlinks (var/lib/rpm is often
- * one) and hardlinks to members already written. Never writes through a symlink, so a member
- * cannot land outside the temporary root.
- */
-class DatabaseExtractor {
-  private file?: { fd: number; left: number; path: string };
-  private readonly written = new Set<BytePath>();
-
-  constructor(private readonly root: string) {}
-
-  member(member: DecodedMember): ContentSink | undefined {
-    this.closeFile();
-    const rel = memberPath(member.path);
-    if (!PACKAGE_DATABASE_DIRS.some((dir) => isAtOrBelow(rel, dir))) return undefined;
-    if (rel.split('/').some((part) => part === '..' || part === '.' || part === '')) return undefined;
-    if (!this.makeParents(rel)) return undefined;
-    const dest = absoluteBytes(this.root, rel);
-    try {
-      switch (member.type) {
-        case 'dir':
-          if (!fs.existsSync(dest)) fs.mkdirSync(dest);
-          return undefined;
-        case 'symlink':
-          fs.rmSync(dest, { force: true });
-          fs.symlinkSync(Buffer.from(member.linkname, 'latin1'), dest);
-          return undefined;
-        case 'link': {
-          const target = memberPath(member.linkname);
-          if (!this.written.has(target)) return undefined;
-          fs.rmSync(dest, { force: true });
-          fs.linkSync(absoluteBytes(this.root, target), dest);
-          return undefined;
-        }
-        case 'file':
-          return this.openFile(rel, dest, member.size);
-        default:
-          return undefined;
-      }
-    } catch (err) {
-      throw this.failed(rel, err);
-    }
-  }
-
-  /** Closes the file being written, if any (idempotent). */
-  close(): void {
-    this.closeFile();
-  }
-
-  private openFile(rel: BytePath, dest: Buffer, size: number): ContentSink | undefined {
-    if (fs.lstatSync(dest, { throwIfNoEntry: false })?.isSymbolicLink()) fs.rmSync(dest);
-    const fd = fs.openSync(dest, 'w');
-    this.written.add(rel);
-    if (size === 0) {
-      fs.closeSync(fd);
-      return undefined;
-    }
-    this.file = { fd, left: size, path: rel };
-    return {
-      update: (chunk) => {
-        const file = this.file;
-        if (!file) return;
-        try {
-          for (let done = 0; done < chunk.length; ) done += fs.writeSync(file.fd, chunk, done);
-        } catch (err) {
-          throw this.failed(file.path, err);
-        }
-        file.left -= chunk.length;
-        if (file.left <= 0) this.closeFile();
-      },
-    };
-  }
-
-  private closeFile(): void {
-    if (!this.file) return;
-    fs.closeSync(this.file.fd);
-    this.file = undefined;
-  }
-
-  /** Creates the member's missing parent folders; false when one is not a real folder. */
-  private makeParents(rel: BytePath): boolean {
-    for (const parent of parentsOf(rel)) {
-      const dir = absoluteBytes(this.root, parent);
-      const stat = fs.lstatSync(dir, { throwIfNoEntry: false });
-      if (!stat) fs.mkdirSync(dir);
-      else if (!stat.isDirectory()) return false;
-    }
-    return true;
-  }
-
-  private failed(rel: BytePath, err: unknown): OutputError {
-    return new OutputError(
-      `${this.root}/${printable(rel)}`,
-      `cannot write the package database to a temporary folder: ${describeSystemError(err)}`,
-      'check the free space in the temporary folder (TMPDIR)',
-    );
-  }
 }

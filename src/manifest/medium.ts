@@ -1,7 +1,7 @@
 /**
- * The medium as the installer reads it: images.xml and every details-<arch>.xml (docs:
- * yast-contract.md), checked against that contract, including which imageset the installer would
- * choose for each imageset's own patterns.
+ * The medium as the installer reads it: images.xml and every details-<arch>.xml
+ * (docs/yast-contract.md), checked against that contract, including which imageset the installer
+ * would choose for each imageset's own patterns. The rules themselves are in installer.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';

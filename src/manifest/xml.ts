@@ -1,5 +1,5 @@
 /**
- * images.xml and details-<arch>.xml, as the installer reads them (docs: yast-contract.md):
+ * images.xml and details-<arch>.xml, as the installer reads them (docs/yast-contract.md):
  * the yast2 namespaces, lists typed with config:type="list", numbers as plain decimal text.
  */
 import { create } from 'xmlbuilder2';

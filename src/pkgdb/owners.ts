@@ -1,7 +1,7 @@
 /**
  * Which installed packages own which paths, and from that an image's `<rpms>` list: the names of
  * the installed packages that own at least one non-directory member of the archive, sorted
- * (compose-spec.md). The tag is `<rpms>` for dpkg roots too; the contract names it so.
+ * (docs/compose-spec.md). The tag is `<rpms>` for dpkg roots too; the contract names it so.
  *
  * Paths are compared as byte strings (BytePath, one char per byte), the form archive members and
  * scans use. Package databases hold file names as text decoded from UTF-8, so each package path

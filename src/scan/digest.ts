@@ -1,6 +1,6 @@
 /**
  * Content digests of regular files, read synchronously in 1 MiB chunks (reading is not the
- * bottleneck: about 1 GB/s with sha256, see docs: measured.md).
+ * bottleneck: about 1 GB/s with sha256, see docs/measured.md).
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';

@@ -1,7 +1,7 @@
 /**
  * Walks a root without following symlinks: every entry by lstat, in archive order (see
  * comparePaths), names read as bytes. Synchronous on purpose: per-call promise overhead makes an
- * async walk about ten times slower (docs: measured.md), and nothing else runs during a scan.
+ * async walk about ten times slower (docs/measured.md), and nothing else runs during a scan.
  */
 import fs from 'node:fs';
 import { InputError, describeSystemError } from '../errors.js';

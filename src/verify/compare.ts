@@ -1,7 +1,7 @@
 /**
  * Each imageset's deployed tree against a fresh scan of its root: paths, types, permission bits,
  * owners, content digests, mtimes to the second, symlink targets, device numbers and hardlink
- * groups (the invariant of compose-spec.md).
+ * groups (the invariant of docs/compose-spec.md).
  */
 import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
 import type { Progress } from '../runtime/progress.js';
