@@ -66,7 +66,7 @@ export class ComposeError extends MediaComposeError {
   }
 }
 
-export function formatComposeProblem(file: string, p: ComposeProblem): string {
+function formatComposeProblem(file: string, p: ComposeProblem): string {
   const where = p.position ? `${file}:${p.position.line}:${p.position.column}` : file;
   return formatProblem(where, p.what, p.hint);
 }

@@ -17,7 +17,7 @@ import { onPath, startFilter } from '../runtime/command.js';
 export type ArchiveFormat = CompressionName | 'tar';
 
 /** A stream to write one side of and read the other, and the end of its helper process. */
-export interface Coder {
+interface Coder {
   /** Write the input in, read the output out. */
   readonly stream: Duplex;
   /** Settles when a helper process (if any) has exited; rejects on its failure. */

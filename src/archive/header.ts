@@ -17,7 +17,7 @@ import type { BytePath } from '../model/entry.js';
 export const BLOCK = 512;
 export const RECORD = 10240;
 
-export type MemberType = 'file' | 'link' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';
+type MemberType = 'file' | 'link' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';
 
 export interface MemberHeader {
   /** Relative path; directories get their trailing '/' from the encoder. */
@@ -188,7 +188,7 @@ export interface DecodedMember {
 }
 
 /** What the records before a header (pax 'x', GNU 'L' and 'K') say about it. */
-export interface HeaderExtensions {
+interface HeaderExtensions {
   readonly pax: Readonly<Record<string, string>>;
   readonly longName?: string;
   readonly longLink?: string;

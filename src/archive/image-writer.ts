@@ -21,7 +21,7 @@ export interface WrittenImage {
   readonly tarSeconds: number;
 }
 
-export interface WriteOptions {
+interface WriteOptions {
   readonly format: CompressionFormat;
   readonly level: number;
   readonly threads: number;

@@ -24,7 +24,7 @@ import { formatMB, secondsSince } from '../runtime/format.js';
 import { prepare } from './prepare.js';
 import { ATTRIBUTES_NOT_CHECKED, attributeWarnings, canCheckAttributes, readRootAttributes } from '../scan/xattrs.js';
 
-export interface BuildOptions {
+interface BuildOptions {
   /** Images compressed at once; also xz's thread count. */
   readonly jobs?: number;
   readonly progress: Progress;
@@ -32,7 +32,7 @@ export interface BuildOptions {
   readonly strict?: boolean;
 }
 
-export interface BuiltImage {
+interface BuiltImage {
   readonly file: string;
   readonly kind: PlannedImage['kind'];
   readonly arch: string;

@@ -23,7 +23,7 @@ import type { Progress } from '../runtime/progress.js';
 import { type ListedImageset, archivesOfArch, chosenArchs, describeDifferences, readIfPresent, readImagesXml } from '../manifest/details-file.js';
 import { type MetadataReading, memberPath, readMetadataImage } from '../pkgdb/extract.js';
 
-export interface DetailsOptions {
+interface DetailsOptions {
   /** Only this arch; every arch images.xml names when absent. */
   readonly arch?: string;
   /** Compare with the files on the medium; write nothing. */

@@ -30,7 +30,7 @@ import type { VerifyProblem, VerifyResult } from '../verify/result.js';
 
 export type { UnreadableArchive, VerifiedImageset, VerifyProblem, VerifyResult } from '../verify/result.js';
 
-export interface VerifyOptions {
+interface VerifyOptions {
   readonly progress: Progress;
   /** Archives read at once (default: number of cores). */
   readonly jobs?: number;

@@ -14,9 +14,9 @@ export const COMPRESSIONS: readonly CompressionName[] = ['xz', 'lzma', 'bzip2', 
 
 /** Imageset and shared image names: they become file stems on the medium. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
-export const LAYERING_KEYS = ['auto', 'min_size'];
-export const IMAGESET_KEYS = ['name', 'title', 'patterns', 'root', 'arch'];
-export const IMAGE_KEYS = ['name', 'label', 'shared_by'];
+const LAYERING_KEYS = ['auto', 'min_size'];
+const IMAGESET_KEYS = ['name', 'title', 'patterns', 'root', 'arch'];
+const IMAGE_KEYS = ['name', 'label', 'shared_by'];
 
 export interface ArchDefault {
   /** True when the top level has an `arch:` key. */
@@ -378,7 +378,7 @@ export function readMetadata(reader: Reader, v: Located | undefined): string[] {
  * A metadata path relative to a root: no leading './' or '/', no trailing '/', and no empty or
  * '.' components. '..' components are kept so that the caller can reject them.
  */
-export function normaliseMetadataPath(written: string): string {
+function normaliseMetadataPath(written: string): string {
   return written
     .split('/')
     .filter((part) => part !== '' && part !== '.')

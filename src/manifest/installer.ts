@@ -8,7 +8,7 @@ import { XMLParser } from 'fast-xml-parser';
 import type { BytePath } from '../model/entry.js';
 
 /** Names of list items: forced to arrays so that one item reads like many. */
-export const LIST_ITEMS: ReadonlySet<string> = new Set(['image_set', 'image', 'rpm']);
+const LIST_ITEMS: ReadonlySet<string> = new Set(['image_set', 'image', 'rpm']);
 
 /** A parser that reads like the installer; `keepAttributes` keeps them as `@_name` (for checks). */
 export function installerXmlParser(keepAttributes: boolean): XMLParser {

@@ -13,7 +13,7 @@ import { makeFolders } from '../runtime/folders.js';
 
 export const LOCK_FILE = '.mediacompose.lock';
 /** What the lock file says about the build that holds it. */
-export interface LockOwner {
+interface LockOwner {
   readonly pid: number;
   readonly host: string;
   /** /proc/sys/kernel/random/boot_id: a pid means nothing across a reboot. */

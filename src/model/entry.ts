@@ -36,7 +36,7 @@ export function printable(path: BytePath): string {
 }
 
 /** The path as bytes, for the file system. */
-export function pathBytes(path: BytePath): Buffer {
+function pathBytes(path: BytePath): Buffer {
   return Buffer.from(path, 'latin1');
 }
 

@@ -27,7 +27,7 @@ export interface ImagesetScan {
   readonly digests: Digests;
 }
 
-export type ImageKind = 'shared' | 'own' | 'meta';
+type ImageKind = 'shared' | 'own' | 'meta';
 
 export interface PlannedImage {
   /** File name without the ".tar.<ext>" suffix, e.g. "common-base-x86_64". */
@@ -42,7 +42,7 @@ export interface PlannedImage {
   readonly members: readonly Member[];
 }
 
-export interface PlannedImageset {
+interface PlannedImageset {
   readonly spec: ImagesetSpec;
   /** Stems of its images in extraction order: shared ones, its own, its metadata image. */
   readonly images: readonly string[];

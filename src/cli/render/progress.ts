@@ -12,7 +12,7 @@ import { formatDuration, formatMB, formatRate, percent } from '../../runtime/for
 import { TerminalProgress, type TerminalStream } from './bars.js';
 import { Clock, CompressionTally } from './tally.js';
 
-export interface ProgressOptions {
+interface ProgressOptions {
   /** No progress at all, warnings only. */
   readonly quiet: boolean;
   readonly stream?: NodeJS.WritableStream;
