@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildOk, composeYaml, mediacompose, writeCompose } from '../support/build.js';
+import { buildOk, mediacompose, writeTwoImagesetCompose } from '../support/build.js';
 
 const T = 1_500_000_000;
 
@@ -72,19 +72,7 @@ const byKey = (a: Stale, b: Stale): number => `${a.file} ${a.field}`.localeCompa
 it('details --check and verify report the same stale details entries of a hand-edited medium', () => {
   makeRoot(path.join(work, 'roots/a'), 'a');
   makeRoot(path.join(work, 'roots/b'), 'b');
-  const compose = writeCompose(
-    work,
-    composeYaml({
-      medium: 'medium',
-      compression: 'gzip',
-      level: 1,
-      imagesets: [
-        { name: 'a', patterns: ['base'], root: 'roots/a' },
-        { name: 'b', patterns: ['base', 'b'], root: 'roots/b' },
-      ],
-      images: [{ name: 'common', sharedBy: 'all' }],
-    }),
-  );
+  const compose = writeTwoImagesetCompose(work);
   buildOk(compose);
   const images = path.join(work, 'medium/images');
 
