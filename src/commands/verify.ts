@@ -26,9 +26,11 @@ import type { Progress } from '../runtime/progress.js';
 import { type Unreadable, archivesToRead, checkArchives, readArchives } from '../verify/archives.js';
 import { compareImagesets } from '../verify/compare.js';
 import { readMedium } from '../manifest/medium.js';
-import type { VerifyProblem, VerifyResult } from '../verify/result.js';
+import type { VerifyProblem } from '../manifest/problems.js';
+import type { VerifyResult } from '../verify/result.js';
 
-export type { UnreadableArchive, VerifiedImageset, VerifyProblem, VerifyResult } from '../verify/result.js';
+export type { VerifyProblem } from '../manifest/problems.js';
+export type { UnreadableArchive, VerifiedImageset, VerifyResult } from '../verify/result.js';
 
 interface VerifyOptions {
   readonly progress: Progress;

@@ -10,7 +10,7 @@ import { archsOf, chooseImageset, installerXmlParser, isForArch, liesInImagesFol
 import { IMAGES_XML as IMAGES_XML_NAME, archiveFileName, detailsFileName, metaStem } from '../model/names.js';
 import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
 import { InputError, describeSystemError } from '../errors.js';
-import { type Report, type VerifyProblem, mediumFile, reporter } from '../verify/result.js';
+import { type Report, type VerifyProblem, mediumFile, reporter } from './problems.js';
 
 /** An image_set of images.xml. */
 interface MediumImageset {

@@ -2,8 +2,6 @@
  * Every file name mediacompose makes, in one place: image stems, archive file names (stem and
  * the compression's extension), the images folder and its XML files. Pure: no I/O.
  */
-import type { CompressionName } from '../config/spec.js';
-
 /** The folder of the medium the installer reads. */
 export const IMAGES_DIR = 'images';
 export const IMAGES_XML = 'images.xml';
@@ -14,12 +12,15 @@ export function detailsFileName(arch: string): string {
 }
 
 /** The file name suffix after an image's stem, per compression. */
-export const ARCHIVE_EXTENSIONS: Readonly<Record<CompressionName, string>> = {
+export const ARCHIVE_EXTENSIONS = {
   xz: 'tar.xz',
   lzma: 'tar.lzma',
   gzip: 'tar.gz',
   bzip2: 'tar.bzip2',
-};
+} as const;
+
+/** The compressions compose.yaml may name. */
+export type CompressionName = keyof typeof ARCHIVE_EXTENSIONS;
 
 /** An archive's file name: `<stem>.tar.<ext>`. */
 export function archiveFileName(stem: string, compression: CompressionName): string {

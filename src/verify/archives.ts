@@ -14,7 +14,7 @@ import { MediaComposeError, formatProblem } from '../errors.js';
 import type { Progress } from '../runtime/progress.js';
 import { type BytePath, printable } from '../model/entry.js';
 import { type Medium, detailsFile } from '../manifest/medium.js';
-import { type VerifyProblem, mediumFile, reporter } from './result.js';
+import { type VerifyProblem, mediumFile, reporter } from '../manifest/problems.js';
 import { memberName } from '../manifest/installer.js';
 import { formatMB, secondsSince } from '../runtime/format.js';
 

@@ -11,7 +11,8 @@ import { type RootScan, scanRoot } from '../scan/walk.js';
 import type { ArchiveReading, Listing } from './archives.js';
 import { type Medium, labelOf } from '../manifest/medium.js';
 import { type DeployedNode, DeployedTree, TYPE_NAMES } from './replay.js';
-import type { VerifiedImageset, VerifyProblem } from './result.js';
+import type { VerifyProblem } from '../manifest/problems.js';
+import type { VerifiedImageset } from './result.js';
 import { secondsSince } from '../runtime/format.js';
 
 /** A root scanned once, with content digests computed on demand (once per inode). */
