@@ -21,7 +21,7 @@ import { type MediumPlan, type PlannedImage, planMedium } from '../plan/plan.js'
 import { type PlanReport, reportPlan } from '../plan/report.js';
 import type { Progress } from '../runtime/progress.js';
 import { formatMB, secondsSince } from '../runtime/format.js';
-import { prepare } from './prepare.js';
+import { scanRoots } from './scan-roots.js';
 import { ATTRIBUTES_NOT_CHECKED, attributeWarnings, canCheckAttributes, readRootAttributes } from '../scan/xattrs.js';
 
 interface BuildOptions {
@@ -71,7 +71,7 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
 
   const timings = { scan: 0, plan: 0, write: 0, tar: 0 };
   const rootWarnings = countingWarnings(progress);
-  const scans = timed(timings, 'scan', () => prepare(spec, rootWarnings));
+  const scans = timed(timings, 'scan', () => scanRoots(spec, rootWarnings));
   await checkAttributes(spec, rootWarnings);
   if (options.strict && rootWarnings.count > 0) throw strictFailure(spec.file, rootWarnings);
   const plan = timed(timings, 'plan', () => planMedium(spec, scans));

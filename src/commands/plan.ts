@@ -1,5 +1,5 @@
 /**
- * `mediacompose plan`: load, scan and compare (prepare), plan, and report what the plan shares,
+ * `mediacompose plan`: load, scan and compare (scan-roots), plan, and report what the plan shares,
  * stores twice and saves. Writes nothing.
  */
 import { loadCompose } from '../config/load.js';
@@ -7,10 +7,10 @@ import { archiveFileName } from '../model/names.js';
 import { planMedium } from '../plan/plan.js';
 import { type PlanReport, reportPlan } from '../plan/report.js';
 import type { Progress } from '../runtime/progress.js';
-import { prepare } from './prepare.js';
+import { scanRoots } from './scan-roots.js';
 
 export function planCompose(composeFile: string, progress: Progress): PlanReport {
   const spec = loadCompose(composeFile);
-  const scans = prepare(spec, progress);
+  const scans = scanRoots(spec, progress);
   return reportPlan(planMedium(spec, scans), scans, (stem) => archiveFileName(stem, spec.compression));
 }

@@ -11,7 +11,7 @@ import { digestFile } from '../scan/digest.js';
 import { type RootScan, scanRoot } from '../scan/walk.js';
 
 /** Scans every root once, then digests the files whose path and metadata match another root's. */
-export function prepare(spec: ComposeSpec, progress: Progress): ImagesetScan[] {
+export function scanRoots(spec: ComposeSpec, progress: Progress): ImagesetScan[] {
   const byRoot = new Map<string, RootScan>();
   for (const imageset of spec.imagesets) {
     if (byRoot.has(imageset.root)) continue;
