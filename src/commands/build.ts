@@ -11,6 +11,7 @@ import { FORMATS } from '../archive/formats.js';
 import { IMAGES_XML, archiveFileName } from '../model/names.js';
 import { type WrittenImage, writeImage } from '../archive/image-writer.js';
 import { loadCompose } from '../config/load.js';
+import { type ComposeOverrides, applyOverrides } from '../config/overrides.js';
 import type { ComposeSpec } from '../config/spec.js';
 import { InputError, OutputError, describeSystemError } from '../errors.js';
 import { type DetailsImage, type ImagesXmlImageset, detailsXml, imagesXml } from '../manifest/xml.js';
@@ -24,7 +25,7 @@ import { formatMB, secondsSince } from '../runtime/format.js';
 import { scanRoots } from './scan-roots.js';
 import { ATTRIBUTES_NOT_CHECKED, attributeWarnings, canCheckAttributes, readRootAttributes } from '../scan/xattrs.js';
 
-interface BuildOptions {
+interface BuildOptions extends ComposeOverrides {
   /** Images compressed at once; also xz's thread count. */
   readonly jobs?: number;
   readonly progress: Progress;
@@ -54,7 +55,7 @@ export interface BuildResult {
 }
 
 export async function build(composeFile: string, options: BuildOptions): Promise<BuildResult> {
-  const spec = loadCompose(composeFile);
+  const spec = applyOverrides(loadCompose(composeFile), options);
   // One build at a time per medium, from before the scan until the new images are in place.
   const lock = MediumLock.acquire(spec.medium, (note) => options.progress.warn(note));
   try {
