@@ -102,10 +102,11 @@ describe('help, version and mistyped commands', () => {
       ['plan', ['-m, --medium', '-q, --quiet', '--json']],
       ['verify', ['-j, --jobs', '-m, --medium', '-q, --quiet', '--json']],
       ['details', ['-a, --arch', '-j, --jobs', '--check', '--json']],
+      ['init', ['-t, --template']],
     ] as const) {
       const r = mc(command, '-h');
       expect(r.status).toBe(0);
-      expect(r.stdout).toMatch(new RegExp(`^mediacompose ${command} <`));
+      expect(r.stdout).toMatch(new RegExp(`^mediacompose ${command} [<[]`));
       for (const option of options) expect(r.stdout).toContain(option);
     }
   });
@@ -164,7 +165,10 @@ describe('--medium, warnings in --json, details --json', () => {
   it('verify --medium DIR checks the medium there; --json carries the warnings', () => {
     // Without the override verify reads compose.yaml's medium:, which was never built.
     const missing = mc('verify', compose, '--json');
-    expect(missing.status).not.toBe(0);
+    expect(missing.status).toBe(3);
+    expect(missing.stderr).toBe(
+      `error: ${path.join(work, 'medium', 'images', 'images.xml')}: cannot read: no such file or directory (build the medium first (mediacompose build COMPOSE))\n`,
+    );
     const r = run(path.join(work, 'elsewhere'), 'verify', compose, '--medium', 'out', '--json');
     expect(r.status).toBe(0);
     const doc = JSON.parse(r.stdout);
