@@ -17,6 +17,7 @@ import { MediumLock, Staging } from './medium.js';
 import { plannedImageRpms, readRootOwners } from './pkgdb/owners.js';
 import { type ImagesetScan, type MediumPlan, type PlannedImage, filesToCompare, planMedium } from './plan/plan.js';
 import { type PlanReport, reportPlan } from './plan/report.js';
+import { type PrepareResult, prepareRoots } from './prepare/prepare.js';
 import type { Progress } from './progress.js';
 import { digestFile } from './scan/digest.js';
 import type { BytePath } from './scan/entry.js';
@@ -48,22 +49,26 @@ export interface BuildResult {
   readonly seconds: number;
   /** What the plan shares, stores twice and saves (as `plan` prints it). */
   readonly plan: PlanReport;
+  /** The roots prepared from repositories before the build, or reused (empty when none). */
+  readonly prepared: PrepareResult['roots'];
   /** Where the time went, in seconds; `tar` is CPU time overlapped with compression. */
   readonly timings: { scan: number; plan: number; write: number; tar: number };
 }
 
 export async function build(composeFile: string, options: BuildOptions): Promise<BuildResult> {
   const spec = loadCompose(composeFile);
+  // Stage 1, when imagesets name no root: install or reuse them (before the medium is locked).
+  const prepared = await prepareRoots(spec, options.progress);
   // One build at a time per medium, from before the scan until the new images are in place.
   const lock = MediumLock.acquire(spec.medium, (note) => options.progress.warn(note));
   try {
-    return await buildMedium(spec, lock, options);
+    return { ...(await buildMedium(spec, lock, options)), prepared: prepared.roots };
   } finally {
     lock.release();
   }
 }
 
-async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOptions): Promise<BuildResult> {
+async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOptions): Promise<Omit<BuildResult, 'prepared'>> {
   const started = Date.now();
   const { progress } = options;
   const jobs = Math.max(1, options.jobs ?? os.availableParallelism());

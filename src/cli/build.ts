@@ -48,7 +48,9 @@ function summary(result: BuildResult): string {
   const line = (cells: string[]): string => cells.map((cell, c) => (c === 0 || c === 4 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd();
   const total = result.images.reduce((n, i) => n + i.compressedSize, 0);
   const { medium, onePerRoot, storedTwice } = result.plan.totals;
+  const prepared = result.prepared.map((r) => `root ${r.imageset}-${r.arch}: ${r.status}, ${r.packages} packages${r.base ? ` (on a copy of ${r.base})` : ''}`);
   return [
+    ...prepared,
     line(header),
     ...rows.map(line),
     `${result.images.length} images, ${mb(total)} MB compressed, in ${result.seconds.toFixed(1)}s: ${result.medium}/images`,

@@ -4,6 +4,7 @@ import { scanAndCompare } from '../build.js';
 import { loadCompose } from '../config/load.js';
 import { planMedium } from '../plan/plan.js';
 import { formatPlanReport, reportPlan } from '../plan/report.js';
+import { formatPrepared, prepareRoots } from '../prepare/prepare.js';
 import { plainProgress } from '../progress.js';
 import { runCommand } from './run.js';
 
@@ -15,7 +16,7 @@ interface PlanArgs {
 
 export const planCommand: CommandModule<{ debug: boolean }, PlanArgs> = {
   command: 'plan <compose>',
-  describe: 'show the layering and what it saves; write nothing',
+  describe: 'show the layering and what it saves; write no medium (roots without root: are prepared first)',
   builder: (y: Argv<{ debug: boolean }>) =>
     y
       .positional('compose', { type: 'string', demandOption: true, describe: 'the compose.yaml file' })
@@ -25,10 +26,11 @@ export const planCommand: CommandModule<{ debug: boolean }, PlanArgs> = {
   handler: (args: ArgumentsCamelCase<PlanArgs>) =>
     runCommand(args.debug, async () => {
       const spec = loadCompose(args.compose);
+      const prepared = await prepareRoots(spec, plainProgress(args.json));
       const scans = scanAndCompare(spec, plainProgress(args.json));
       const extension = FORMATS[spec.compression].extension;
       const report = reportPlan(planMedium(spec, scans), scans, (stem) => `${stem}.${extension}`);
-      process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatPlanReport(report));
+      process.stdout.write(args.json ? `${JSON.stringify({ ...report, prepared: prepared.roots }, null, 2)}\n` : formatPrepared(prepared) + formatPlanReport(report));
       return 0;
     }),
 };

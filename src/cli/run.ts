@@ -5,6 +5,7 @@
 import { writeSync } from 'node:fs';
 import { ExitStatus, MediaComposeError } from '../errors.js';
 import { discardAllStagings, releaseAllLocks } from '../medium.js';
+import { discardPrepareStagings } from '../prepare/prepare.js';
 
 export async function runCommand(debug: boolean, command: () => Promise<number>): Promise<never> {
   // SIGINT and SIGTERM end the run at once, after removing what was staged and releasing the
@@ -14,6 +15,7 @@ export async function runCommand(debug: boolean, command: () => Promise<number>)
   // SIGKILL cannot be handled: the next build removes the staging folder and takes over the
   // stale lock.
   const onSignal = (signal: NodeJS.Signals): void => {
+    discardPrepareStagings();
     discardAllStagings();
     releaseAllLocks();
     writeSync(2, `error: interrupted by ${signal}: staged files removed, the previous medium is unchanged\n`);

@@ -33,6 +33,8 @@ import {
   INSTALLER_ARCHS,
   type LayeringSpec,
   type ComposeSpec,
+  type PrepareSpec,
+  type RepositorySpec,
   type CompressionName,
   type ImagesetSpec,
   type SharedImageSpec,
@@ -43,9 +45,18 @@ export const COMPRESSIONS: readonly CompressionName[] = ['xz', 'lzma', 'bzip2', 
 /** Imageset and shared image names: they become file stems on the medium. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 
-const TOP_KEYS = ['version', 'medium', 'compression', 'level', 'arch', 'imagesets', 'images', 'metadata', 'layering'];
+const TOP_KEYS = ['version', 'medium', 'compression', 'level', 'arch', 'repositories', 'prepare', 'imagesets', 'images', 'metadata', 'layering'];
 const LAYERING_KEYS = ['auto', 'min_size'];
-const IMAGESET_KEYS = ['name', 'title', 'patterns', 'root', 'arch'];
+const IMAGESET_KEYS = ['name', 'title', 'patterns', 'root', 'packages', 'arch'];
+const REPOSITORY_KEYS = ['name', 'url', 'gpgcheck'];
+const PREPARE_KEYS = ['roots', 'recommends'];
+
+/** A repository alias inside the prepared roots (it names a file in etc/zypp/repos.d). */
+export const REPOSITORY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** A package name as zypper takes it on its command line (never an option). */
+export const PACKAGE_NAME_PATTERN = /^[A-Za-z0-9_+][A-Za-z0-9_.+-]*$/;
+/** A zypper URI: a scheme, then the rest (http://..., dir:///..., iso:/?iso=...). */
+const URI_PATTERN = /^[a-z][a-z0-9+.-]*:\S+$/;
 const IMAGE_KEYS = ['name', 'label', 'shared_by'];
 
 /** Reads and validates a compose file; throws ComposeError listing every problem. */
@@ -264,7 +275,9 @@ function readSpec(reader: Reader, file: string): ComposeSpec | undefined {
   const compression = readCompression(reader, fields.get('compression'));
   const level = readLevel(reader, fields.get('level'), compression);
   const archDefault = readArchDefault(reader, fields.get('arch'));
-  const imagesets = readImagesets(reader, fields, top.at, archDefault);
+  const repositories = readRepositories(reader, fields.get('repositories'));
+  const prepare = readPrepare(reader, fields.get('prepare'));
+  const imagesets = readImagesets(reader, fields, top.at, archDefault, fields.has('repositories'));
   checkImagesets(reader, imagesets);
   const images = readImages(reader, fields.get('images'), imagesets);
   checkImages(reader, images, imagesets);
@@ -277,12 +290,95 @@ function readSpec(reader: Reader, file: string): ComposeSpec | undefined {
     medium,
     compression,
     level,
-    imagesets: imagesets.map(completeImageset),
+    imagesets: imagesets.map((d) => completeImageset(d, prepare)),
     images: images.map(completeImage),
     imagesDeclared: fields.has('images'),
     metadata,
     layering,
+    repositories,
+    prepare,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Package source: repositories and prepare
+
+function readRepositories(reader: Reader, v: Located | undefined): RepositorySpec[] {
+  if (!v) return [];
+  const hint = 'list zypper repositories, e.g. repositories: [{name: oss, url: http://download.example.org/repo/oss}]';
+  const items = reader.list(v, 'repositories', hint);
+  if (!items) return [];
+  if (items.length === 0) reader.problem(v.at, 'repositories is empty', `${hint}, or leave repositories: out`);
+  const repositories: RepositorySpec[] = [];
+  for (const item of items) {
+    const map = reader.map(item, 'repository', 'a repository is a mapping with name: and url:');
+    if (!map) continue;
+    const fields = reader.fields(map, REPOSITORY_KEYS, 'repository', item.at);
+    const nameField = reader.required(fields, 'name', 'repository', item.at, 'add its alias, e.g. name: oss');
+    const name = nameField && reader.text(nameField, 'name', 'a repository alias such as oss');
+    if (name !== undefined && nameField && !REPOSITORY_NAME_PATTERN.test(name)) {
+      reader.problem(nameField.at, `invalid repository name "${name}"`, 'letters, digits, ".", "_" and "-", starting with a letter or digit');
+    }
+    const urlField = reader.required(fields, 'url', 'repository', item.at, 'add its zypper URI, e.g. url: dir:///srv/repo');
+    const url = urlField && reader.text(urlField, 'url', 'a zypper URI such as http://host/repo or dir:///srv/repo');
+    if (url !== undefined && urlField && !URI_PATTERN.test(url)) {
+      reader.problem(urlField.at, `repository url "${url}" is not a zypper URI`, 'write it with its scheme: http://host/repo, https://..., dir:///srv/repo, iso:/?iso=/srv/dvd.iso');
+    }
+    const gpgField = fields.get('gpgcheck');
+    const gpgcheck = gpgField ? readBoolean(reader, gpgField, 'gpgcheck', true) : true;
+    if (name === undefined || url === undefined) continue;
+    const first = repositories.find((r) => r.name === name);
+    if (first && nameField) {
+      reader.problem(nameField.at, `duplicate repository "${name}"`, `the first one is at line ${first.position?.line}; repository names must be unique`);
+      continue;
+    }
+    repositories.push({ name, url, gpgcheck, position: item.at });
+  }
+  return repositories;
+}
+
+function readPrepare(reader: Reader, v: Located | undefined): PrepareSpec {
+  const defaults: PrepareSpec = { roots: resolveFolder(reader.dir, 'roots'), rootsAsWritten: 'roots', recommends: true };
+  if (!v) return defaults;
+  const map = reader.map(v, 'prepare', 'a mapping such as prepare: {roots: roots, recommends: true}');
+  if (!map) return defaults;
+  const fields = reader.fields(map, PREPARE_KEYS, 'prepare', v.at);
+  const rootsField = fields.get('roots');
+  const written = rootsField ? reader.text(rootsField, 'roots', 'the folder of the prepared roots, relative to the compose file, e.g. roots: roots') : undefined;
+  const recommends = fields.get('recommends');
+  return {
+    roots: written === undefined ? defaults.roots : resolveFolder(reader.dir, written),
+    rootsAsWritten: written ?? defaults.rootsAsWritten,
+    recommends: recommends ? readBoolean(reader, recommends, 'recommends', true) : true,
+  };
+}
+
+/** An absolute folder; symlinks resolved when it exists already. */
+function resolveFolder(dir: string, written: string): string {
+  const absolute = path.resolve(dir, written);
+  try {
+    return fs.realpathSync(absolute);
+  } catch {
+    return absolute;
+  }
+}
+
+function readPackages(reader: Reader, fields: Fields): string[] {
+  const v = fields.get('packages');
+  if (!v) return [];
+  const hint = 'list package names, e.g. packages: [vim, less]';
+  const items = reader.list(v, 'packages', hint) ?? [];
+  const packages: string[] = [];
+  for (const item of items) {
+    const name = reader.string(item, 'package', hint);
+    if (name === undefined) continue;
+    if (!PACKAGE_NAME_PATTERN.test(name)) {
+      reader.problem(item.at, `invalid package name "${name}"`, 'a package name: letters, digits and "_+.-", not starting with "-" or "."');
+    } else if (!packages.includes(name)) {
+      packages.push(name);
+    }
+  }
+  return packages;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -409,11 +505,13 @@ interface ImagesetDraft {
   name?: NameAt;
   title?: string;
   patterns?: { list: string[]; at: SourcePosition };
-  root?: { resolved: string; written: string };
+  /** `prepared` when the imageset names no root and repositories are given. */
+  root?: { resolved: string; written: string } | 'prepared';
+  packages: string[];
   arch?: string;
 }
 
-function readImagesets(reader: Reader, fields: Fields, topAt: SourcePosition, archDefault: ArchDefault): ImagesetDraft[] {
+function readImagesets(reader: Reader, fields: Fields, topAt: SourcePosition, archDefault: ArchDefault, repositories: boolean): ImagesetDraft[] {
   const hint = 'list one imageset per installed root: - {name: kde, patterns: [base, kde], root: roots/kde}';
   const v = reader.required(fields, 'imagesets', 'the top level', topAt, `add imagesets: and ${hint}`);
   if (!v) return [];
@@ -422,13 +520,13 @@ function readImagesets(reader: Reader, fields: Fields, topAt: SourcePosition, ar
   if (items.length === 0) reader.problem(v.at, 'imagesets is empty', hint);
   const drafts: ImagesetDraft[] = [];
   for (const item of items) {
-    const draft = readImageset(reader, item, archDefault);
+    const draft = readImageset(reader, item, archDefault, repositories);
     if (draft) drafts.push(draft);
   }
   return drafts;
 }
 
-function readImageset(reader: Reader, item: Located, archDefault: ArchDefault): ImagesetDraft | undefined {
+function readImageset(reader: Reader, item: Located, archDefault: ArchDefault, repositories: boolean): ImagesetDraft | undefined {
   const map = reader.map(item, 'imageset', 'an imageset is a mapping with name:, patterns: and root:');
   if (!map) return undefined;
   const fields = reader.fields(map, IMAGESET_KEYS, 'imageset', item.at);
@@ -440,7 +538,8 @@ function readImageset(reader: Reader, item: Located, archDefault: ArchDefault): 
     name,
     title,
     patterns: readPatterns(reader, fields, item.at),
-    root: readRoot(reader, fields, item.at),
+    root: !fields.has('root') && repositories ? 'prepared' : readRoot(reader, fields, item.at),
+    packages: readPackagesOf(reader, fields),
     arch: effectiveArch(reader, fields.get('arch'), archDefault, { name: name?.name ?? '', at: item.at }),
   };
 }
@@ -496,9 +595,19 @@ function checkPattern(reader: Reader, pattern: string, at: SourcePosition): bool
   return true;
 }
 
+/** Extra packages belong to prepared roots only. */
+function readPackagesOf(reader: Reader, fields: Fields): string[] {
+  const packages = readPackages(reader, fields);
+  const v = fields.get('packages');
+  if (v && fields.has('root')) {
+    reader.problem(v.at, 'packages: is for imagesets prepared from repositories', 'install them into the root yourself, or leave root: out and give repositories:');
+  }
+  return packages;
+}
+
 function readRoot(reader: Reader, fields: Fields, ownerAt: SourcePosition): ImagesetDraft['root'] {
   const hint = 'the installed root folder, relative to the compose file, e.g. root: roots/kde';
-  const v = reader.required(fields, 'root', 'imageset', ownerAt, 'add the installed root folder, e.g. root: roots/kde');
+  const v = reader.required(fields, 'root', 'imageset', ownerAt, 'add the installed root folder, e.g. root: roots/kde, or give repositories: to prepare it');
   if (!v) return undefined;
   const written = reader.text(v, 'root', hint);
   if (written === undefined) return undefined;
@@ -585,10 +694,23 @@ function describeImageset(draft: ImagesetDraft): string {
   return draft.name ? `imageset "${draft.name.name}" (line ${draft.at.line})` : `the imageset at line ${draft.at.line}`;
 }
 
-function completeImageset(draft: ImagesetDraft): ImagesetSpec {
+function completeImageset(draft: ImagesetDraft, prepare: PrepareSpec): ImagesetSpec {
   const { name, title, patterns, root, arch } = draft;
   if (!name || title === undefined || !patterns || !root || !arch) {
     throw new Error(`internal error: incomplete imageset at line ${draft.at.line}`);
+  }
+  if (root === 'prepared') {
+    const folder = `${name.name}-${arch}`;
+    return {
+      name: name.name,
+      title,
+      patterns: patterns.list,
+      root: path.join(prepare.roots, folder),
+      rootAsWritten: path.join(prepare.rootsAsWritten, folder),
+      prepared: { packages: draft.packages },
+      arch,
+      position: draft.at,
+    };
   }
   return {
     name: name.name,
