@@ -140,7 +140,7 @@ async function prepareLocked(spec: ComposeSpec, specs: readonly ImagesetSpec[], 
   const missing: string[] = [];
   for (const arch of [...new Set(targets.map((t) => t.spec.arch))]) {
     const probe = path.join(folder, `.probe-${arch}`);
-    const ctx = context(spec, probe, arch, `.probe-${arch}`);
+    const ctx = context(spec, probe, arch, `.probe-${arch}`, path.join(spec.prepare.rootsAsWritten, `.probe-${arch}`));
     writeZyppConf(ctx.zyppConf, rpmArchOf(arch));
     if (!fs.existsSync(path.join(probe, 'usr/lib/sysimage/rpm'))) await initRpmDb(probe);
     writeRepositories(probe, spec.repositories);
@@ -192,10 +192,11 @@ async function prepareLocked(spec: ComposeSpec, specs: readonly ImagesetSpec[], 
   }));
 }
 
-function context(spec: ComposeSpec, root: string, arch: string, logName: string): ZypperContext {
+function context(spec: ComposeSpec, root: string, arch: string, logName: string, label: string): ZypperContext {
   const folder = spec.prepare.roots;
   return {
     root,
+    label,
     zyppConf: path.join(folder, `.zypp-${arch}.conf`),
     logFile: path.join(folder, '.logs', `${logName}.zypp.log`),
     packageCache: path.join(folder, '.cache/packages'),
@@ -219,7 +220,7 @@ function baseFor(target: Target, targets: readonly Target[]): Target | undefined
 }
 
 async function stageRoot(spec: ComposeSpec, target: Target, stage: string): Promise<void> {
-  const ctx = context(spec, stage, target.spec.arch, target.key);
+  const ctx = context(spec, stage, target.spec.arch, target.key, target.spec.rootAsWritten);
   const outputLog = path.join(spec.prepare.roots, '.logs', `${target.key}.log`);
   fs.rmSync(stage, { recursive: true, force: true });
   fs.writeFileSync(outputLog, '');

@@ -34,6 +34,8 @@ export function requirePrograms(): void {
 /** How one zypper run is set up: the root, its configuration and where its log goes. */
 export interface ZypperContext {
   readonly root: string;
+  /** The root as messages name it (its final place, not the staging folder). */
+  readonly label: string;
   /** zypp.conf with the arch, outside the root. */
   readonly zyppConf: string;
   /** libzypp's log, outside the root. */
@@ -84,10 +86,14 @@ export async function refresh(ctx: ZypperContext): Promise<void> {
  */
 export async function solve(ctx: ZypperContext, request: readonly string[], recommends: boolean): Promise<{ packages: string[]; missing: string[] }> {
   const packages: string[] = [];
+  const errors: string[] = [];
   let inInstall = false;
   const result = await zypper(ctx, ['--xmlout', 'install', '--dry-run', '--auto-agree-with-licenses', recommends ? '--recommends' : '--no-recommends', '--', ...request], {
     onLine: (line) => {
-      if (line.startsWith('<to-install>')) inInstall = true;
+      // With --xmlout, zypper's errors are <message type="error"> elements on stdout.
+      const error = /^<message type="error">(.*)<\/message>$/.exec(line);
+      if (error) errors.push(unescapeXml(error[1]!));
+      else if (line.startsWith('<to-install>')) inInstall = true;
       else if (line.startsWith('</to-install>')) inInstall = false;
       else if (inInstall && line.startsWith('<solvable ')) {
         const name = attribute(line, 'name');
@@ -96,9 +102,10 @@ export async function solve(ctx: ZypperContext, request: readonly string[], reco
       }
     },
   });
-  const missing = noProviders(result.stderr);
+  const all = { ...result, stderr: `${result.stderr}\n${errors.join('\n')}` };
+  const missing = noProviders(all.stderr);
   if (missing.length > 0) return { packages: [], missing };
-  if (result.status !== 0) throw repositoryError(ctx, result) ?? zypperFailed(ctx, 'dry-run install', result);
+  if (result.status !== 0) throw repositoryError(ctx, all) ?? zypperFailed(ctx, 'dry-run install', all);
   return { packages: packages.sort(), missing };
 }
 
@@ -143,6 +150,8 @@ export async function initRpmDb(root: string): Promise<void> {
 /** The root's repository files: exactly the compose file's repositories. */
 export function writeRepositories(root: string, repositories: readonly RepositorySpec[]): void {
   const dir = path.join(root, 'etc/zypp/repos.d');
+  const previous = new Map<string, string>();
+  for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) previous.set(name, fs.readFileSync(path.join(dir, name), 'utf8'));
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   for (const repo of repositories) {
@@ -153,11 +162,19 @@ export function writeRepositories(root: string, repositories: readonly Repositor
       'enabled=1',
       'autorefresh=1',
       `gpgcheck=${repo.gpgcheck ? 1 : 0}`,
+      // Both the metadata's and every package's signature, not one instead of the other.
+      `repo_gpgcheck=${repo.gpgcheck ? 1 : 0}`,
+      `pkg_gpgcheck=${repo.gpgcheck ? 1 : 0}`,
       // Downloads stay in the shared cache, so that the next root does not fetch them again.
       'keeppackages=1',
       '',
     ].join('\n');
     fs.writeFileSync(path.join(dir, `${repo.name}.repo`), text);
+    // Metadata cached under other settings (another url, gpgcheck off) is not trusted: zypper
+    // would call it up to date without checking its signature again.
+    if (previous.get(`${repo.name}.repo`) !== text) {
+      for (const cache of ['raw', 'solv', 'packages']) fs.rmSync(path.join(root, 'var/cache/zypp', cache, repo.name), { recursive: true, force: true });
+    }
   }
 }
 
@@ -199,10 +216,11 @@ export function noProviderError(composeFile: string, missing: readonly string[])
 
 /** A repository that cannot be read: unreachable, not a repository, or a failed signature. */
 function repositoryError(ctx: ZypperContext, result: ProgramResult): InputError | undefined {
-  const m = /^Repository '(.+)' is invalid\.$/m.exec(result.stderr);
+  const m = /^(?:Repository '(.+)' is invalid\.|Problem retrieving files from '(.+)'\.|Skipping repository '(.+)' because)/m.exec(result.stderr);
   if (!m) return undefined;
-  const repo = ctx.repositories.find((r) => r.name === m[1]);
-  const where = repo ? `repository "${repo.name}" (${repo.url})` : `repository "${m[1]}"`;
+  const alias = m[1] ?? m[2] ?? m[3];
+  const repo = ctx.repositories.find((r) => r.name === alias);
+  const where = repo ? `repository "${repo.name}" (${repo.url})` : `repository "${alias}"`;
   if (/Signature verification failed|is unsigned|signed with an unknown key|Signature verification/i.test(result.stderr)) {
     return new InputError(ctx.composeFile, `${where}: GPG check failed: ${gpgDetail(result.stderr)}`,
       'sign the repository and publish its key (repodata/repomd.xml.key), or set gpgcheck: false for a repository you trust');
@@ -233,7 +251,7 @@ function repositoryDetail(stderr: string): string {
 
 function zypperFailed(ctx: ZypperContext, what: string, result: ProgramResult, outputLog?: string): OutputError {
   const status = result.signal ? `killed by ${result.signal}` : `exit status ${result.status}`;
-  return new OutputError(ctx.root, `zypper ${what} failed (${status}): ${lastLine(result.stderr)}`,
+  return new OutputError(ctx.label, `zypper ${what} failed (${status}): ${lastLine(result.stderr)}`,
     `see ${outputLog ?? ctx.logFile}`);
 }
 
