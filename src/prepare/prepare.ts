@@ -237,6 +237,7 @@ async function stageRoot(spec: ComposeSpec, target: Target, stage: string): Prom
   writeRepositories(stage, spec.repositories);
   await install(ctx, target.request, spec.prepare.recommends, outputLog);
   fs.rmSync(path.join(stage, 'run/zypp.pid'), { force: true });
+  separateHardlinks(path.join(stage, 'var/cache/zypp'));
   target.installed = await installedPackages(stage);
   const expected = target.solved.join('\n');
   if (target.installed.join('\n') !== expected) {
@@ -246,6 +247,27 @@ async function stageRoot(spec: ComposeSpec, target: Target, stage: string): Prom
       return stageRoot(spec, target, stage);
     }
     fs.appendFileSync(outputLog, `\nsolved:\n${expected}\ninstalled:\n${target.installed.join('\n')}\n`);
+  }
+}
+
+/**
+ * libzypp hardlinks metadata from a dir:// repository on the same file system into the cache,
+ * and touches it on every refresh: a root would then change whenever the repository or another
+ * root is refreshed. Each such file gets an inode of its own.
+ */
+function separateHardlinks(dir: string): void {
+  if (!fs.existsSync(dir)) return;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    const stat = fs.statSync(file);
+    if (stat.nlink < 2) continue;
+    const copy = `${file}.mediacompose-copy`;
+    fs.copyFileSync(file, copy);
+    fs.chmodSync(copy, stat.mode & 0o7777);
+    fs.chownSync(copy, stat.uid, stat.gid);
+    fs.utimesSync(copy, stat.atime, stat.mtime);
+    fs.renameSync(copy, file);
   }
 }
 

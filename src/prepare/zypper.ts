@@ -88,12 +88,25 @@ export async function solve(ctx: ZypperContext, request: readonly string[], reco
   const packages: string[] = [];
   const errors: string[] = [];
   let inInstall = false;
+  let inError: string[] | undefined;
   const result = await zypper(ctx, ['--xmlout', 'install', '--dry-run', '--auto-agree-with-licenses', recommends ? '--recommends' : '--no-recommends', '--', ...request], {
     onLine: (line) => {
       // With --xmlout, zypper's errors are <message type="error"> elements on stdout.
-      const error = /^<message type="error">(.*)<\/message>$/.exec(line);
-      if (error) errors.push(unescapeXml(error[1]!));
-      else if (line.startsWith('<to-install>')) inInstall = true;
+      if (inError) {
+        const end = line.indexOf('</message>');
+        inError.push(unescapeXml(end < 0 ? line : line.slice(0, end)));
+        if (end >= 0) {
+          errors.push(inError.join('\n'));
+          inError = undefined;
+        }
+        return;
+      }
+      if (line.startsWith('<message type="error">')) {
+        const rest = line.slice('<message type="error">'.length);
+        const end = rest.indexOf('</message>');
+        if (end >= 0) errors.push(unescapeXml(rest.slice(0, end)));
+        else inError = [unescapeXml(rest)];
+      } else if (line.startsWith('<to-install>')) inInstall = true;
       else if (line.startsWith('</to-install>')) inInstall = false;
       else if (inInstall && line.startsWith('<solvable ')) {
         const name = attribute(line, 'name');
