@@ -146,6 +146,7 @@ async function prepareLocked(spec: ComposeSpec, specs: readonly ImagesetSpec[], 
     writeRepositories(probe, spec.repositories);
     const t = Date.now();
     await refresh(ctx);
+    separateHardlinks(path.join(probe, 'var/cache/zypp'));
     repomd.set(arch, repomdDigests(probe, spec));
     for (const target of targets.filter((x) => x.spec.arch === arch)) {
       const solved = await solve(ctx, target.request, recommends);
@@ -252,8 +253,9 @@ async function stageRoot(spec: ComposeSpec, target: Target, stage: string): Prom
 
 /**
  * libzypp hardlinks metadata from a dir:// repository on the same file system into the cache,
- * and touches it on every refresh: a root would then change whenever the repository or another
- * root is refreshed. Each such file gets an inode of its own.
+ * and touches the cached repomd.xml on every refresh: the repository's own file would change,
+ * and a root whenever another root or the probe is refreshed. Each such file gets an inode of
+ * its own (after the probe's refresh and after each installation).
  */
 function separateHardlinks(dir: string): void {
   if (!fs.existsSync(dir)) return;
