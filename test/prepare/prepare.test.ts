@@ -3,7 +3,7 @@
  * patterns base, x11 and tools; `prepare` then `build`; every imageset deployed as the installer
  * does must equal its prepared root, and hold in its rpm database what zypper installed.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -212,7 +212,28 @@ describe.skipIf(unavailable !== undefined)('prepare: from an rpm-md repository t
     );
   });
 
-  it('not running as root: exit 3 with the hint', () => {
+  it('SIGTERM while zypper installs: exit 143, zypper ended, staging removed, the previous roots as they were', async () => {
+    const file = writeComposeAt(path.join(work, 'interrupted.yaml'), composeText({ sets: [{ name: 'base', patterns: ['base'], packages: ['xorg-lite'] }, ...SETS.slice(1)] }));
+    const before = rootsState();
+    const child = spawn(process.execPath, [BIN, 'prepare', file, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal === 'SIGTERM' ? 143 : code)));
+    const deadline = Date.now() + 60_000;
+    while (!fs.existsSync(path.join(roots(), '.staging-base-x86_64')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(fs.existsSync(path.join(roots(), '.staging-base-x86_64'))).toBe(true);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(stderr).toMatch(/^error: interrupted by SIGTERM/m);
+    expect(rootsState()).toBe(before);
+    // No zypper of that run is left writing, and the next prepare starts clean.
+    expect(spawnSync('pgrep', ['-f', 'staging-base-x86_64']).status).toBe(1);
+    expect(mediacompose('prepare', compose, '--quiet').status).toBe(0);
+    expect(leftovers()).toEqual([]);
+    expect(rootsState()).toBe(before);
+  });
+
+    it('not running as root: exit 3 with the hint', () => {
     expectFailure(composeText(), 3, /^error: roots: preparing roots needs root \(.*run mediacompose as root, e\.g\. with sudo\)$/, {}, 65534);
   });
 
