@@ -149,7 +149,7 @@ async function prepareLocked(spec: ComposeSpec, specs: readonly ImagesetSpec[], 
     separateHardlinks(path.join(probe, 'var/cache/zypp'));
     repomd.set(arch, repomdDigests(probe, spec));
     for (const target of targets.filter((x) => x.spec.arch === arch)) {
-      const solved = await solve(ctx, target.request, recommends);
+      const solved = await solve(ctx, target.request, recommends, target.spec.name);
       missing.push(...solved.missing);
       target.solved = solved.packages;
     }
@@ -236,7 +236,7 @@ async function stageRoot(spec: ComposeSpec, target: Target, stage: string): Prom
     if (fs.existsSync(cache)) await copyTree(cache, path.join(stage, 'var/cache/zypp'));
   }
   writeRepositories(stage, spec.repositories);
-  await install(ctx, target.request, spec.prepare.recommends, outputLog);
+  await install(ctx, target.request, spec.prepare.recommends, outputLog, target.spec.name);
   fs.rmSync(path.join(stage, 'run/zypp.pid'), { force: true });
   separateHardlinks(path.join(stage, 'var/cache/zypp'));
   target.installed = await installedPackages(stage);

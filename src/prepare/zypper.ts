@@ -84,8 +84,9 @@ export async function refresh(ctx: ZypperContext): Promise<void> {
  * What installing `request` into an empty root would install, as sorted NAME-VERSION-RELEASE.ARCH
  * lines (zypper's dry run). Names nothing a repository does not provide: those are returned.
  */
-export async function solve(ctx: ZypperContext, request: readonly string[], recommends: boolean): Promise<{ packages: string[]; missing: string[] }> {
+export async function solve(ctx: ZypperContext, request: readonly string[], recommends: boolean, imageset: string): Promise<{ packages: string[]; missing: string[] }> {
   const packages: string[] = [];
+  const problems: string[] = [];
   const errors: string[] = [];
   let inInstall = false;
   let inError: string[] | undefined;
@@ -101,6 +102,9 @@ export async function solve(ctx: ZypperContext, request: readonly string[], reco
         }
         return;
       }
+      // A dependency problem is a prompt; its description's first line names it.
+      const problem = /^(?:<description>)?Problem: (.+)$/.exec(line);
+      if (problem) problems.push(unescapeXml(problem[1]!));
       if (line.startsWith('<message type="error">')) {
         const rest = line.slice('<message type="error">'.length);
         const end = rest.indexOf('</message>');
@@ -118,21 +122,28 @@ export async function solve(ctx: ZypperContext, request: readonly string[], reco
   const all = { ...result, stderr: `${result.stderr}\n${errors.join('\n')}` };
   const missing = noProviders(all.stderr);
   if (missing.length > 0) return { packages: [], missing };
+  if (problems.length > 0) throw dependencyError(ctx.composeFile, imageset, problems);
   if (result.status !== 0) throw repositoryError(ctx, all) ?? zypperFailed(ctx, 'dry-run install', all);
   return { packages: packages.sort(), missing };
 }
 
 /** Installs `request` into the root; its output is appended to `outputLog`. */
-export async function install(ctx: ZypperContext, request: readonly string[], recommends: boolean, outputLog: string): Promise<void> {
+export async function install(ctx: ZypperContext, request: readonly string[], recommends: boolean, outputLog: string, imageset: string): Promise<void> {
   const fd = fs.openSync(outputLog, 'a');
+  const problems: string[] = [];
   try {
     const result = await zypper(ctx, ['install', '--auto-agree-with-licenses', recommends ? '--recommends' : '--no-recommends', '--', ...request], {
       onStdout: (chunk) => fs.writeSync(fd, chunk),
+      onLine: (line) => {
+        const problem = /^Problem: (.+)$/.exec(line);
+        if (problem) problems.push(problem[1]!);
+      },
     });
     fs.writeSync(fd, result.stderr);
     if (result.status === 0) return;
     const missing = noProviders(result.stderr);
     if (missing.length > 0) throw noProviderError(ctx.composeFile, missing);
+    if (problems.length > 0) throw dependencyError(ctx.composeFile, imageset, problems);
     throw repositoryError(ctx, result) ?? gpgPackageError(ctx, result) ?? zypperFailed(ctx, 'install', result, outputLog);
   } finally {
     fs.closeSync(fd);
@@ -225,6 +236,13 @@ function describeCapability(capability: string): string {
 export function noProviderError(composeFile: string, missing: readonly string[]): InputError {
   const what = [...new Set(missing)].map(describeCapability).join(', ');
   return new InputError(composeFile, `no repository provides ${what}`, 'check the names against the repositories (zypper search), or add the repository that has them');
+}
+
+/** What the solver cannot resolve: `nothing provides X needed by P`, conflicts. */
+function dependencyError(composeFile: string, imageset: string, problems: readonly string[]): InputError {
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+  return new InputError(composeFile, `imageset "${imageset}" cannot be installed: ${problems[0]}${more}`,
+    'the repositories cannot satisfy its dependencies: add the repository that provides them, or change its patterns and packages');
 }
 
 /** A repository that cannot be read: unreachable, not a repository, or a failed signature. */

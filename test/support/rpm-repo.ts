@@ -31,7 +31,10 @@ export const TINY_PACKAGES: readonly TinyPackage[] = [
   { name: 'patterns-base', version: '1.0', deps: ['Provides: pattern() = base', 'Requires: bash-lite'], size: 100 },
   { name: 'patterns-x11', version: '1.0', deps: ['Provides: pattern() = x11', 'Requires: pattern() = base', 'Requires: xorg-lite'], size: 100 },
   { name: 'patterns-tools', version: '1.0', deps: ['Provides: pattern() = tools', 'Requires: pattern() = base', 'Requires: htop-lite'], size: 100 },
-  { name: 'broken-lite', version: '1.0', deps: ['Requires: bash-lite'], size: 100, failsToInstall: true },
+  // Its %pre needs /bin/sh, which it claims to provide but does not ship: zypper's solve and
+  // dry run pass, rpm fails when it installs the package.
+  { name: 'broken-lite', version: '1.0', deps: ['Requires: bash-lite', 'Provides: /bin/sh'], size: 100, failsToInstall: true },
+  { name: 'orphan-lite', version: '1.0', deps: ['Requires: no-such-capability'], size: 100 },
 ];
 
 /** Why the rpm repository tests cannot run here, or undefined when they can. */
