@@ -1,11 +1,8 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { FORMATS } from '../archive/compression.js';
-import { scanAndCompare } from '../build.js';
-import { loadCompose } from '../config/load.js';
-import { planMedium } from '../plan/plan.js';
-import { formatPlanReport, reportPlan } from '../plan/report.js';
-import { formatPrepared, prepareRoots } from '../prepare/prepare.js';
-import { plainProgress } from '../progress.js';
+import { planCompose } from '../commands/plan.js';
+import { formatPlanReport } from './render/plan-report.js';
+import { formatPrepared } from './render/prepared.js';
+import { plainProgress } from './render/progress.js';
 import { runCommand } from './run.js';
 
 interface PlanArgs {
@@ -25,12 +22,9 @@ export const planCommand: CommandModule<{ debug: boolean }, PlanArgs> = {
       .example('$0 plan compose.yaml --json | jq .totals', 'the saving, for scripts'),
   handler: (args: ArgumentsCamelCase<PlanArgs>) =>
     runCommand(args.debug, async () => {
-      const spec = loadCompose(args.compose);
-      const prepared = await prepareRoots(spec, plainProgress(args.json));
-      const scans = scanAndCompare(spec, plainProgress(args.json));
-      const extension = FORMATS[spec.compression].extension;
-      const report = reportPlan(planMedium(spec, scans), scans, (stem) => `${stem}.${extension}`);
-      process.stdout.write(args.json ? `${JSON.stringify({ ...report, prepared: prepared.roots }, null, 2)}\n` : formatPrepared(prepared) + formatPlanReport(report));
+      const { report, prepared } = await planCompose(args.compose, plainProgress(args.json));
+      const text = formatPrepared(prepared) + formatPlanReport(report);
+      process.stdout.write(args.json ? `${JSON.stringify({ ...report, prepared }, null, 2)}\n` : text);
       return 0;
     }),
 };

@@ -1,7 +1,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { loadCompose } from '../config/load.js';
-import { formatPrepared, prepareRoots } from '../prepare/prepare.js';
-import { plainProgress } from '../progress.js';
+import { prepareCompose } from '../commands/prepare.js';
+import { formatPrepared } from './render/prepared.js';
+import { plainProgress } from './render/progress.js';
 import { runCommand } from './run.js';
 
 interface PrepareArgs {
@@ -22,9 +22,8 @@ export const prepareCommand: CommandModule<{ debug: boolean }, PrepareArgs> = {
       .example('sudo $0 prepare compose.yaml', 'install or reuse roots/<imageset>-<arch> for every imageset without root:'),
   handler: (args: ArgumentsCamelCase<PrepareArgs>) =>
     runCommand(args.debug, async () => {
-      const spec = loadCompose(args.compose);
-      const result = await prepareRoots(spec, plainProgress(args.quiet || args.json));
-      process.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : formatPrepared(result) || 'no imageset to prepare: every imageset names its root\n');
+      const result = await prepareCompose(args.compose, plainProgress(args.quiet || args.json));
+      process.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : formatPrepared(result.roots) || 'no imageset to prepare: every imageset names its root\n');
       return 0;
     }),
 };

@@ -25,9 +25,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
 import { InputError, OutputError, describeSystemError } from '../errors.js';
-import { MediumLock } from '../medium.js';
-import type { Progress } from '../progress.js';
-import { runProgram } from '../util/command.js';
+import { MediumLock } from '../medium/lock.js';
+import { onCleanup } from '../runtime/cleanup.js';
+import { runProgram } from '../runtime/command.js';
+import type { Progress } from '../runtime/progress.js';
 import {
   type ZypperContext,
   initRpmDb,
@@ -92,11 +93,6 @@ interface Target {
   installed?: string[];
 }
 
-/** Whether compose.yaml has imagesets to prepare. */
-export function needsPrepare(spec: ComposeSpec): boolean {
-  return spec.imagesets.some((s) => s.prepared);
-}
-
 /** Prepares every imageset without a root; a no-op (and no root needed) when there is none. */
 export async function prepareRoots(spec: ComposeSpec, progress: Progress): Promise<PrepareResult> {
   const started = Date.now();
@@ -114,11 +110,15 @@ export async function prepareRoots(spec: ComposeSpec, progress: Progress): Promi
     throw new OutputError(folder, `cannot create the roots folder: ${describeSystemError(err)}`, 'check prepare.roots, its permissions and free space');
   }
   const lock = MediumLock.acquire(folder, (note) => progress.warn(note));
+  // Registered after the lock: on a signal the cleanup registry ends zypper and removes the staged
+  // roots first, then releases the lock.
+  const unregister = onCleanup(discardPrepareStagings);
   try {
     removeLeftovers(folder);
     return { roots: await prepareLocked(spec, specs, progress), seconds: (Date.now() - started) / 1000 };
   } finally {
     discardPrepareStagings();
+    unregister();
     lock.release();
   }
 }
@@ -367,8 +367,8 @@ function removeLeftovers(folder: string): void {
 const liveStagings = new Set<string>();
 const liveChildren = new Set<number>();
 
-/** Ends running zypper/cp children and removes staged roots (for signal handlers; idempotent). */
-export function discardPrepareStagings(): void {
+/** Ends running zypper/cp children and removes staged roots (a cleanup task; idempotent). */
+function discardPrepareStagings(): void {
   for (const pid of liveChildren) {
     try {
       process.kill(pid, 'SIGTERM');
@@ -379,11 +379,4 @@ export function discardPrepareStagings(): void {
   liveChildren.clear();
   for (const stage of liveStagings) fs.rmSync(stage, { recursive: true, force: true });
   liveStagings.clear();
-}
-
-/** One line per root for `plan` and `build`. */
-export function formatPrepared(result: PrepareResult): string {
-  return result.roots
-    .map((r) => `root ${r.imageset}-${r.arch}: ${r.status}, ${r.packages} packages${r.base ? ` (on a copy of ${r.base})` : ''}\n`)
-    .join('');
 }

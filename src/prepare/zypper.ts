@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { RepositorySpec } from '../config/spec.js';
 import { InputError, OutputError } from '../errors.js';
-import { CommandError, onPath, runProgram, type ProgramResult } from '../util/command.js';
+import { CommandError, onPath, runProgram, type ProgramResult } from '../runtime/command.js';
 
 /** Where rpm keeps its database inside a prepared root (openSUSE's place since 2021). */
 export const RPMDB_PATH = '/usr/lib/sysimage/rpm';

@@ -10,7 +10,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { onPath } from '../../src/util/command.js';
+import { onPath } from '../../src/runtime/command.js';
 
 export interface TinyPackage {
   name: string;
