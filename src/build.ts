@@ -11,11 +11,13 @@ import { FORMATS } from './archive/compression.js';
 import { type WrittenImage, writeImage } from './archive/image-writer.js';
 import { loadCompose } from './config/load.js';
 import type { ComposeSpec } from './config/spec.js';
-import { InputError, OutputError, describeSystemError } from './errors.js';
+import { BudgetError, InputError, OutputError, describeSystemError } from './errors.js';
 import { type DetailsImage, type ImagesXmlImageset, detailsXml, imagesXml } from './manifest/xml.js';
 import { MediumLock, Staging } from './medium.js';
 import { plannedImageRpms, readRootOwners } from './pkgdb/owners.js';
 import { type ImagesetScan, type MediumPlan, type PlannedImage, filesToCompare, planMedium } from './plan/plan.js';
+import { checkBudget, describeOverBudget, fileWarning } from './plan/budget.js';
+import { nearMissCandidates } from './plan/near-misses.js';
 import { type PlanReport, reportPlan } from './plan/report.js';
 import type { Progress } from './progress.js';
 import { digestFile } from './scan/digest.js';
@@ -84,6 +86,7 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
     const written = await timed(timings, 'write', () => writeImages(plan, staging.images, fileOf, { spec, jobs, progress, tarBytes }));
     timings.tar = [...written.values()].reduce((n, w) => n + w.tarSeconds, 0);
     writeXml(plan, written, staging.images, fileOf, (image) => plannedImageRpms(image, plan, owners));
+    enforceBudget(spec, staging.images, progress);
     staging.commit();
     progress.info(`medium written: ${path.join(spec.medium, 'images')}`);
     return {
@@ -105,8 +108,30 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
   }
 }
 
-/** Scans every root once, then digests the files whose path and metadata match another root's. */
-export function scanAndCompare(spec: ComposeSpec, progress: Progress): ImagesetScan[] {
+/**
+ * Checks the staged images folder against compose.yaml's budget before it replaces the previous
+ * medium: over budget, the staging is discarded (the previous medium stays as it was) and the
+ * error names the largest archives and how far over they are.
+ */
+function enforceBudget(spec: ComposeSpec, folder: string, progress: Progress): void {
+  const files = fs.readdirSync(folder).map((file) => ({ file, bytes: fs.statSync(path.join(folder, file)).size }));
+  const extension = `.${FORMATS[spec.compression].extension}`;
+  const archives = files.filter((f) => f.file.endsWith(extension));
+  const check = checkBudget(spec.budget, archives, files.reduce((n, f) => n + f.bytes, 0));
+  for (const f of check.filesWarned) progress.warn(fileWarning(f));
+  const over = describeOverBudget(spec.budget, check, archives);
+  if (over !== undefined) {
+    throw new BudgetError(spec.file, `over budget: ${over}`, 'the previous medium is kept; drop packages from the roots, share more, or raise the budget (mediacompose plan estimates before compressing)');
+  }
+}
+
+/**
+ * Scans every root once, then digests the files whose path and metadata match another root's.
+ * With `nearMisses`, also those whose path and size match another root's with other metadata,
+ * so that the plan can tell near misses from different content (sharing is unaffected: it
+ * needs equal metadata, and such files are digested either way).
+ */
+export function scanAndCompare(spec: ComposeSpec, progress: Progress, options: { nearMisses?: boolean } = {}): ImagesetScan[] {
   const byRoot = new Map<string, RootScan>();
   for (const imageset of spec.imagesets) {
     if (byRoot.has(imageset.root)) continue;
@@ -117,7 +142,9 @@ export function scanAndCompare(spec: ComposeSpec, progress: Progress): ImagesetS
     byRoot.set(imageset.root, scan);
   }
   const t = Date.now();
-  const toCompare = filesToCompare(spec.imagesets.map((s) => ({ arch: s.arch, entries: byRoot.get(s.root)!.entries })));
+  const listed = spec.imagesets.map((s) => ({ arch: s.arch, entries: byRoot.get(s.root)!.entries }));
+  const toCompare = filesToCompare(listed);
+  if (options.nearMisses) nearMissCandidates(listed).forEach((paths, i) => paths.forEach((p) => toCompare[i]!.add(p)));
   const digestsByRoot = new Map<string, Map<BytePath, string>>();
   let compared = 0;
   spec.imagesets.forEach((imageset, i) => {
