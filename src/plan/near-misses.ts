@@ -1,7 +1,7 @@
 /**
  * Near misses: paths whose content is identical in several imagesets of one arch but that are
- * not shared, because their metadata differs (mtime, mode, owner, type, link target, hardlink
- * grouping). The most common reason roots stop sharing is invisible otherwise: a `touch`, a
+ * not shared, because their metadata differs (mtime, mode, owner, device type, hardlink
+ * grouping). A symlink's target is its content: symlinks count when their targets are equal. The most common reason roots stop sharing is invisible otherwise: a `touch`, a
  * package script or an install on another day moves a file out of its shared image, and each
  * imageset's own image then stores it again.
  *
@@ -15,8 +15,8 @@ import type { ImagesetScan } from './plan.js';
 import { type Unit, metadataSignature, unitsOf } from './units.js';
 
 /** A metadata field that keeps identical content from being shared. */
-export type NearMissField = 'type' | 'mode' | 'owner' | 'mtime' | 'target' | 'hardlinks';
-const FIELDS: readonly NearMissField[] = ['type', 'mode', 'owner', 'mtime', 'target', 'hardlinks'];
+export type NearMissField = 'type' | 'mode' | 'owner' | 'mtime' | 'hardlinks';
+const FIELDS: readonly NearMissField[] = ['type', 'mode', 'owner', 'mtime', 'hardlinks'];
 
 export interface NearMiss {
   readonly arch: string;
@@ -137,9 +137,10 @@ function contentOf(e: Entry, scan: ImagesetScan): string | undefined {
       const digest = scan.digests.get(e.path);
       return digest === undefined ? undefined : `f:${e.size}:${digest}`;
     }
-    // A symlink's target is compared as a field of its own; devices by their numbers, so that
-    // a char and a block device of the same numbers differ only in type.
-    case 'symlink': return 'l';
+    // A symlink's content is its target: another target is another symlink, not a near miss.
+    // Devices count by their numbers, so a char and a block device of the same numbers differ
+    // only in type.
+    case 'symlink': return `l:${e.target ?? ''}`;
     case 'char':
     case 'block': return `dev:${e.devmajor}:${e.devminor}`;
     case 'fifo': return 'p';
@@ -153,7 +154,6 @@ function differingFields(units: readonly Unit[]): NearMissField[] {
     mode: (u) => String(u.entries[0]!.mode),
     owner: (u) => `${u.entries[0]!.uid}:${u.entries[0]!.gid}`,
     mtime: (u) => String(u.entries[0]!.mtime),
-    target: (u) => u.entries[0]!.target ?? '',
     hardlinks: (u) => u.entries.map((e) => e.path).join('\u0000'),
   };
   return FIELDS.filter((field) => new Set(units.map(valueOf[field])).size > 1);
@@ -195,7 +195,8 @@ function groupNearMisses(misses: readonly NearMiss[]): NearMissGroup[] {
 /** The near misses as text: one paragraph per group, largest first, then the total. */
 export function formatNearMisses(result: NearMisses, limit = 10): string {
   if (result.near_misses.length === 0) return 'near misses (same content, other metadata): none\n';
-  const lines = [`near misses (same content, other metadata): ${result.near_misses.length} paths, ${mb(result.bytes)} MB stored again`];
+  const count = result.near_misses.length === 1 ? '1 path' : `${result.near_misses.length} paths`;
+  const lines = [`near misses (same content, other metadata): ${count}, ${mb(result.bytes)} MB stored again`];
   for (const g of result.groups.slice(0, limit)) {
     const paths = g.paths === 1 ? '1 path' : `${g.paths} paths`;
     const join = g.would_join.length > 0 ? `; would join ${g.would_join.join(', ')}` : '';

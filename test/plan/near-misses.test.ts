@@ -77,7 +77,7 @@ describe('plan on generated roots with a planted near miss', () => {
   it('plan names it in text, with the cause, the imagesets and the bytes', () => {
     const r = mediacompose('plan', compose, '--no-estimate');
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('near misses (same content, other metadata): 1 paths, 2.1 MB stored again\n');
+    expect(r.stdout).toContain('near misses (same content, other metadata): 1 path, 2.1 MB stored again\n');
     expect(r.stdout).toContain('  2.1 MB: 1 path differ in mtime between a, b (x86_64); would join common-x86_64\n      usr/share/big.dat\n');
     expect(r.stdout.startsWith(`compose:     ${compose}\n`)).toBe(true);
     expect(r.stdout).toContain('compression: xz -6 (*.tar.xz)\n');
@@ -128,18 +128,18 @@ describe('findNearMisses', () => {
     expect(result.near_misses).toEqual([{ arch: 'x86_64', path: 'f', imagesets: ['a', 'b'], differs: [field], bytes: 1000, would_join: null }]);
   });
 
-  it('names link targets, device types and hardlink grouping', () => {
+  it('names device types, hardlink grouping and symlinks of the same target; other targets are other content', () => {
     const [a, b] = [set('a'), set('b')];
-    const link = (target: string): Entry => entry('l', { type: 'symlink', size: 0, target });
+    const link = (p: string, target: string, mtime = 100): Entry => entry(p, { type: 'symlink', size: 0, target, mtime });
     const dev = (type: 'char' | 'block'): Entry => entry('d', { type, size: 0, devmajor: 1, devminor: 3 });
     const result = findNearMisses(spec([a, b]), [
-      scan(a, [dev('char'), entry('h1', { inode: '1:9' }), entry('h2', { inode: '1:9' }), link('x')]),
-      scan(b, [dev('block'), entry('h1'), entry('h2'), link('y')]),
+      scan(a, [dev('char'), entry('h1', { inode: '1:9' }), entry('h2', { inode: '1:9' }), link('l', 'x'), link('m', 'x')]),
+      scan(b, [dev('block'), entry('h1'), entry('h2'), link('l', 'x', 200), link('m', 'y', 200)]),
     ]);
     expect(result.near_misses.map((m) => [m.path, m.differs, m.bytes])).toEqual([
       ['h1', ['hardlinks'], 1000],
       ['d', ['type'], 0],
-      ['l', ['target'], 0],
+      ['l', ['mtime'], 0],
     ]);
   });
 
