@@ -58,7 +58,9 @@ function realRoots() {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-bench-'));
   const pairs = Number(option('pairs', '3'));
   const file = compose(work, 'xz');
-  print(`mediacompose build (xz, default level and jobs) vs. xz -6 -T2 on the same tar streams, ${pairs} alternating pairs`);
+  print(flag('estimate')
+    ? 'mediacompose plan\'s estimate vs. one build (xz, default level and jobs)'
+    : `mediacompose build (xz, default level and jobs) vs. xz -6 -T2 on the same tar streams, ${pairs} alternating pairs`);
 
   // The reference's input: the medium's archives, decompressed once beforehand.
   const first = timed([process.execPath, BIN, 'build', file, '--quiet', '--json']);
