@@ -41,6 +41,7 @@ export const planCommand: CommandModule<{ debug: boolean }, PlanArgs> = {
       const plan = planMedium(spec, scans);
       const report = reportPlan(plan, scans, fileOf);
       const nearMisses = findNearMisses(spec, scans);
+      if (args.estimate) progress.info(`estimating compressed sizes (${spec.compression} -${spec.level}) from samples of ${plan.images.length} images`);
       const estimate = args.estimate
         ? await estimateImages(plan.images.map((i) => ({ file: fileOf(i.stem), members: i.members })), {
           format,
