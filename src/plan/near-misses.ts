@@ -10,7 +10,7 @@
  * scan takes on request in addition to the files it compares for sharing.
  */
 import type { ComposeSpec } from '../config/spec.js';
-import { type BytePath, type Entry, isAtOrBelow, printable } from '../scan/entry.js';
+import { type BytePath, type Entry, isAtOrBelow, printable } from '../model/entry.js';
 import type { ImagesetScan } from './plan.js';
 import { type Unit, metadataSignature, unitsOf } from './units.js';
 
@@ -190,23 +190,4 @@ function groupNearMisses(misses: readonly NearMiss[]): NearMissGroup[] {
   return [...groups.values()]
     .map(({ join, ...g }) => ({ ...g, would_join: [...join].sort() }))
     .sort((a, b) => b.bytes - a.bytes || b.paths - a.paths);
-}
-
-/** The near misses as text: one paragraph per group, largest first, then the total. */
-export function formatNearMisses(result: NearMisses, limit = 10): string {
-  if (result.near_misses.length === 0) return 'near misses (same content, other metadata): none\n';
-  const count = result.near_misses.length === 1 ? '1 path' : `${result.near_misses.length} paths`;
-  const lines = [`near misses (same content, other metadata): ${count}, ${mb(result.bytes)} MB stored again`];
-  for (const g of result.groups.slice(0, limit)) {
-    const paths = g.paths === 1 ? '1 path' : `${g.paths} paths`;
-    const join = g.would_join.length > 0 ? `; would join ${g.would_join.join(', ')}` : '';
-    lines.push(`  ${mb(g.bytes)} MB: ${paths} differ in ${g.differs.join(', ')} between ${g.imagesets.join(', ')} (${g.arch})${join}`);
-    for (const example of g.examples) lines.push(`      ${example}`);
-  }
-  if (result.groups.length > limit) lines.push(`  ... ${result.groups.length - limit} more groups (plan --json lists every path)`);
-  return `${lines.join('\n')}\n`;
-}
-
-function mb(bytes: number): string {
-  return (bytes / 1e6).toFixed(1);
 }

@@ -2,7 +2,7 @@
  * The compose summary at the top of `plan`: what the compose file amounts to once defaults are
  * applied (medium folder, compression and level, archs, metadata paths, layering, budget). Pure.
  */
-import { FORMATS } from '../archive/compression.js';
+import { ARCHIVE_EXTENSIONS } from '../model/names.js';
 import { type ComposeSpec, ISO9660_FILE_LIMIT } from '../config/spec.js';
 
 export interface ComposeSummary {
@@ -25,7 +25,7 @@ export function composeSummary(spec: ComposeSpec): ComposeSummary {
     medium: `${spec.medium}/images`,
     compression: spec.compression,
     level: spec.level,
-    extension: FORMATS[spec.compression].extension,
+    extension: ARCHIVE_EXTENSIONS[spec.compression],
     archs: [...new Set(spec.imagesets.map((s) => s.arch))],
     imagesets: spec.imagesets.length,
     declared_images: spec.images.map((i) => i.name),
@@ -37,25 +37,6 @@ export function composeSummary(spec: ComposeSpec): ComposeSummary {
       file_warning: spec.budget.file === undefined ? ISO9660_FILE_LIMIT : null,
     },
   };
-}
-
-export function formatSummary(s: ComposeSummary): string {
-  const budget = [
-    s.budget.medium === null ? 'medium unlimited' : `medium ${size(s.budget.medium)}`,
-    s.budget.file === null ? `files unlimited (warning at ${size(s.budget.file_warning!)}, ISO 9660)` : `every archive below ${size(s.budget.file)}`,
-  ].join(', ');
-  const layering = s.layering.auto ? `automatic, groups of at least ${size(s.layering.min_size)}` : 'declared images only';
-  const declared = s.declared_images.length > 0 ? ` after declared ${s.declared_images.join(', ')}` : '';
-  return [
-    `compose:     ${s.compose}`,
-    `medium:      ${s.medium}`,
-    `compression: ${s.compression} -${s.level} (*.${s.extension})`,
-    `archs:       ${s.archs.join(', ')} (${s.imagesets} imagesets)`,
-    `metadata:    ${s.metadata.join(', ') || 'none'}`,
-    `layering:    ${layering}${s.layering.auto ? declared : ''}`,
-    `budget:      ${budget}`,
-    '',
-  ].join('\n');
 }
 
 /** Bytes in the unit a person wrote: decimal when it is a round decimal number, else binary. */

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ComposeSpec, ImagesetSpec, SharedImageSpec } from '../../src/config/spec.js';
 import { findNearMisses, nearMissCandidates } from '../../src/plan/near-misses.js';
 import type { ImagesetScan } from '../../src/plan/plan.js';
-import type { Entry } from '../../src/scan/entry.js';
+import type { Entry } from '../../src/model/entry.js';
 import { composeYaml, mediacompose, writeCompose } from '../support/build.js';
 
 const TWO_MB = 2 * 1024 * 1024;

@@ -13,12 +13,12 @@ import fs from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
-import type { CompressionFormat } from '../archive/compression.js';
-import { encodeHeader, headerLength, paddingAfter } from '../archive/header.js';
-import { headerOf, tarSize } from '../archive/tar-stream.js';
+import type { CompressionFormat } from './formats.js';
+import { encodeHeader, headerLength, paddingAfter } from './header.js';
+import { headerOf, tarSize } from './member-header.js';
 import { InputError, describeSystemError } from '../errors.js';
-import { absoluteBytes, printable } from '../scan/entry.js';
-import type { Member } from './plan.js';
+import { absoluteBytes, printable } from '../model/entry.js';
+import type { Member } from '../model/member.js';
 
 export interface Estimate {
   /** Estimated compressed bytes. */

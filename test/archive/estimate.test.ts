@@ -7,12 +7,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FORMATS } from '../../src/archive/compression.js';
+import { FORMATS } from '../../src/archive/formats.js';
 import { writeImage } from '../../src/archive/image-writer.js';
-import { type TarTotals, tarChunks, tarSize } from '../../src/archive/tar-stream.js';
-import type { CompressionName } from '../../src/config/spec.js';
-import { estimateImages, sampleRanges, tarRange } from '../../src/plan/estimate.js';
-import type { Member } from '../../src/plan/plan.js';
+import { tarSize } from '../../src/archive/member-header.js';
+import { type TarTotals, tarChunks } from '../../src/archive/tar-stream.js';
+import type { CompressionName } from '../../src/model/names.js';
+import { estimateImages, sampleRanges, tarRange } from '../../src/archive/estimate.js';
+import type { Member } from '../../src/model/member.js';
 import { scanRoot } from '../../src/scan/walk.js';
 
 let work: string;
