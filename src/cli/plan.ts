@@ -1,9 +1,14 @@
+import os from 'node:os';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { planCompose } from '../commands/plan.js';
+import { planCompose, planJson } from '../commands/plan.js';
+import { formatEstimate } from './render/estimate.js';
+import { formatNearMisses } from './render/near-misses.js';
 import { formatPlanReport } from './render/plan-report.js';
+import { formatPrepared } from './render/prepared.js';
 import { plainProgress } from './render/progress.js';
+import { formatSummary } from './render/summary.js';
 import { jsonDocument, recordWarnings } from './render/warnings.js';
-import { jsonOption, mediumOption, quietOption } from './options.js';
+import { jobsOption, jsonOption, mediumOption, quietOption } from './options.js';
 import { runCommand } from './run.js';
 
 interface PlanArgs {
@@ -11,25 +16,40 @@ interface PlanArgs {
   medium?: string;
   json: boolean;
   quiet: boolean;
+  estimate: boolean;
+  jobs?: number;
   debug: boolean;
 }
 
 export const planCommand: CommandModule<{ debug: boolean }, PlanArgs> = {
   command: 'plan <compose>',
-  describe: 'show the layering and what it saves; write nothing',
+  describe: 'show the layering, what it saves, near misses and whether the medium fits; write no medium (roots without root: are prepared first)',
   builder: (y: Argv<{ debug: boolean }>) =>
     y
       .positional('compose', { type: 'string', demandOption: true, describe: 'the compose.yaml file' })
       .option('medium', mediumOption)
       .option('json', jsonOption('the plan'))
       .option('quiet', quietOption)
-      .example('$0 plan compose.yaml', 'images, their users and sizes, per imageset its images in order')
-      .example('$0 plan compose.yaml --json | jq .totals', 'the saving, for scripts'),
+      .option('estimate', { type: 'boolean', default: true, describe: 'estimate compressed sizes from samples (--no-estimate: skip)' })
+      .option('jobs', jobsOption('samples compressed at once'))
+      .example('$0 plan compose.yaml', 'summary, images, their users and sizes, near misses, the estimate against the budget')
+      .example('$0 plan compose.yaml --json | jq .near_misses', 'identical content not shared because its metadata differs'),
   handler: (args: ArgumentsCamelCase<PlanArgs>) =>
     runCommand(args.debug, async () => {
       const { progress, warnings } = recordWarnings(plainProgress(args.json || args.quiet));
-      const report = planCompose(args.compose, progress, { medium: args.medium });
-      process.stdout.write(args.json ? jsonDocument(report, warnings) : formatPlanReport(report));
+      const doc = await planCompose(args.compose, progress, {
+        estimate: args.estimate,
+        jobs: args.jobs ?? os.availableParallelism(),
+        medium: args.medium,
+      });
+      if (args.json) {
+        process.stdout.write(jsonDocument(planJson(doc), warnings));
+        return 0;
+      }
+      const { summary, report, nearMisses, estimate, verdict, spec, prepared } = doc;
+      const sections = [formatPrepared(prepared) + formatSummary(summary), formatPlanReport(report), formatNearMisses(nearMisses)];
+      if (estimate && verdict) sections.push(formatEstimate(spec, estimate, verdict));
+      process.stdout.write(sections.join('\n'));
       return 0;
     }),
 };

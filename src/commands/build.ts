@@ -1,25 +1,28 @@
 /**
- * The build, as a short list of steps: load compose.yaml, scan the roots, compare contents where
- * metadata matches, plan the images, write and compress them (staged), write the XML, swap the
- * staged images folder into place.
+ * The build, as a short list of steps: load compose.yaml, prepare the roots of imagesets that
+ * name none (stage 1, src/prepare/), scan the roots, compare contents where metadata matches,
+ * plan the images, write and compress them (staged), write the XML, swap the staged images
+ * folder into place.
  */
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import pLimit from 'p-limit';
 import { FORMATS } from '../archive/formats.js';
-import { IMAGES_XML, archiveFileName } from '../model/names.js';
+import { ARCHIVE_EXTENSIONS, IMAGES_XML, archiveFileName } from '../model/names.js';
 import { type WrittenImage, writeImage } from '../archive/image-writer.js';
 import { loadCompose } from '../config/load.js';
 import { type ComposeOverrides, applyOverrides } from '../config/overrides.js';
 import type { ComposeSpec } from '../config/spec.js';
-import { InputError, OutputError, describeSystemError } from '../errors.js';
+import { BudgetError, InputError, OutputError, describeSystemError } from '../errors.js';
 import { type DetailsImage, type ImagesXmlImageset, detailsXml, imagesXml } from '../manifest/xml.js';
 import { MediumLock } from '../medium/lock.js';
 import { Staging } from '../medium/staging.js';
 import { plannedImageRpms, readRootOwners } from '../pkgdb/owners.js';
 import { type MediumPlan, type PlannedImage, planMedium } from '../plan/plan.js';
+import { checkBudget, describeOverBudget, fileWarning } from '../plan/budget.js';
 import { type PlanReport, reportPlan } from '../plan/report.js';
+import { type PrepareResult, prepareRoots } from '../prepare/prepare.js';
 import type { Progress } from '../runtime/progress.js';
 import { formatMB, secondsSince } from '../runtime/format.js';
 import { scanRoots } from './scan-roots.js';
@@ -50,22 +53,26 @@ export interface BuildResult {
   readonly seconds: number;
   /** What the plan shares, stores twice and saves (as `plan` prints it). */
   readonly plan: PlanReport;
+  /** The roots prepared from repositories before the build, or reused (empty when none). */
+  readonly prepared: PrepareResult['roots'];
   /** Where the time went, in seconds; `tar` is CPU time overlapped with compression. */
   readonly timings: { scan: number; plan: number; write: number; tar: number };
 }
 
 export async function build(composeFile: string, options: BuildOptions): Promise<BuildResult> {
   const spec = applyOverrides(loadCompose(composeFile), options);
+  // Stage 1, when imagesets name no root: install or reuse them (before the medium is locked).
+  const prepared = await prepareRoots(spec, options.progress);
   // One build at a time per medium, from before the scan until the new images are in place.
   const lock = MediumLock.acquire(spec.medium, (note) => options.progress.warn(note));
   try {
-    return await buildMedium(spec, lock, options);
+    return { ...(await buildMedium(spec, lock, options)), prepared: prepared.roots };
   } finally {
     lock.release();
   }
 }
 
-async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOptions): Promise<BuildResult> {
+async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOptions): Promise<Omit<BuildResult, 'prepared'>> {
   const started = Date.now();
   const { progress } = options;
   const jobs = Math.max(1, options.jobs ?? os.availableParallelism());
@@ -86,6 +93,7 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
     const written = await timed(timings, 'write', () => writeImages(plan, staging.images, fileOf, { spec, jobs, progress, tarBytes }));
     timings.tar = [...written.values()].reduce((n, w) => n + w.tarSeconds, 0);
     writeXml(plan, written, staging.images, fileOf, (image) => plannedImageRpms(image, plan, owners));
+    enforceBudget(spec, staging.images, progress);
     staging.commit();
     progress.info(`medium written: ${path.join(spec.medium, 'images')}`);
     return {
@@ -104,6 +112,23 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
     };
   } finally {
     staging.discard();
+  }
+}
+
+/**
+ * Checks the staged images folder against compose.yaml's budget before it replaces the previous
+ * medium: over budget, the staging is discarded (the previous medium stays as it was) and the
+ * error names the largest archives and how far over they are.
+ */
+function enforceBudget(spec: ComposeSpec, folder: string, progress: Progress): void {
+  const files = fs.readdirSync(folder).map((file) => ({ file, bytes: fs.statSync(path.join(folder, file)).size }));
+  const extension = `.${ARCHIVE_EXTENSIONS[spec.compression]}`;
+  const archives = files.filter((f) => f.file.endsWith(extension));
+  const check = checkBudget(spec.budget, archives, files.reduce((n, f) => n + f.bytes, 0));
+  for (const f of check.filesWarned) progress.warn(fileWarning(f));
+  const over = describeOverBudget(spec.budget, check, archives);
+  if (over !== undefined) {
+    throw new BudgetError(spec.file, `over budget: ${over}`, 'the previous medium is kept; drop packages from the roots, share more, or raise the budget (mediacompose plan estimates before compressing)');
   }
 }
 

@@ -178,6 +178,14 @@ describe('--medium, warnings in --json, details --json', () => {
     expect(doc.warnings).toEqual(warningLines(r.stderr));
   });
 
+  it('prepare --json carries warnings too (nothing to prepare: every imageset names its root)', () => {
+    const r = mc('prepare', compose, '--json');
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.roots).toEqual([]);
+    expect(doc.warnings).toEqual([]);
+  });
+
   it('details --json: per arch its state and the archives\' files and size', () => {
     const r = mc('details', elsewhere(), '--check', '--json');
     expect(r.status).toBe(0);
