@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import pLimit from 'p-limit';
-import { FORMATS } from './archive/compression.js';
+import { type Encoder, FORMATS } from './archive/compression.js';
 import { type WrittenImage, writeImage } from './archive/image-writer.js';
 import { loadCompose } from './config/load.js';
 import type { ComposeSpec } from './config/spec.js';
@@ -50,6 +50,8 @@ export interface BuildResult {
   readonly plan: PlanReport;
   /** Where the time went, in seconds; `tar` is CPU time overlapped with compression. */
   readonly timings: { scan: number; plan: number; write: number; tar: number };
+  /** What compressed the images, e.g. { name: 'xz', version: '5.4.1' }. */
+  readonly encoder: Encoder;
 }
 
 export async function build(composeFile: string, options: BuildOptions): Promise<BuildResult> {
@@ -99,6 +101,7 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
       seconds: (Date.now() - started) / 1000,
       plan: report,
       timings,
+      encoder: FORMATS[spec.compression].encoder(),
     };
   } finally {
     staging.discard();

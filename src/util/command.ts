@@ -2,7 +2,7 @@
  * The one way mediacompose runs another program: argv only, never a shell. "Not found" and
  * non-zero exits become errors that name the program.
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 
@@ -55,4 +55,12 @@ export function onPath(program: string): boolean {
       return false;
     }
   });
+}
+
+/** Runs a program to completion and returns its stdout; undefined when it is missing or fails. */
+export function programOutput(argv: readonly string[]): string | undefined {
+  const [program, ...args] = argv;
+  if (!program) throw new Error('empty command');
+  const result = spawnSync(program, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
+  return result.status === 0 ? result.stdout : undefined;
 }
