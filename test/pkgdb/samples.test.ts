@@ -1,5 +1,5 @@
 /**
- * The readers on databases written by real rpm installations (/work/shared/rpmdb-samples), and
+ * The readers on databases written by real rpm installations (test/fixtures/rpmdb-samples), and
  * on damaged copies of them.
  */
 import { execFileSync } from 'node:child_process';
@@ -15,7 +15,7 @@ import {
   type InstalledPackage,
 } from '../../src/pkgdb/index.js';
 
-const SAMPLES = '/work/shared/rpmdb-samples';
+const SAMPLES = join(import.meta.dirname, '../fixtures/rpmdb-samples');
 
 interface ExpectedPackage {
   name: string;
