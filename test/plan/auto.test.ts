@@ -31,7 +31,7 @@ function scan(s: ImagesetSpec, entries: Entry[], content: Record<string, string>
 
 const shared = (plan: MediumPlan): Record<string, string[]> =>
   Object.fromEntries(plan.images.filter((i) => i.kind === 'shared').map((i) => [i.stem, i.members.map((m) => m.entry.path)]));
-const chains = (plan: MediumPlan): string[][] => plan.imagesets.map((s) => s.images);
+const chains = (plan: MediumPlan): string[][] => plan.imagesets.map((s) => [...s.images]);
 const stored = (plan: MediumPlan): number => plan.duplicates.reduce((n, d) => n + d.extraBytes, 0);
 
 describe('automatic layering', () => {
