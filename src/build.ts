@@ -15,6 +15,7 @@ import { InputError, OutputError, describeSystemError } from './errors.js';
 import { type DetailsImage, type ImagesXmlImageset, detailsXml, imagesXml } from './manifest/xml.js';
 import { MediumLock, Staging } from './medium.js';
 import { plannedImageRpms, readRootOwners } from './pkgdb/owners.js';
+import { missingDatabaseWarnings } from './pkgdb/presence.js';
 import { type ImagesetScan, type MediumPlan, type PlannedImage, filesToCompare, planMedium } from './plan/plan.js';
 import { type PlanReport, reportPlan } from './plan/report.js';
 import type { Progress } from './progress.js';
@@ -74,6 +75,7 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
   const rootWarnings = countingWarnings(progress);
   const scans = timed(timings, 'scan', () => scanAndCompare(spec, rootWarnings));
   await checkAttributes(spec, rootWarnings);
+  for (const warning of await missingDatabaseWarnings(spec.imagesets)) rootWarnings.warn(warning);
   if (options.strict && rootWarnings.count > 0) throw strictFailure(spec.file, rootWarnings);
   const plan = timed(timings, 'plan', () => planMedium(spec, scans));
   const fileOf = (stem: string): string => `${stem}.${FORMATS[spec.compression].extension}`;

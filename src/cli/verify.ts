@@ -7,6 +7,7 @@ import { runCommand } from './run.js';
 interface VerifyArgs {
   compose: string;
   json: boolean;
+  strict: boolean;
   debug: boolean;
 }
 
@@ -20,6 +21,7 @@ export const verifyCommand: CommandModule<{ debug: boolean }, VerifyArgs> = {
     y
       .positional('compose', { type: 'string', demandOption: true, describe: 'the compose.yaml file' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON document' })
+      .option('strict', { type: 'boolean', default: false, describe: 'fail (exit 3) when a root has no package database the installer could open' })
       .example('$0 verify compose.yaml', 'replay every imageset and compare it with its root')
       .epilog('Exit status: 0 exact, 1 differences found, 2 compose error, 3 an archive or a root cannot be read.'),
   handler: (args: ArgumentsCamelCase<VerifyArgs>) =>
@@ -28,7 +30,7 @@ export const verifyCommand: CommandModule<{ debug: boolean }, VerifyArgs> = {
       const progress = createProgress({ quiet: args.json });
       let result: VerifyResult;
       try {
-        result = await verify(args.compose, { progress });
+        result = await verify(args.compose, { progress, strict: args.strict });
       } finally {
         progress.close?.();
       }

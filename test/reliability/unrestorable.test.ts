@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetfattrParser, readRootAttributes, unescapeOctal } from '../../src/scan/xattrs.js';
 import { onPath } from '../../src/util/command.js';
-import { buildOk, composeYaml, fingerprint, mediacompose, mediacomposeWith, writeCompose } from '../support/build.js';
+import { addPackageDatabase, buildOk, composeYaml, fingerprint, mediacompose, mediacomposeWith, writeCompose } from '../support/build.js';
 import { describeIf, unmet } from '../support/needs.js';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-unrestorable-'));
@@ -95,6 +95,7 @@ describe('build: what the installer cannot restore', () => {
     fs.writeFileSync(path.join(root, 'usr', 'bin', 'ping'), 'ping\n');
     fs.mkdirSync(path.join(work, 'roots', 'b'), { recursive: true });
     fs.writeFileSync(path.join(work, 'roots', 'b', 'hostname'), 'b\n');
+    for (const name of ['a', 'b']) addPackageDatabase(path.join(work, 'roots', name));
     execFileSync('python3', ['-c', 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', path.join(root, 'run', 'sock')]);
   });
 

@@ -82,3 +82,12 @@ export function composeYaml(fields: ComposeFields): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * Gives a test root the smallest package database the installer could open (a dpkg status file
+ * naming one package), so that a build of it has no warning about a missing database.
+ */
+export function addPackageDatabase(root: string): void {
+  fs.mkdirSync(path.join(root, 'var', 'lib', 'dpkg'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'var', 'lib', 'dpkg', 'status'), 'Package: base-files\nStatus: install ok installed\nVersion: 1\nArchitecture: amd64\n');
+}
