@@ -154,7 +154,7 @@ describe('sqlite (CBL-Mariner 2.0 rpmdb.sqlite)', () => {
     await fuzz('cbl-mariner-2.0', 'rpmdb.sqlite', readSqliteDatabase, 25);
   });
 
-  it.skipIf(!hasPython())('sees transactions committed to the -wal file but not yet checkpointed', async () => {
+  it.skipIf(!hasPython())('sees transactions committed to the -wal file but not yet checkpointed (needs python3)', async () => {
     const live = join(scratch, 'wal-live');
     const snapshot = join(scratch, 'wal-snapshot');
     execFileSync('mkdir', ['-p', live, snapshot]);
