@@ -113,8 +113,7 @@ function encoderThroughput(stream) {
     const { pipeline } = await import('node:stream/promises');
     const fs = await import('node:fs');
     const c = FORMATS.xz.createCompressor(6, 2);
-    await Promise.all([pipeline(fs.createReadStream(${JSON.stringify(stream)}), c.stream, fs.createWriteStream('/dev/null')), c.done]);
-    process.stderr.write(JSON.stringify(FORMATS.xz.encoder()) + '\n');`;
+    await Promise.all([pipeline(fs.createReadStream(${JSON.stringify(stream)}), c.stream, fs.createWriteStream('/dev/null')), c.done]);`;
   const ours = (env) => {
     const r = timed([process.execPath, '--input-type=module', '-e', script], { env: { ...process.env, ...env } });
     return r.seconds;
