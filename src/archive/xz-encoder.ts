@@ -12,7 +12,7 @@
 import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import { Duplex as DuplexStream } from 'node:stream';
-import { onPath, programOutput, startFilter } from '../util/command.js';
+import { onPath, programOutput, startFilter } from '../runtime/command.js';
 
 const require = createRequire(import.meta.url);
 
@@ -36,7 +36,8 @@ export interface EncoderStream {
 }
 
 let lzmaNative: LzmaNative | undefined;
-function lzma(): LzmaNative {
+/** lzma-native, loaded once and only when an xz or lzma archive is written by it or read. */
+export function lzma(): LzmaNative {
   lzmaNative ??= require('lzma-native') as LzmaNative;
   return lzmaNative;
 }
