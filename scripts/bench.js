@@ -6,6 +6,8 @@
 //                              at least three pairs; sizes against one archive per root
 //   npm run bench -- --scale   generated trees of 100k and 1M small entries over two imagesets:
 //                              peak RSS and seconds per 100k entries
+//   npm run bench -- --encoder only the encoder line: the build's xz encoder and lzma-native
+//                              against xz -6 -T2 (--stream FILE, --package DIR of an install)
 //
 //   npm run bench -- --estimate  real roots: one build and one `plan`: plan's compressed-size
 //                              estimate against the built medium, and its time against the build's
@@ -13,7 +15,7 @@
 //
 // Options: --pairs N (default 3), --roots DIR (default $MC_ROOTS or /var/tmp/mediacompose-roots),
 // --lzma (also measure LZMA-alone sizes), --entries N (scale mode's largest total, default 1000000).
-// Needs the real roots (shared/scripts/real-roots.sh), GNU time (/usr/bin/time), xz.
+// Needs the real roots (scripts/real-roots.sh), GNU time (/usr/bin/time), xz.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -54,7 +56,7 @@ function compose(dir, compression, extra = '') {
 }
 
 function realRoots() {
-  for (const n of NAMES) if (!fs.existsSync(path.join(ROOTS, n))) throw new Error(`${ROOTS}/${n} missing: run shared/scripts/real-roots.sh`);
+  for (const n of NAMES) if (!fs.existsSync(path.join(ROOTS, n))) throw new Error(`${ROOTS}/${n} missing: run scripts/real-roots.sh`);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-bench-'));
   const pairs = Number(option('pairs', '3'));
   const file = compose(work, 'xz');
@@ -131,17 +133,49 @@ function estimateFigure(file, built, buildSeconds) {
     `plan/build ${(p.seconds / buildSeconds).toFixed(3)} (< 0.1 wanted)`);
 }
 
-/** lzma-native's encoder against the xz program on the same stream, same preset, both cores. */
+/**
+ * The xz encoder a build uses (the package's own compressor: the xz program where installed,
+ * else lzma-native) and lzma-native's, against `xz -6 -T2` on the same stream, in alternating
+ * runs. --package DIR measures an installed package (its dist/ and its node_modules).
+ */
 function encoderThroughput(stream) {
+  const pkg = path.resolve(option('package', path.join(HERE, '..')));
   const bytes = fs.statSync(stream).size;
-  const lib = timed([process.execPath, '-e', `
-    const l = require(${JSON.stringify(path.join(HERE, '..', 'node_modules', 'lzma-native'))});
-    const c = l.createStream('easyEncoder', { preset: 6, threads: 2, check: l.CHECK_CRC64 });
-    c.resume();
-    require('fs').createReadStream(${JSON.stringify(stream)}).pipe(c);`]);
-  const cli = timed(['sh', '-c', 'xz -6 -T2 -c "$1" > /dev/null', 'sh', stream]);
-  const built = fs.existsSync(path.join(HERE, '..', 'node_modules', 'lzma-native', 'build', 'Release', 'lzma_native.node'));
-  print(`encoder on ${mb(bytes)}: lzma-native (${built ? 'compiled here with -O2' : 'prebuilt'}) ${(bytes / 1e6 / lib.seconds).toFixed(2)} MB/s, xz -6 -T2 ${(bytes / 1e6 / cli.seconds).toFixed(2)} MB/s, ratio ${(cli.seconds / lib.seconds).toFixed(3)}`);
+  const script = `
+    const { FORMATS } = await import(${JSON.stringify(path.join(pkg, 'dist', 'archive', 'formats.js'))});
+    const { pipeline } = await import('node:stream/promises');
+    const fs = await import('node:fs');
+    const c = FORMATS.xz.createCompressor(6, 2);
+    await Promise.all([pipeline(fs.createReadStream(${JSON.stringify(stream)}), c.stream, fs.createWriteStream('/dev/null')), c.done]);`;
+  const ours = (env) => {
+    const r = timed([process.execPath, '--input-type=module', '-e', script], { env: { ...process.env, ...env } });
+    return r.seconds;
+  };
+  const runs = { build: [], native: [], xz: [] };
+  for (let i = 0; i < Number(option('pairs', '3')); i++) {
+    runs.build.push(ours({ MEDIACOMPOSE_XZ_ENCODER: '' }));
+    runs.xz.push(timed(['sh', '-c', 'xz -6 -T2 --check=crc64 -c "$1" > /dev/null', 'sh', stream]).seconds);
+    runs.native.push(ours({ MEDIACOMPOSE_XZ_ENCODER: 'lzma-native' }));
+  }
+  const built = fs.existsSync(path.join(pkg, 'node_modules', 'lzma-native', 'build', 'Release', 'lzma_native.node'));
+  const rate = (xs) => `${(bytes / 1e6 / median(xs)).toFixed(2)} MB/s`;
+  print(`encoder on ${mb(bytes)} (${pkg}), median of ${runs.xz.length}: build's xz encoder ${rate(runs.build)}, ` +
+    `lzma-native (${built ? 'compiled here' : 'prebuilt'}) ${rate(runs.native)}, xz -6 -T2 ${rate(runs.xz)}; ` +
+    `time against xz -6 -T2: build ${(median(runs.build) / median(runs.xz)).toFixed(3)}, lzma-native ${(median(runs.native) / median(runs.xz)).toFixed(3)}`);
+}
+
+/** Only the encoder line: on --stream FILE, or a tar of the first real root. */
+function encoderOnly() {
+  let stream = option('stream', undefined);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-bench-'));
+  if (!stream) {
+    const root = NAMES.map((n) => path.join(ROOTS, n)).find((r) => fs.existsSync(r));
+    if (!root) throw new Error(`no real root in ${ROOTS}: run scripts/real-roots.sh, or give --stream FILE`);
+    stream = path.join(work, 'root.tar');
+    execFileSync('tar', ['--numeric-owner', '-cf', stream, '-C', root, '.']);
+  }
+  encoderThroughput(stream);
+  fs.rmSync(work, { recursive: true, force: true });
 }
 
 /** N small entries over two imagesets (N/2 each, half of their files identical), gzip -1. */
@@ -185,4 +219,5 @@ function makeTree(root, count, tag) {
 }
 
 if (flag('scale')) scale();
+else if (flag('encoder')) encoderOnly();
 else realRoots();

@@ -1,18 +1,19 @@
 /**
  * The archive formats, one record each: its magic bytes, its file extension, how to make its
  * compressor and its decompressor, and whether the installer picks the decompressor by the file
- * name. xz and LZMA-alone go through lzma-native, gzip through zlib, bzip2 through the system's
- * lbzip2 (parallel) or bzip2; 'tar' is an uncompressed archive, read but never written.
+ * name. xz and LZMA-alone are written by the xz program or lzma-native (xz-encoder.ts decides) and
+ * read by lzma-native, gzip goes through zlib, bzip2 through the system's lbzip2 (parallel) or
+ * bzip2; 'tar' is an uncompressed archive, read but never written.
  *
  * xz always uses liblzma's multithreaded encoder: its output depends on the block size (fixed by
  * the preset), not on the number of threads, so every --jobs gives the same bytes.
  */
-import { createRequire } from 'node:module';
 import { Duplex, PassThrough } from 'node:stream';
 import zlib from 'node:zlib';
 import type { CompressionName } from '../config/spec.js';
 import { ARCHIVE_EXTENSIONS } from '../model/names.js';
-import { onPath, startFilter } from '../runtime/command.js';
+import { onPath, programOutput, startFilter } from '../runtime/command.js';
+import { lzma, lzmaAloneStream, xzEncoder, xzStream } from './xz-encoder.js';
 
 export type ArchiveFormat = CompressionName | 'tar';
 
@@ -29,6 +30,14 @@ export interface CompressionFormat {
   /** File name suffix after the image stem, e.g. "tar.xz". */
   readonly extension: string;
   createCompressor(level: number, threads: number): Coder;
+  /** What compresses (a program or library) and its version, as `build --json` reports it. */
+  encoder(): Encoder;
+}
+
+export interface Encoder {
+  readonly name: string;
+  /** undefined when the program does not say. */
+  readonly version: string | undefined;
 }
 
 interface FormatRecord {
@@ -41,18 +50,6 @@ interface FormatRecord {
    * (xzdec, lzmadec); tar detects the others itself.
    */
   readonly installerSuffix?: string;
-}
-
-/** lzma-native, loaded once and only when an xz or lzma archive is written or read. */
-interface LzmaNative {
-  createStream(coder: string, options: Record<string, unknown>): Duplex;
-  CHECK_CRC64: number;
-}
-const require = createRequire(import.meta.url);
-let lzmaNative: LzmaNative | undefined;
-function lzma(): LzmaNative {
-  lzmaNative ??= require('lzma-native') as LzmaNative;
-  return lzmaNative;
 }
 
 const settled = Promise.resolve();
@@ -69,10 +66,8 @@ const xz: Full = {
   name: 'xz',
   extension: ARCHIVE_EXTENSIONS.xz,
   matches: (head) => head.length >= 6 && head.subarray(0, 6).equals(XZ_MAGIC),
-  createCompressor: (level, threads) => ({
-    stream: lzma().createStream('easyEncoder', { preset: level, threads: Math.max(1, threads), check: lzma().CHECK_CRC64 }),
-    done: settled,
-  }),
+  createCompressor: (level, threads) => xzStream(level, threads),
+  encoder: () => xzEncoder(),
   createDecompressor: () => ({ stream: lzma().createStream('streamDecoder', {}), done: settled }),
   installerSuffix: '.xz',
 };
@@ -83,8 +78,8 @@ const lzmaAlone: Full = {
   // LZMA-alone has no magic: a properties byte (lc/lp/pb, below 225) and a power-of-two-ish
   // dictionary size; checked last.
   matches: (head) => head.length >= 13 && head[0]! < 225 && head.readUInt32LE(1) >= 4096,
-  // Always pass the preset: without it lzma-native's alone encoder uses a faster, larger mode.
-  createCompressor: (level) => ({ stream: lzma().createStream('aloneEncoder', { preset: level }), done: settled }),
+  createCompressor: (level) => lzmaAloneStream(level),
+  encoder: () => xzEncoder(),
   createDecompressor: () => ({ stream: lzma().createStream('aloneDecoder', {}), done: settled }),
   installerSuffix: '.lzma',
 };
@@ -95,6 +90,7 @@ const gzip: Full = {
   matches: (head) => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b,
   // zlib's own gzip header: MTIME 0, no file name, OS 3 (Unix); no time of the build gets in.
   createCompressor: (level) => ({ stream: zlib.createGzip({ level, chunkSize: 1 << 20 }), done: settled }),
+  encoder: () => ({ name: 'zlib', version: process.versions.zlib }),
   createDecompressor: () => ({ stream: zlib.createGunzip({ chunkSize: 1 << 20 }), done: settled }),
 };
 
@@ -105,6 +101,11 @@ const bzip2: Full = {
   createCompressor: (level, threads) =>
     filterCoder(onPath('lbzip2') ? ['lbzip2', `-${level}`, `-n${Math.max(1, threads)}`, '-c'] : ['bzip2', `-${level}`, '-c']),
   createDecompressor: () => filterCoder([onPath('lbzip2') ? 'lbzip2' : 'bzip2', '-dc']),
+  encoder: () => {
+    const name = onPath('lbzip2') ? 'lbzip2' : 'bzip2';
+    // "lbzip2 version 2.5" on stdout; bzip2 writes its version to stderr only.
+    return { name, version: /version (\S+)/.exec(programOutput([name, '--version']) ?? '')?.[1] };
+  },
 };
 
 const tar: FormatRecord = {

@@ -28,7 +28,7 @@ export const buildCommand: CommandModule<{ debug: boolean }, BuildArgs> = {
       .option('medium', mediumOption)
       .option('json', jsonOption('the result'))
       .option('quiet', quietOption)
-      .option('strict', { type: 'boolean', default: false, describe: 'fail (exit 3) on warnings about the roots: sockets, extended attributes, ACLs' })
+      .option('strict', { type: 'boolean', default: false, describe: 'fail (exit 3) on warnings about the roots: sockets, extended attributes, ACLs, no package database' })
       .example('$0 build compose.yaml', 'write the medium, e.g. out/medium/images/; bars on a terminal, timestamped lines in a log')
       .example('$0 build compose.yaml 2>build.log', 'progress as timestamped lines in build.log (also when CI=true)')
       .example('$0 build compose.yaml -j 4 --json', 'four at once, result as JSON')

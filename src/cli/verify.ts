@@ -13,6 +13,7 @@ interface VerifyArgs {
   medium?: string;
   json: boolean;
   quiet: boolean;
+  strict: boolean;
   debug: boolean;
 }
 
@@ -29,6 +30,7 @@ export const verifyCommand: CommandModule<{ debug: boolean }, VerifyArgs> = {
       .option('medium', mediumOption)
       .option('json', jsonOption('the result'))
       .option('quiet', quietOption)
+      .option('strict', { type: 'boolean', default: false, describe: 'fail (exit 3) when a root has no package database the installer could open' })
       .example('$0 verify compose.yaml', 'replay every imageset and compare it with its root')
       .epilog('Exit status: 0 exact, 1 differences found, 2 compose error, 3 an archive or a root cannot be read.'),
   handler: (args: ArgumentsCamelCase<VerifyArgs>) =>
@@ -37,7 +39,7 @@ export const verifyCommand: CommandModule<{ debug: boolean }, VerifyArgs> = {
       const { progress, warnings } = recordWarnings(createProgress({ quiet: args.json || args.quiet }));
       let result: VerifyResult;
       try {
-        result = await verify(args.compose, { progress, jobs: args.jobs, medium: args.medium });
+        result = await verify(args.compose, { progress, jobs: args.jobs, medium: args.medium, strict: args.strict });
       } finally {
         progress.close?.();
       }

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import pLimit from 'p-limit';
-import { FORMATS } from '../archive/formats.js';
+import { type Encoder, FORMATS } from '../archive/formats.js';
 import { ARCHIVE_EXTENSIONS, IMAGES_XML, archiveFileName } from '../model/names.js';
 import { type WrittenImage, writeImage } from '../archive/image-writer.js';
 import { loadCompose } from '../config/load.js';
@@ -19,6 +19,7 @@ import { type DetailsImage, type ImagesXmlImageset, detailsXml, imagesXml } from
 import { MediumLock } from '../medium/lock.js';
 import { Staging } from '../medium/staging.js';
 import { plannedImageRpms, readRootOwners } from '../pkgdb/owners.js';
+import { missingDatabaseWarnings } from '../pkgdb/presence.js';
 import { type MediumPlan, type PlannedImage, planMedium } from '../plan/plan.js';
 import { checkBudget, describeOverBudget, fileWarning } from '../plan/budget.js';
 import { type PlanReport, reportPlan } from '../plan/report.js';
@@ -57,6 +58,8 @@ export interface BuildResult {
   readonly prepared: PrepareResult['roots'];
   /** Where the time went, in seconds; `tar` is CPU time overlapped with compression. */
   readonly timings: { scan: number; plan: number; write: number; tar: number };
+  /** What compressed the images, e.g. { name: 'xz', version: '5.4.1' }. */
+  readonly encoder: Encoder;
 }
 
 export async function build(composeFile: string, options: BuildOptions): Promise<BuildResult> {
@@ -81,6 +84,7 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
   const rootWarnings = countingWarnings(progress);
   const scans = timed(timings, 'scan', () => scanRoots(spec, rootWarnings));
   await checkAttributes(spec, rootWarnings);
+  for (const warning of await missingDatabaseWarnings(spec.imagesets)) rootWarnings.warn(warning);
   if (options.strict && rootWarnings.count > 0) throw strictFailure(spec.file, rootWarnings);
   const plan = timed(timings, 'plan', () => planMedium(spec, scans));
   const fileOf = (stem: string): string => archiveFileName(stem, spec.compression);
@@ -109,6 +113,7 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
       seconds: (Date.now() - started) / 1000,
       plan: report,
       timings,
+      encoder: FORMATS[spec.compression].encoder(),
     };
   } finally {
     staging.discard();

@@ -22,6 +22,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadCompose } from '../config/load.js';
 import { type ComposeOverrides, applyOverrides } from '../config/overrides.js';
+import { InputError } from '../errors.js';
+import { missingDatabaseWarnings } from '../pkgdb/presence.js';
 import { IMAGES_DIR } from '../model/names.js';
 import type { Progress } from '../runtime/progress.js';
 import { type Unreadable, archivesToRead, checkArchives, readArchives } from '../verify/archives.js';
@@ -37,12 +39,19 @@ interface VerifyOptions extends ComposeOverrides {
   readonly progress: Progress;
   /** Archives read at once (default: number of cores). */
   readonly jobs?: number;
+  /** A root without a package database is an error (exit 3), not a warning. */
+  readonly strict?: boolean;
 }
 
 export async function verify(composeFile: string, options: VerifyOptions): Promise<VerifyResult> {
   const started = Date.now();
   const { progress } = options;
   const spec = applyOverrides(loadCompose(composeFile), options);
+  const missing = await missingDatabaseWarnings(spec.imagesets);
+  for (const warning of missing) progress.warn(warning);
+  if (options.strict && missing.length > 0) {
+    throw new InputError(spec.file, `--strict: ${missing.length === 1 ? '1 warning' : `${missing.length} warnings`} about the roots, the first: ${missing[0]}`, 'fix the roots as the warnings say, or verify without --strict');
+  }
   const folder = path.join(spec.medium, IMAGES_DIR);
   const problems: VerifyProblem[] = [];
 

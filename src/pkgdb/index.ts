@@ -54,10 +54,15 @@ const CANDIDATES: readonly Candidate[] = [
  * when the root has none. A database that is present but unreadable is an InputError.
  */
 export async function readPackageDatabase(root: string): Promise<PackageDatabase | undefined> {
+  const found = await findPackageDatabase(root);
+  return found && { kind: found.kind, file: found.file, packages: await found.read(found.file) };
+}
+
+/** The first package database file present in `root` (read nothing); undefined when none. */
+export async function findPackageDatabase(root: string): Promise<(Candidate & { file: string }) | undefined> {
   for (const candidate of CANDIDATES) {
     const file = await resolveInsideRoot(root, candidate.path);
-    if (file === undefined || !(await isRegularFile(file))) continue;
-    return { kind: candidate.kind, file, packages: await candidate.read(file) };
+    if (file !== undefined && (await isRegularFile(file))) return { ...candidate, file };
   }
   return undefined;
 }

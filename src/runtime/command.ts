@@ -2,7 +2,7 @@
  * The one way mediacompose runs another program: argv only, never a shell. "Not found" and
  * non-zero exits become errors that name the program.
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 
@@ -119,4 +119,16 @@ export function runProgram(argv: readonly string[], options: ProgramOptions = {}
       resolve({ status: code ?? undefined, signal: signal ?? undefined, stderr });
     });
   });
+}
+
+/**
+ * Asks a program something at once, e.g. `xz --version`, and returns its stdout; undefined when it
+ * is missing or fails. Synchronous, for the few probes whose answer decides how a stream is made
+ * (runProgram is for work that runs a while and streams its output).
+ */
+export function programOutput(argv: readonly string[]): string | undefined {
+  const [program, ...args] = argv;
+  if (!program) throw new Error('empty command');
+  const result = spawnSync(program, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
+  return result.status === 0 ? result.stdout : undefined;
 }

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { incompressible } from '../support/tree.js';
-import { buildOk, composeYaml, fingerprint, mediacompose, writeCompose } from '../support/build.js';
+import { addPackageDatabase, buildOk, composeYaml, fingerprint, mediacompose, writeCompose } from '../support/build.js';
 
 let work: string;
 let images: string;
@@ -28,6 +28,7 @@ beforeAll(() => {
     fs.mkdirSync(path.join(work, name, 'usr/lib'), { recursive: true });
     fs.writeFileSync(path.join(work, name, 'usr/lib/base.so'), incompressible('base', 100_000));
     fs.writeFileSync(path.join(work, name, `usr/lib/${name}.so`), incompressible(name, size));
+    addPackageDatabase(path.join(work, name));
   }
   images = path.join(work, 'out/images');
 });

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, writeTwoImagesetCompose } from '../support/build.js';
+import { BIN, addPackageDatabase, writeTwoImagesetCompose } from '../support/build.js';
 
 const { version } = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
 
@@ -34,6 +34,7 @@ beforeAll(() => {
     fs.mkdirSync(path.join(work, 'roots', name, 'run'), { recursive: true });
     fs.writeFileSync(path.join(work, 'roots', name, 'etc', 'os-release'), 'NAME=demo\n');
     fs.writeFileSync(path.join(work, 'roots', name, 'etc', 'hostname'), `${name}\n`);
+    addPackageDatabase(path.join(work, 'roots', name));
   }
   // A socket: skipped with a warning by build, plan and verify.
   socket = path.join(work, 'roots', 'a', 'run', 'sock');

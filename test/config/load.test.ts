@@ -507,7 +507,7 @@ describe('loadCompose: imagesets', () => {
     ]);
   });
 
-  it.skipIf(process.getuid?.() === 0)('reports an unreadable root', () => {
+  it.skipIf(process.getuid?.() === 0)('reports an unreadable root (skipped as root, who reads every file)', () => {
     const dir = workspace();
     const root = path.join(dir, 'roots/kde');
     fs.chmodSync(root, 0o000);

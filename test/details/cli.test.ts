@@ -110,7 +110,7 @@ function copyMedium(format: Compression, name: string): string {
 }
 
 describe('details of Debian-style roots', () => {
-  it.skipIf(!DPKG_QUERY)('lists the packages dpkg-query names as owners, a Multi-Arch package once per arch', () => {
+  it.skipIf(!DPKG_QUERY)('lists the packages dpkg-query names as owners, a Multi-Arch package once per arch (needs dpkg-query)', () => {
     const medium = mediumOf('gzip');
     const details = readDetailsXml(medium, 'x86_64');
     for (const image of details) {

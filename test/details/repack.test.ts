@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOk, mediacompose, writeCompose } from '../support/build.js';
-import { isRoot, measureArchive, readDetailsXml, readImagesXml } from '../support/installer.js';
+import { measureArchive, readDetailsXml, readImagesXml } from '../support/installer.js';
+import { describeIf, unmet } from '../support/needs.js';
 import {
   type Compression,
   EXTENSION,
@@ -46,7 +47,7 @@ const CASES: Case[] = [
 ];
 const BUILT: Compression[] = [...new Set(CASES.map((c) => c.built))];
 
-describe.skipIf(!RPM_AVAILABLE || !isRoot)('details after repacking an archive', () => {
+describeIf(unmet({ root: true, programs: ['rpm', 'rpmbuild'] }) ?? (RPM_AVAILABLE ? undefined : 'needs a working rpm and rpmbuild'), 'details after repacking an archive', () => {
   let work: string;
   let copies: Record<string, string>;
 

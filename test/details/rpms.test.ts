@@ -8,12 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOk, mediacompose, writeCompose } from '../support/build.js';
-import { isRoot, readDetailsXml, readImagesXml } from '../support/installer.js';
+import { readDetailsXml, readImagesXml } from '../support/installer.js';
 import { type Compression, RPM_AVAILABLE, composeYaml, expectedRpms, makeRpmRoots, queryCopies } from './rpm-medium.js';
+import { describeIf, unmet } from '../support/needs.js';
 
 const FORMATS: Compression[] = ['xz', 'gzip'];
 
-describe.skipIf(!RPM_AVAILABLE || !isRoot)('details of a medium built from rpm roots', () => {
+describeIf(unmet({ root: true, programs: ['rpm', 'rpmbuild'] }) ?? (RPM_AVAILABLE ? undefined : 'needs a working rpm and rpmbuild'), 'details of a medium built from rpm roots', () => {
   let work: string;
   let copies: Record<string, string>;
   const mediumOf = (format: Compression): string => path.join(work, `out-${format}`);

@@ -7,7 +7,7 @@ import { InputError } from '../../src/errors.js';
 import { readPackageDatabase } from '../../src/pkgdb/index.js';
 import { resolveInsideRoot } from '../../src/pkgdb/root-path.js';
 
-const SAMPLES = '/work/shared/rpmdb-samples';
+const SAMPLES = join(import.meta.dirname, '../fixtures/rpmdb-samples');
 const SQLITE = join(SAMPLES, 'cbl-mariner-2.0/rpmdb.sqlite');
 const NDB = join(SAMPLES, 'sle15-bci/Packages.db');
 const BDB = join(SAMPLES, 'libuuid/Packages');

@@ -1,5 +1,5 @@
 /**
- * The readers on databases written by real rpm installations (/work/shared/rpmdb-samples), and
+ * The readers on databases written by real rpm installations (test/fixtures/rpmdb-samples), and
  * on damaged copies of them.
  */
 import { execFileSync } from 'node:child_process';
@@ -15,7 +15,7 @@ import {
   type InstalledPackage,
 } from '../../src/pkgdb/index.js';
 
-const SAMPLES = '/work/shared/rpmdb-samples';
+const SAMPLES = join(import.meta.dirname, '../fixtures/rpmdb-samples');
 
 interface ExpectedPackage {
   name: string;
@@ -154,7 +154,7 @@ describe('sqlite (CBL-Mariner 2.0 rpmdb.sqlite)', () => {
     await fuzz('cbl-mariner-2.0', 'rpmdb.sqlite', readSqliteDatabase, 25);
   });
 
-  it.skipIf(!hasPython())('sees transactions committed to the -wal file but not yet checkpointed', async () => {
+  it.skipIf(!hasPython())('sees transactions committed to the -wal file but not yet checkpointed (needs python3)', async () => {
     const live = join(scratch, 'wal-live');
     const snapshot = join(scratch, 'wal-snapshot');
     execFileSync('mkdir', ['-p', live, snapshot]);

@@ -16,7 +16,7 @@ const scan = syntheticScan;
 
 const shared = (plan: MediumPlan): Record<string, string[]> =>
   Object.fromEntries(plan.images.filter((i) => i.kind === 'shared').map((i) => [i.stem, i.members.map((m) => m.entry.path)]));
-const chains = (plan: MediumPlan): string[][] => plan.imagesets.map((s) => s.images);
+const chains = (plan: MediumPlan): string[][] => plan.imagesets.map((s) => [...s.images]);
 const stored = (plan: MediumPlan): number => plan.duplicates.reduce((n, d) => n + d.extraBytes, 0);
 
 describe('automatic layering', () => {

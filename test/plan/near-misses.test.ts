@@ -94,6 +94,7 @@ function spec(imagesets: ImagesetSpec[], images: SharedImageSpec[] = []): Compos
   return {
     file: '/c/compose.yaml', medium: '/c/out', compression: 'xz', level: 6, imagesets, images, imagesDeclared: images.length > 0,
     metadata: ['var/lib/rpm'], layering: { auto: true, minSize: 1 << 20 }, budget: {},
+    repositories: [], prepare: { roots: '/c/roots', rootsAsWritten: 'roots', recommends: true },
   };
 }
 function scan(s: ImagesetSpec, entries: Entry[], digest: (e: Entry) => string | undefined = () => 'same'): ImagesetScan {

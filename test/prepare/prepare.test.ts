@@ -10,13 +10,20 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, fingerprint, mediacompose } from '../support/build.js';
 import { deploy } from '../support/installer.js';
-import { rpmRepoUnavailable, buildRpmRepo, bumped } from '../support/rpm-repo.js';
+import { describeIf, unmet } from '../support/needs.js';
+import { buildRpmRepo, bumped } from '../support/rpm-repo.js';
 import { diffTrees, listTree } from '../support/tree.js';
 
-const unavailable = rpmRepoUnavailable();
-if (unavailable) console.log(`skipping prepare tests: ${unavailable}`);
+// zypper installs as root; the repository is built with rpmbuild and createrepo_c.
+const unavailable = unmet({ root: true, programs: ['zypper', 'rpm', 'rpmbuild', 'createrepo_c'] });
 
-const SETS = [
+interface SetText {
+  name: string;
+  patterns: string[];
+  packages?: string[];
+}
+
+const SETS: SetText[] = [
   { name: 'base', patterns: ['base'] },
   { name: 'x11', patterns: ['base', 'x11'] },
   { name: 'tools', patterns: ['base', 'tools'] },
@@ -29,8 +36,8 @@ const roots = (): string => path.join(work, 'roots');
 const rootOf = (name: string): string => path.join(roots(), `${name}-x86_64`);
 const images = (): string => path.join(work, 'out/medium/images');
 
-function composeText(options: { repoUrl?: string; gpgcheck?: boolean; sets?: Array<{ name: string; patterns: string[]; packages?: string[] }> } = {}): string {
-  const sets = options.sets ?? SETS;
+function composeText(options: { repoUrl?: string; gpgcheck?: boolean; sets?: SetText[] } = {}): string {
+  const sets: SetText[] = options.sets ?? SETS;
   return [
     'medium: out/medium',
     'arch: x86_64',
@@ -102,7 +109,7 @@ function expectFailure(text: string, status: number, message: RegExp, env?: Node
   expect(leftovers()).toEqual([]);
 }
 
-describe.skipIf(unavailable !== undefined)('prepare: from an rpm-md repository to a medium', () => {
+describeIf(unavailable, 'prepare: from an rpm-md repository to a medium', () => {
   beforeAll(() => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-prepare-'));
     fs.chmodSync(work, 0o755);
@@ -240,7 +247,7 @@ describe.skipIf(unavailable !== undefined)('prepare: from an rpm-md repository t
     expect(rootsState()).toBe(before);
   });
 
-    it('not running as root: exit 3 with the hint', () => {
+  it('not running as root: exit 3 with the hint', () => {
     expectFailure(composeText(), 3, /^error: roots: preparing roots needs root \(.*run mediacompose as root, e\.g\. with sudo\)$/, {}, 65534);
   });
 

@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildOk, composeYaml, fingerprint, mediacompose, writeCompose } from '../support/build.js';
-import { isRoot } from '../support/installer.js';
+import { addPackageDatabase, buildOk, composeYaml, fingerprint, mediacompose, writeCompose } from '../support/build.js';
+import { describeIf, unmet } from '../support/needs.js';
 
 const MiB = 1 << 20;
 
@@ -30,7 +30,7 @@ function unmount(dir: string | undefined): void {
   if (dir) execFileSync('umount', [dir]);
 }
 
-describe.skipIf(!isRoot)('output failures', () => {
+describeIf(unmet({ root: true }), 'output failures (root: mounts a small and a read-only file system)', () => {
   let work: string;
   const mounts: string[] = [];
   beforeAll(() => {
@@ -39,6 +39,7 @@ describe.skipIf(!isRoot)('output failures', () => {
     fs.mkdirSync(path.join(work, 'roots', 'a', 'etc'), { recursive: true });
     fs.writeFileSync(path.join(work, 'roots', 'a', 'etc', 'hostname'), 'a\n');
     fs.writeFileSync(path.join(work, 'roots', 'a', 'data'), randomBytes(2 * MiB));
+    addPackageDatabase(path.join(work, 'roots', 'a'));
   });
   afterAll(() => {
     for (const dir of mounts) unmount(dir);

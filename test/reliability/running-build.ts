@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { BIN, composeYaml, writeCompose } from '../support/build.js';
+import { BIN, addPackageDatabase, composeYaml, writeCompose } from '../support/build.js';
 
 /** Incompressible bytes in the big file: xz -6 takes about three seconds for them on one core. */
 export const BIG_FILE_BYTES = 4 << 20;
@@ -24,6 +24,7 @@ export function slowMedium(dir: string): string {
     fs.mkdirSync(path.join(dir, 'roots', name, 'etc'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'roots', name, 'etc', 'hostname'), `${name}\n`);
     fs.writeFileSync(path.join(dir, 'roots', name, 'etc', 'os-release'), 'NAME=demo\n');
+    addPackageDatabase(path.join(dir, 'roots', name));
   }
   fs.writeFileSync(path.join(dir, 'roots', 'a', 'big'), randomBytes(BIG_FILE_BYTES));
   fs.mkdirSync(path.join(dir, 'roots', 'b', 'var', 'log'), { recursive: true });

@@ -10,8 +10,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetfattrParser, readRootAttributes, unescapeOctal } from '../../src/scan/xattrs.js';
 import { onPath } from '../../src/runtime/command.js';
-import { buildOk, composeYaml, fingerprint, mediacompose, mediacomposeWith, writeCompose } from '../support/build.js';
-import { isRoot } from '../support/installer.js';
+import { addPackageDatabase, buildOk, composeYaml, fingerprint, mediacompose, mediacomposeWith, writeCompose } from '../support/build.js';
+import { describeIf, unmet } from '../support/needs.js';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-unrestorable-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -64,7 +64,7 @@ describe('getfattr output', () => {
   });
 });
 
-describe.skipIf(!xattrsWork)('readRootAttributes with the real getfattr', () => {
+describeIf(xattrsWork ? undefined : 'needs getfattr and setfattr (package attr) and user xattrs on the temporary folder', 'readRootAttributes with the real getfattr', () => {
   it('finds the attributes of files with any name, not following symlinks', async () => {
     const root = fs.mkdtempSync(path.join(work, 'root-'));
     fs.mkdirSync(path.join(root, 'dir'));
@@ -95,6 +95,7 @@ describe('build: what the installer cannot restore', () => {
     fs.writeFileSync(path.join(root, 'usr', 'bin', 'ping'), 'ping\n');
     fs.mkdirSync(path.join(work, 'roots', 'b'), { recursive: true });
     fs.writeFileSync(path.join(work, 'roots', 'b', 'hostname'), 'b\n');
+    for (const name of ['a', 'b']) addPackageDatabase(path.join(work, 'roots', name));
     execFileSync('python3', ['-c', 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', path.join(root, 'run', 'sock')]);
   });
 
@@ -140,7 +141,7 @@ describe('build: what the installer cannot restore', () => {
     expect(warnings).toEqual(['warning: extended attributes and ACLs of the roots were not checked: getfattr not found (install the "attr" package)']);
   });
 
-  describe.skipIf(!xattrsWork || !isRoot)('extended attributes', () => {
+  describeIf(xattrsWork ? unmet({ root: true }) : 'needs getfattr and setfattr (package attr) and xattrs on the temporary folder', 'extended attributes', () => {
     beforeAll(() => {
       setfattr(path.join(root, 'usr', 'bin', 'ping'), 'security.capability', CAP_NET_RAW);
       setfattr(path.join(root, 'run'), 'system.posix_acl_access', ACL_USER_1000);

@@ -84,6 +84,15 @@ export function composeYaml(fields: ComposeFields): string {
 }
 
 /**
+ * Gives a test root the smallest package database the installer could open (a dpkg status file
+ * naming one package), so that a build of it has no warning about a missing database.
+ */
+export function addPackageDatabase(root: string): void {
+  fs.mkdirSync(path.join(root, 'var', 'lib', 'dpkg'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'var', 'lib', 'dpkg', 'status'), 'Package: base-files\nStatus: install ok installed\nVersion: 1\nArchitecture: amd64\n');
+}
+
+/**
  * The compose file of a small two-imageset medium at DIR/medium (gzip, level 1, easy to take
  * apart): imagesets a and b from DIR/roots/a and DIR/roots/b, one image shared by both.
  */

@@ -74,4 +74,4 @@ export function measureArchive(archive: string): { size: number; files: number }
   return { size: run('wc -c'), files: run('tar --numeric-owner -tf - | wc -l') };
 }
 
-export const isRoot = process.getuid?.() === 0;
+export { isRoot } from './needs.js';

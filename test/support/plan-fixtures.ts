@@ -24,6 +24,7 @@ export function composeSpec(imagesets: ImagesetSpec[], images: SharedImageSpec[]
   return {
     file: '/c/compose.yaml', medium: '/c/out', compression: 'xz', level: 6, imagesets, images,
     imagesDeclared: images.length > 0, metadata: ['var/lib/rpm'], layering, budget: {},
+    repositories: [], prepare: { roots: '/c/roots', rootsAsWritten: 'roots', recommends: true },
   };
 }
 

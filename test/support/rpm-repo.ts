@@ -10,7 +10,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { onPath } from '../../src/runtime/command.js';
 
 export interface TinyPackage {
   name: string;
@@ -36,15 +35,6 @@ export const TINY_PACKAGES: readonly TinyPackage[] = [
   { name: 'broken-lite', version: '1.0', deps: ['Requires: bash-lite', 'Provides: /bin/sh'], size: 100, failsToInstall: true },
   { name: 'orphan-lite', version: '1.0', deps: ['Requires: no-such-capability'], size: 100 },
 ];
-
-/** Why the rpm repository tests cannot run here, or undefined when they can. */
-export function rpmRepoUnavailable(): string | undefined {
-  if (process.getuid?.() !== 0) return 'not running as root (zypper installs as root)';
-  for (const program of ['zypper', 'rpm', 'rpmbuild', 'createrepo_c']) {
-    if (!onPath(program)) return `${program} not installed (Debian packages zypper, rpm, createrepo-c)`;
-  }
-  return undefined;
-}
 
 /**
  * Builds (or rebuilds) the repository in `repo` from `packages`; `work` holds rpmbuild's files.

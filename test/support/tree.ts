@@ -32,7 +32,7 @@ export function listTree(root: string): Tree {
   const entries = new Map<string, TreeEntry>();
   const inodes = new Map<string, string[]>();
   for (let i = 0; i + 10 <= parts.length; i += 10) {
-    const [path, type, mode, uid, gid, , size, target, inode, nlink] = parts.slice(i, i + 10) as string[];
+    const [path, type, mode, uid, gid, , size, target, inode, nlink] = parts.slice(i, i + 10) as [string, string, string, string, string, string, string, string, string, string];
     const abs = Buffer.concat([Buffer.from(`${root}/`), Buffer.from(path, 'latin1')]);
     const isDevice = type === 'c' || type === 'b';
     entries.set(path, {

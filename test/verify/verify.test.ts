@@ -180,7 +180,7 @@ describe('mediacompose verify: one thing changed in a root after the build', () 
     expect(problems).toEqual([{ imageset: 'b', path: 'usr/bin/tool', what: 'mode differs: 4711 in the root, 0755 deployed (from common-x86_64.tar.gz)' }]);
   });
 
-  it.skipIf(!isRoot)('names an owner change', () => {
+  it.skipIf(!isRoot)('names an owner change (needs root)', () => {
     const m = builtMedium();
     fs.lchownSync(path.join(m.root('a'), 'etc/hostname'), 1234, 5678);
     const { status, problems } = verifyJson(m.compose);
@@ -234,7 +234,7 @@ describe('mediacompose verify: one thing changed in a root after the build', () 
     expect(problems).toEqual([{ imageset: 'a', path: 'links/one', what: 'hard links differ: not linked in the root, linked with links/two deployed' }]);
   });
 
-  it.skipIf(!isRoot)('names changed device numbers', () => {
+  it.skipIf(!isRoot)('names changed device numbers (needs root)', () => {
     const m = builtMedium();
     const dev = path.join(m.root('a'), 'dev/null');
     fs.rmSync(dev);

@@ -1,0 +1,147 @@
+/**
+ * The package as npm users get it: `npm pack` of a copy of this repository (prepack compiles),
+ * then installed globally into a temporary prefix, into another project, and run by
+ * `npx --package=<tarball>`, with every C compiler on PATH replaced by one that fails (nothing
+ * may be compiled at install). Each gives a working `mediacompose` in an unrelated folder: it
+ * builds a small medium with xz and verifies it.
+ * The installs take the dependencies from npm's cache when it holds them (--prefer-offline),
+ * from the registry otherwise; when neither works this skips, saying so.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeYaml } from '../support/build.js';
+
+const REPO = path.resolve(import.meta.dirname, '../..');
+/** Copied to make the package: what `git ls-files` would list, without the generated folders. */
+const LEFT_OUT = new Set(['node_modules', 'dist', 'demo', 'out', '.git']);
+const NETWORK = /E(NOTFOUND|AI_AGAIN|CONNREFUSED|CONNRESET|TIMEDOUT|NETUNREACH)|network|ETARGET/;
+
+let work: string;
+let tarball: string;
+/** A PATH whose first folder holds cc, gcc, g++, c++ and make that fail. */
+let noCompilerPath: string;
+let packed: string[];
+
+function run(argv: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(argv[0]!, argv.slice(1), {
+    cwd: options.cwd,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    env: { ...process.env, PATH: noCompilerPath, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', ...options.env },
+  });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs an npm install; undefined when it worked, the reason to skip when npm could not fetch. */
+function install(argv: string[], cwd: string): string | undefined {
+  const r = run(['npm', ...argv, '--prefer-offline', '--no-audit', '--no-fund'], { cwd });
+  if (r.status === 0) return undefined;
+  if (NETWORK.test(r.stderr)) return `needs the npm registry or a filled npm cache: ${r.stderr.split('\n').find((l) => NETWORK.test(l))?.trim()}`;
+  throw new Error(`npm ${argv.join(' ')} failed (${r.status}):\n${r.stderr}`);
+}
+
+/** Two small roots with a dpkg database each, a compose.yaml for them, in a folder of its own. */
+function project(dir: string): string {
+  for (const name of ['a', 'b']) {
+    const root = path.join(dir, 'roots', name);
+    fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'var/lib/dpkg'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'etc/os-release'), 'NAME=demo\n'.repeat(2000));
+    fs.writeFileSync(path.join(root, 'etc/hostname'), `${name}\n`);
+    fs.writeFileSync(path.join(root, 'var/lib/dpkg/status'), 'Package: base-files\nStatus: install ok installed\nVersion: 1\nArchitecture: amd64\n');
+  }
+  const file = path.join(dir, 'compose.yaml');
+  fs.writeFileSync(
+    file,
+    composeYaml({
+      medium: 'medium',
+      compression: 'xz',
+      level: 1,
+      imagesets: [
+        { name: 'a', patterns: ['base'], root: 'roots/a' },
+        { name: 'b', patterns: ['base', 'b'], root: 'roots/b' },
+      ],
+      images: [{ name: 'common', sharedBy: 'all' }],
+    }),
+  );
+  return file;
+}
+
+/** Builds and verifies a medium with the command `argv` names, from a folder outside the repository. */
+function buildAndVerify(argv: string[], dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  project(dir);
+  const version = run([...argv, '--version'], { cwd: dir });
+  expect(version.stdout.trim(), version.stderr).toBe(JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).version);
+  const built = run([...argv, 'build', 'compose.yaml', '--json'], { cwd: dir });
+  expect(built.status, built.stderr).toBe(0);
+  expect(JSON.parse(built.stdout).images.map((i: { file: string }) => i.file).sort()).toEqual([
+    'a-meta-x86_64.tar.xz', 'a-x86_64.tar.xz', 'b-meta-x86_64.tar.xz', 'b-x86_64.tar.xz', 'common-x86_64.tar.xz',
+  ]);
+  const verified = run([...argv, 'verify', 'compose.yaml'], { cwd: dir });
+  expect(verified.status, verified.stdout + verified.stderr).toBe(0);
+}
+
+beforeAll(() => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-package-'));
+  const fakes = path.join(work, 'no-compiler');
+  fs.mkdirSync(fakes);
+  for (const name of ['cc', 'gcc', 'g++', 'c++', 'make']) {
+    fs.writeFileSync(path.join(fakes, name), '#!/bin/sh\necho "no compiler on this machine" >&2\nexit 1\n', { mode: 0o755 });
+  }
+  noCompilerPath = `${fakes}:${process.env.PATH ?? ''}`;
+
+  // npm pack in a copy, so that prepack's fresh compile never touches this repository's dist/.
+  const copy = path.join(work, 'source');
+  fs.cpSync(REPO, copy, { recursive: true, filter: (src) => !LEFT_OUT.has(path.relative(REPO, src).split(path.sep)[0]!) });
+  fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(copy, 'node_modules'));
+  const r = run(['npm', 'pack', '--json', '--pack-destination', work], { cwd: copy });
+  if (r.status !== 0) throw new Error(`npm pack failed (${r.status}):\n${r.stderr}`);
+  const [info] = JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  tarball = path.join(work, info!.filename);
+  packed = info!.files.map((f) => f.path).sort();
+});
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+describe('npm pack', () => {
+  it('holds the compiled program, bin, schema, templates, README and LICENSE, and no tests or sources', () => {
+    expect(packed).toContain('dist/cli/main.js');
+    expect(packed).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'bin/mediacompose.js', 'package.json', 'schema/compose.schema.json', 'templates/minimal.yaml']));
+    const tops = [...new Set(packed.map((p) => p.split('/')[0]))].sort();
+    expect(tops).toEqual(['LICENSE', 'README.md', 'bin', 'dist', 'package.json', 'schema', 'templates']);
+    expect(packed.filter((p) => p.endsWith('.ts') || p.endsWith('.map'))).toEqual([]);
+  });
+});
+
+describe('installed from the tarball, with no compiler', () => {
+  it('npm install -g into a prefix gives a mediacompose that builds and verifies', (ctx) => {
+    const prefix = path.join(work, 'global');
+    const skip = install(['install', '-g', '--prefix', prefix, tarball], work);
+    if (skip) return ctx.skip(skip);
+    buildAndVerify([path.join(prefix, 'bin', 'mediacompose')], path.join(work, 'anywhere-1'));
+    const lzma = path.join(prefix, 'lib', 'node_modules', 'mediacompose', 'node_modules', 'lzma-native', 'build');
+    expect(fs.existsSync(lzma)).toBe(false);
+  });
+
+  it('npm install into another project gives npx mediacompose there', (ctx) => {
+    const other = path.join(work, 'other-project');
+    fs.mkdirSync(other);
+    fs.writeFileSync(path.join(other, 'package.json'), '{ "name": "other-project", "version": "1.0.0", "private": true }\n');
+    const skip = install(['install', tarball], other);
+    if (skip) return ctx.skip(skip);
+    buildAndVerify(['npx', '--no-install', 'mediacompose'], other);
+  });
+
+  it('npx --package=<tarball> mediacompose works in any folder', (ctx) => {
+    const dir = path.join(work, 'anywhere-2');
+    fs.mkdirSync(dir);
+    // npx installs into npm's cache (_npx/, keyed by the tarball's path, which is new each run).
+    const probe = run(['npx', '--yes', `--package=${tarball}`, 'mediacompose', '--version'], { cwd: dir, env: { npm_config_prefer_offline: 'true' } });
+    if (probe.status !== 0 && NETWORK.test(probe.stderr)) return ctx.skip(`needs the npm registry or a filled npm cache: ${probe.stderr.trim().split('\n')[0]}`);
+    expect(probe.status, probe.stderr).toBe(0);
+    buildAndVerify(['npx', '--yes', `--package=${tarball}`, 'mediacompose'], dir);
+  });
+});

@@ -1,0 +1,43 @@
+/**
+ * What a test needs of the machine: root, programs, the network. A test whose needs are not met
+ * skips with one line saying what is missing (`skipped: needs root`), never fails for it; CI
+ * (root, a fresh Debian with `.ci/run`'s packages) meets every need.
+ */
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'vitest';
+
+export const isRoot = process.getuid?.() === 0;
+
+/** The Debian package of each program the tests run, for the skip line. */
+const PACKAGE: Record<string, string> = {
+  rpm: 'rpm', rpmbuild: 'rpm', 'dpkg-query': 'dpkg', debootstrap: 'debootstrap', xzdec: 'xzdec', lzmadec: 'xzdec',
+  getfattr: 'attr', setfattr: 'attr', python3: 'python3', zypper: 'zypper', createrepo_c: 'createrepo-c', gpg: 'gnupg',
+  parallel: 'parallel', lbzip2: 'lbzip2', bzip2: 'bzip2', xz: 'xz-utils', tar: 'tar',
+};
+
+export function onPath(program: string): boolean {
+  return (process.env.PATH ?? '').split(':').filter(Boolean).some((dir) => {
+    try {
+      accessSync(path.join(dir, program), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Why a test cannot run here, or undefined when it can. */
+export function unmet(needs: { root?: boolean; programs?: readonly string[] }): string | undefined {
+  const reasons: string[] = [];
+  if (needs.root && !isRoot) reasons.push('root');
+  const missing = (needs.programs ?? []).filter((p) => !onPath(p));
+  if (missing.length) reasons.push(`${missing.join(', ')} (${[...new Set(missing.map((p) => `package ${PACKAGE[p] ?? p}`))].join(', ')})`);
+  return reasons.length ? `needs ${reasons.join(' and ')}` : undefined;
+}
+
+/** A describe block that, when `reason` is set, is one skipped test saying why. */
+export function describeIf(reason: string | undefined, name: string, body: () => void): void {
+  if (reason) describe(name, () => it.skip(`skipped: ${reason}`, () => {}));
+  else describe(name, body);
+}
