@@ -13,9 +13,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { type ArchiveTotals, type ContentSink, type DecodedMember, readArchive } from './archive/reader.js';
+import { type ArchiveFormat, type ArchiveTotals, type ContentSink, type DecodedMember, readArchive } from './archive/reader.js';
 import { ARCH_ALIASES } from './config/spec.js';
 import { installerXmlParser, liesInImagesFolder } from './manifest/read.js';
+import { decompressorHint, decompressorProblem } from './manifest/installer-rules.js';
 import { InputError, MediaComposeError, OutputError, UsageError, describeSystemError } from './errors.js';
 import { type DetailsImage, detailsXml } from './manifest/xml.js';
 import { IMAGES_DIR, MediumLock } from './medium.js';
@@ -69,20 +70,24 @@ async function detailsOfMedium(folder: string, options: DetailsOptions): Promise
   const imagesets = readImagesXml(path.join(folder, 'images.xml'));
   const archs = chosenArchs(imagesets, options.arch, path.join(folder, 'images.xml'));
   const archivesOf = new Map(archs.map((arch) => [arch, archivesOfArch(imagesets, arch)]));
+  const formats = new Map<string, ArchiveFormat>();
   const readings = await readArchives(
     folder,
     imagesets,
     [...new Set([...archivesOf.values()].flat())],
-    { jobs: options.jobs ?? os.availableParallelism(), progress: options.progress },
+    { jobs: options.jobs ?? os.availableParallelism(), progress: options.progress, formats },
   );
+  // The installer picks the decompressor by name: an archive it cannot read is never "current".
+  const unreadable = installerUnreadable(folder, formats, options.check);
 
   const results = archs.map((arch) => {
     const file = path.join(folder, `details-${arch}.xml`);
     const images = archivesOf.get(arch)!.map((name) => ({ file: name, ...readings.get(name)! }));
     const xml = detailsXml(images);
     const onMedium = readIfPresent(file);
-    const differences = onMedium === xml ? [] : describeDifferences(path.basename(file), onMedium, images);
-    return { arch, file, images, xml, differences, current: onMedium === xml };
+    const refused = archivesOf.get(arch)!.flatMap((name) => unreadable.get(name) ?? []);
+    const differences = [...refused, ...(onMedium === xml ? [] : describeDifferences(path.basename(file), onMedium, images))];
+    return { arch, file, images, xml, differences, current: differences.length === 0 };
   });
 
   // Written only after every archive was read: an unreadable one leaves all details untouched.
@@ -92,6 +97,21 @@ async function detailsOfMedium(folder: string, options: DetailsOptions): Promise
     writeAtomically(file, xml);
     return { arch, file, images, differences, state: 'written' };
   });
+}
+
+/**
+ * Archives whose content the installer's decompressor (chosen by name) cannot read: one line each
+ * for --check; without --check the first refuses the whole run (exit 3, nothing written).
+ */
+function installerUnreadable(folder: string, formats: ReadonlyMap<string, ArchiveFormat>, check: boolean): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const [name, format] of [...formats].sort(([a], [b]) => byCodeUnits(a, b))) {
+    const problem = decompressorProblem(name, format);
+    if (!problem) continue;
+    if (!check) throw new InputError(path.join(folder, name), problem, decompressorHint(format));
+    found.set(name, `${name}: ${problem}`);
+  }
+  return found;
 }
 
 /** MEDIUM/images, or MEDIUM itself when it is the images folder. */
@@ -287,7 +307,7 @@ async function readArchives(
   folder: string,
   imagesets: readonly ListedImageset[],
   archives: readonly string[],
-  ctx: { jobs: number; progress: Progress },
+  ctx: { jobs: number; progress: Progress; formats: Map<string, ArchiveFormat> },
 ): Promise<Map<string, Reading>> {
   const limit = pLimit(Math.max(1, ctx.jobs));
   // Every imageset that extracts an archive, whatever its arch: the same file gets the same
@@ -303,6 +323,7 @@ async function readArchives(
         const reading = await readMetadataImage(path.join(folder, name));
         ctx.progress.info(`read ${name}: ${describeTotals(reading.totals)}, package database: ${reading.database ?? 'none'}`);
         metadata.set(name, reading);
+        ctx.formats.set(name, reading.totals.format);
       }),
     ),
   );
@@ -325,6 +346,7 @@ async function readArchives(
           return undefined;
         });
         ctx.progress.info(`read ${name}: ${describeTotals(totals)}`);
+        ctx.formats.set(name, totals.format);
         readings.set(name, { files: totals.members, size: totals.size, rpms: packages?.names() });
       }),
     ),

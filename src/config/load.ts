@@ -25,8 +25,8 @@ import {
   type ComposeProblem,
   type SourcePosition,
 } from '../errors.js';
+import { archProblem, patternSetKey } from '../manifest/installer-rules.js';
 import {
-  ARCH_ALIASES,
   DEFAULT_LEVEL,
   DEFAULT_METADATA,
   DEFAULT_MIN_SHARED_SIZE,
@@ -371,10 +371,9 @@ function readArch(reader: Reader, v: Located): string | undefined {
   const valid = `use one of: ${INSTALLER_ARCHS.join(', ')}`;
   const arch = reader.text(v, 'arch', valid);
   if (arch === undefined) return undefined;
-  if (INSTALLER_ARCHS.includes(arch)) return arch;
-  const alias = ARCH_ALIASES[arch];
-  const hint = alias ? `the installer calls this arch "${alias}"` : valid;
-  reader.problem(v.at, `unknown arch "${arch}"`, hint);
+  const problem = archProblem(arch);
+  if (!problem) return arch;
+  reader.problem(v.at, problem.what, problem.hint);
   return undefined;
 }
 
@@ -562,6 +561,18 @@ function checkImagesetPatterns(reader: Reader, drafts: readonly ImagesetDraft[])
       dup.patterns?.at,
       `patterns "${joined(dup)}" for arch ${dup.arch} are already used by ${describeImageset(first)}`,
       'the installer keys imagesets by their patterns string; two with the same one overwrite each other',
+    );
+  }
+  // The same pattern set in another order is another key: the installer walks the keys sorted and
+  // takes the first on a tie, so the other imageset can never be chosen.
+  const exact = new Set(duplicates(withPatterns, (d) => `${d.arch}\n${joined(d)}`).map(([dup]) => dup));
+  const reordered = withPatterns.filter((d) => !exact.has(d));
+  for (const [dup, first] of duplicates(reordered, (d) => `${d.arch}\n${patternSetKey(d.patterns!.list)}`)) {
+    if (joined(dup) === joined(first)) continue;
+    reader.problem(
+      dup.patterns?.at,
+      `patterns "${joined(dup)}" for arch ${dup.arch} are the patterns "${joined(first)}" of ${describeImageset(first)} in another order`,
+      'the installer sees two different patterns strings and never chooses one of them; keep one imageset per pattern set',
     );
   }
 }

@@ -72,21 +72,8 @@ export const DEFAULT_METADATA: readonly string[] = [
   'etc/products.d',
 ];
 
-/** The arch names the installer uses (yast2 Arch.architecture, short form). */
-export const INSTALLER_ARCHS: readonly string[] = [
-  'i386', 'x86_64', 'ppc', 's390', 'sparc', 'ia64', 'alpha', 'mips', 'aarch64', 'arm',
-];
-
-/** Names people write that the installer calls something else. */
-export const ARCH_ALIASES: Readonly<Record<string, string>> = {
-  i586: 'i386',
-  i686: 'i386',
-  amd64: 'x86_64',
-  ppc64: 'ppc',
-  ppc64le: 'ppc',
-  s390x: 's390',
-  arm64: 'aarch64',
-};
+/** The arch names the installer uses, and the names it calls something else (installer-rules.ts). */
+export { ARCH_ALIASES, INSTALLER_ARCHS } from '../manifest/installer-rules.js';
 
 /** The format's usual level, used when compose.yaml gives none. */
 export const DEFAULT_LEVEL: Readonly<Record<CompressionName, number>> = {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { type ArchiveFormat, type DecodedMember, readArchive } from '../archive/reader.js';
 import { MediaComposeError, formatProblem } from '../errors.js';
+import { decompressorProblem } from '../manifest/installer-rules.js';
 import type { Progress } from '../progress.js';
 import { type BytePath, printable } from '../scan/entry.js';
 import { type Medium, detailsFile } from './medium.js';
@@ -99,10 +100,8 @@ export function checkArchives(medium: Medium, archives: ReadonlyMap<string, Arch
       report(`unreadable: ${reading.what}`);
       continue;
     }
-    const promised = formatByName(reading.file);
-    if (promised !== undefined && promised !== reading.format) {
-      report(`holds ${reading.format} data, but its name makes the installer decompress it as ${promised}`);
-    }
+    const unreadable = decompressorProblem(reading.file, reading.format);
+    if (unreadable) report(unreadable);
     for (const what of reading.refused) report(what);
   }
   for (const [arch, entries] of medium.details) {
@@ -114,13 +113,6 @@ export function checkArchives(medium: Medium, archives: ReadonlyMap<string, Arch
       if (entry.files !== String(reading.count)) report(`${entry.file}: files ${entry.files}, but the archive has ${reading.count} members`);
     }
   }
-}
-
-/** The installer pipes *.xz through xzdec and *.lzma through lzmadec; tar detects the rest itself. */
-function formatByName(file: string): ArchiveFormat | undefined {
-  if (file.endsWith('.xz')) return 'xz';
-  if (file.endsWith('.lzma')) return 'lzma';
-  return undefined;
 }
 
 /**

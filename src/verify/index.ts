@@ -27,7 +27,7 @@ import { compareImagesets } from './compare.js';
 import { readMedium } from './medium.js';
 import type { VerifyProblem, VerifyResult } from './result.js';
 
-export { chooseImageset } from './medium.js';
+export { chooseImageset } from '../manifest/installer-rules.js';
 export type { UnreadableArchive, VerifiedImageset, VerifyProblem, VerifyResult } from './result.js';
 
 export interface VerifyOptions {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
 import { installerXmlParser, liesInImagesFolder } from '../manifest/read.js';
+import { chooseImageset, imagesetForArch, numberProblem, splitYast } from '../manifest/installer-rules.js';
 import { FORMATS } from '../archive/compression.js';
 import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
 import { InputError, describeSystemError } from '../errors.js';
@@ -18,6 +19,8 @@ interface MediumImageset {
   label: string;
   spec?: ImagesetSpec;
   readonly patterns: string;
+  /** False when the image_set has no <patterns> element at all (never chosen). */
+  readonly hasPatterns: boolean;
   readonly archs: string;
   readonly pkgImage: string;
   readonly images: ReadonlyArray<{ readonly name: string; readonly type: string; readonly file: string }>;
@@ -133,7 +136,8 @@ function readImagesets(doc: XmlObject, problems: VerifyProblem[]): MediumImagese
     else checkList(images, `${where}: `, 'images', 'image', report);
     return {
       label: where,
-      patterns: field('patterns'),
+      patterns: set.patterns === undefined ? '' : field('patterns'),
+      hasPatterns: set.patterns !== undefined,
       archs: field('archs'),
       pkgImage: field('pkg_image'),
       images: items(images ?? {}, 'image').map((rawImage, j) => {
@@ -186,7 +190,9 @@ function textField(map: XmlObject, name: string, where: string, report: Report):
     report(`${where}: <${name}> holds elements, not text`);
     return '';
   }
-  if (object['@_type'] !== undefined) report(`${where}: <${name}> has config:type="${String(object['@_type'])}" (write plain text)`);
+  if (object['@_type'] !== undefined) {
+    report(`${where}: <${name}> has config:type="${String(object['@_type'])}" (write plain text: the installer reads a value of another type as no text at all)`);
+  }
   return String(object['#text'] ?? '');
 }
 
@@ -225,7 +231,7 @@ function matchImagesets(spec: ComposeSpec, sets: MediumImageset[], problems: Ver
 /** Every arch the medium is for: those of compose.yaml and those images.xml names. */
 function mediumArchs(spec: ComposeSpec, sets: readonly MediumImageset[]): string[] {
   const archs = new Set(spec.imagesets.map((s) => s.arch));
-  for (const set of sets) for (const arch of splitYast(set.archs, /[ ,]/)) if (arch) archs.add(arch);
+  for (const set of sets) for (const arch of splitYast(set.archs, ' ,')) if (arch) archs.add(arch);
   return [...archs];
 }
 
@@ -236,15 +242,16 @@ function mediumArchs(spec: ComposeSpec, sets: readonly MediumImageset[]): string
 function checkInstallerChoice(sets: readonly MediumImageset[], archs: readonly string[], problems: VerifyProblem[]): void {
   for (const set of sets) {
     const report = reporter(problems, set.label, IMAGES_XML);
-    const fields = splitYast(set.patterns, /[, ]/);
-    if (fields.length === 0) report('no patterns: the installer would choose this imageset for any selection');
+    const fields = splitYast(set.patterns, ', ');
+    if (!set.hasPatterns) report('no <patterns> element: the installer never chooses this imageset');
+    else if (fields.length === 0) report('no patterns: the installer would choose this imageset for any selection');
     else if (set.patterns.includes(' ') || fields.includes('')) {
       report(`patterns "${set.patterns}" are not comma-only: the installer splits on ',' and ' ' and keeps empty names, so it never chooses this imageset`);
     }
   }
   for (const arch of archs) {
     const byPatterns = new Map<string, MediumImageset[]>();
-    for (const set of sets.filter((s) => isForArch(s, arch))) byPatterns.set(set.patterns, [...(byPatterns.get(set.patterns) ?? []), set]);
+    for (const set of sets.filter((s) => isForArch(s, arch) && s.hasPatterns)) byPatterns.set(set.patterns, [...(byPatterns.get(set.patterns) ?? []), set]);
     for (const [patterns, same] of byPatterns) {
       if (same.length < 2) continue;
       const names = same.map((s) => s.label);
@@ -254,9 +261,9 @@ function checkInstallerChoice(sets: readonly MediumImageset[], archs: readonly s
         what: `${names.join(' and ')} have the same patterns "${patterns}" for ${arch}: the installer keeps only ${names[names.length - 1]}`,
       });
     }
-    for (const set of sets.filter((s) => isForArch(s, arch))) {
-      const selected = [...new Set(splitYast(set.patterns, /[, ]/).filter(Boolean))];
-      const chosen = chooseImageset(sets, arch, selected);
+    for (const set of sets.filter((s) => isForArch(s, arch) && s.hasPatterns)) {
+      const selected = [...new Set(splitYast(set.patterns, ', ').filter(Boolean))];
+      const chosen = chooseImageset(forChoice(sets), arch, selected);
       if (chosen === sets.indexOf(set)) continue;
       const instead = chosen === undefined ? 'no imageset (image installation is switched off)' : sets[chosen]!.label;
       problems.push({
@@ -269,50 +276,12 @@ function checkInstallerChoice(sets: readonly MediumImageset[], archs: readonly s
 }
 
 function isForArch(set: { archs: string }, arch: string): boolean {
-  const archs = splitYast(set.archs, /[ ,]/);
-  return archs.length === 0 || archs.includes(arch);
+  return imagesetForArch(set.archs, arch);
 }
 
-/**
- * The installer's choice (yast-installation ImageInstallation.FindImageSet) for one arch and the
- * patterns the user selected: the index of the imageset it deploys, or undefined when none.
- * - candidates are the imagesets for the arch, keyed by their patterns string: a later one with
- *   the same string replaces an earlier one but keeps its place (Ruby hash semantics);
- * - patterns are split on ',' and ' ', keeping empty names that never match;
- * - an imageset qualifies when all its patterns are selected; the most patterns wins, the first
- *   on a tie; an imageset without patterns qualifies for anything with zero matches.
- */
-export function chooseImageset(sets: ReadonlyArray<{ patterns: string; archs: string }>, arch: string, selected: readonly string[]): number | undefined {
-  const candidates = new Map<string, number>();
-  const matching = new Map<string, number>();
-  const sizes = new Map<string, number>();
-  sets.forEach((set, index) => {
-    if (!isForArch(set, arch)) return;
-    const patterns = splitYast(set.patterns, /[, ]/);
-    sizes.set(set.patterns, patterns.length);
-    if (patterns.length === 0) {
-      candidates.set(set.patterns, index);
-      return;
-    }
-    const count = selected.filter((p) => patterns.includes(p)).length;
-    matching.set(set.patterns, count);
-    if (count > 0) candidates.set(set.patterns, index);
-  });
-  let best = -1;
-  let chosen: number | undefined;
-  for (const [patterns, index] of candidates) {
-    const count = matching.get(patterns) ?? 0;
-    if (count > best && count >= (sizes.get(patterns) ?? 0)) {
-      best = count;
-      chosen = index;
-    }
-  }
-  return chosen;
-}
-
-/** yast2's splitstring: every separator splits, empty fields are kept, "" gives no field. */
-function splitYast(text: string, separators: RegExp): string[] {
-  return text === '' ? [] : text.split(separators);
+/** The installer's view of the image_sets, for chooseImageset. */
+function forChoice(sets: readonly MediumImageset[]): Array<{ patterns: string | undefined; archs: string }> {
+  return sets.map((s) => ({ patterns: s.hasPatterns ? s.patterns : undefined, archs: s.archs }));
 }
 
 /** Image types, names, order and presence. */
@@ -354,7 +323,10 @@ function readDetails(folder: string, arch: string, problems: VerifyProblem[]): D
     const at = `image ${i + 1}`;
     const entry = { file: textField(image, 'file', at, report), files: textField(image, 'files', at, report), size: textField(image, 'size', at, report) };
     for (const key of ['files', 'size'] as const) {
-      if (!/^[0-9]+$/.test(entry[key])) report(`${entry.file || at}: <${key}> "${entry[key]}" is not a plain decimal number`);
+      const typed = asObject(image[key])?.['@_type'];
+      if (typed !== undefined) continue; // textField reported it: the installer does not read a typed value here
+      const problem = numberProblem(entry[key], undefined);
+      if (problem) report(`${entry.file || at}: <${key}> ${problem}`);
     }
     const rpms = image.rpms === undefined ? undefined : asObject(image.rpms);
     if (rpms) checkList(rpms, `${entry.file}: `, 'rpms', 'rpm', report);
