@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import pLimit from 'p-limit';
 import { FORMATS } from './archive/compression.js';
 import { type WrittenImage, writeImage } from './archive/image-writer.js';
+import { NO_KEY_WARNING, prepareChecksums, writeChecksums } from './checksums/medium.js';
 import { loadCompose } from './config/load.js';
 import type { ComposeSpec } from './config/spec.js';
 import { InputError, OutputError, describeSystemError } from './errors.js';
@@ -29,6 +30,8 @@ export interface BuildOptions {
   readonly progress: Progress;
   /** Warnings about the roots (what the installer cannot restore) fail the build, exit 3. */
   readonly strict?: boolean;
+  /** gpg key for the checksum list; overrides compose.yaml's checksums: key:. */
+  readonly signKey?: string;
 }
 
 export interface BuiltImage {
@@ -68,6 +71,8 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
   const { progress } = options;
   const jobs = Math.max(1, options.jobs ?? os.availableParallelism());
 
+  // The signing key is checked before anything is scanned or compressed.
+  const checksums = await prepareChecksums(spec.file, spec.medium, spec.checksums, options.signKey, progress);
   const timings = { scan: 0, plan: 0, write: 0, tar: 0 };
   const rootWarnings = countingWarnings(progress);
   const scans = timed(timings, 'scan', () => scanAndCompare(spec, rootWarnings));
@@ -84,7 +89,9 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
     const written = await timed(timings, 'write', () => writeImages(plan, staging.images, fileOf, { spec, jobs, progress, tarBytes }));
     timings.tar = [...written.values()].reduce((n, w) => n + w.tarSeconds, 0);
     writeXml(plan, written, staging.images, fileOf, (image) => plannedImageRpms(image, plan, owners));
-    staging.commit();
+    const afterSwap = await writeChecksums(checksums, staging.images, spec.medium, path.dirname(staging.images));
+    staging.commit(afterSwap);
+    if (!checksums.signer) progress.warn(NO_KEY_WARNING);
     progress.info(`medium written: ${path.join(spec.medium, 'images')}`);
     return {
       medium: spec.medium,

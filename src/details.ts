@@ -20,6 +20,7 @@ import { decompressorHint, decompressorProblem } from './manifest/installer-rule
 import { InputError, MediaComposeError, OutputError, UsageError, describeSystemError } from './errors.js';
 import { type DetailsImage, detailsXml } from './manifest/xml.js';
 import { IMAGES_DIR, MediumLock } from './medium.js';
+import { refreshChecksums } from './checksums/medium.js';
 import { ImagePackages, PACKAGE_DATABASE_DIRS, type PathOwners, imageRpms, readPathOwners } from './pkgdb/owners.js';
 import type { Progress } from './progress.js';
 import { type BytePath, absoluteBytes, isAtOrBelow, parentsOf, printable } from './scan/entry.js';
@@ -32,6 +33,8 @@ export interface DetailsOptions {
   readonly progress: Progress;
   /** Archives read at once (default: number of cores). */
   readonly jobs?: number;
+  /** gpg key that signs the checksum lists again when the run changes what they cover. */
+  readonly signKey?: string;
 }
 
 export interface ArchDetails {
@@ -90,13 +93,31 @@ async function detailsOfMedium(folder: string, options: DetailsOptions): Promise
     return { arch, file, images, xml, differences, current: differences.length === 0 };
   });
 
+  // The checksum lists and directory.yast, for the details files as they will be: signed and
+  // staged before anything is written (no key for a stale signed list: exit 2, nothing written).
+  const overrides = new Map(options.check ? [] : results.map((r) => [path.basename(r.file), r.xml]));
+  const lists = await refreshChecksums(folder, overrides, { check: options.check, signKey: options.signKey });
+  const listResults: ArchDetails[] = lists.stale.map(({ file, what }) => ({
+    arch: '',
+    file,
+    images: [],
+    differences: [`${path.basename(file)}: ${what}`],
+    state: options.check ? 'stale' : 'written',
+  }));
+
   // Written only after every archive was read: an unreadable one leaves all details untouched.
-  return results.map(({ arch, file, images, xml, differences, current }) => {
-    if (current) return { arch, file, images, differences, state: 'current' };
-    if (options.check) return { arch, file, images, differences, state: 'stale' };
-    writeAtomically(file, xml);
-    return { arch, file, images, differences, state: 'written' };
-  });
+  try {
+    const written = results.map(({ arch, file, images, xml, differences, current }): ArchDetails => {
+      if (current) return { arch, file, images, differences, state: 'current' };
+      if (options.check) return { arch, file, images, differences, state: 'stale' };
+      writeAtomically(file, xml);
+      return { arch, file, images, differences, state: 'written' };
+    });
+    lists.commit();
+    return [...written, ...listResults];
+  } finally {
+    lists.discard();
+  }
 }
 
 /**

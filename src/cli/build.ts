@@ -9,6 +9,7 @@ interface BuildArgs {
   json: boolean;
   quiet: boolean;
   strict: boolean;
+  signKey?: string;
   debug: boolean;
 }
 
@@ -22,6 +23,7 @@ export const buildCommand: CommandModule<{ debug: boolean }, BuildArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON document' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr (warnings only)' })
       .option('strict', { type: 'boolean', default: false, describe: 'fail (exit 3) on warnings about the roots: sockets, extended attributes, ACLs' })
+      .option('sign-key', { type: 'string', describe: 'gpg key (id or fingerprint) that signs the checksum list; overrides checksums: key:' })
       .example('$0 build compose.yaml', 'write the medium, e.g. out/medium/images/; bars on a terminal, timestamped lines in a log')
       .example('$0 build compose.yaml 2>build.log', 'progress as timestamped lines in build.log (also when CI=true)')
       .example('$0 build compose.yaml --jobs 4 --json', 'four at once, result as JSON'),
@@ -31,7 +33,7 @@ export const buildCommand: CommandModule<{ debug: boolean }, BuildArgs> = {
       const progress = createProgress({ quiet: args.quiet || args.json });
       let result: BuildResult;
       try {
-        result = await build(args.compose, { jobs: args.jobs, progress, strict: args.strict });
+        result = await build(args.compose, { jobs: args.jobs, progress, strict: args.strict, signKey: args.signKey });
       } finally {
         // The bars must be finished before the summary or an error is printed below them.
         progress.close?.();

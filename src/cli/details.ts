@@ -8,6 +8,7 @@ interface DetailsArgs {
   medium: string;
   arch?: string;
   check: boolean;
+  signKey?: string;
   debug: boolean;
 }
 
@@ -23,11 +24,12 @@ export const detailsCommand: CommandModule<{ debug: boolean }, DetailsArgs> = {
         default: false,
         describe: 'write nothing; exit 1 when a details file differs from the archives',
       })
+      .option('sign-key', { type: 'string', describe: 'gpg key that signs the checksum list again (needed when a signed list covers images/)' })
       .example('$0 details out/medium', 'after repacking an archive: rewrite its details')
       .example('$0 details out/medium --arch x86_64 --check', 'is details-x86_64.xml current?'),
   handler: (args: ArgumentsCamelCase<DetailsArgs>) =>
     runCommand(args.debug, async () => {
-      const results = await regenerateDetails(args.medium, { arch: args.arch, check: args.check, progress: plainProgress(false) });
+      const results = await regenerateDetails(args.medium, { arch: args.arch, check: args.check, signKey: args.signKey, progress: plainProgress(false) });
       process.stdout.write(results.map(report).join(''));
       return results.some((r) => r.state === 'stale') ? ExitStatus.differences : ExitStatus.ok;
     }),

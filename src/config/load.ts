@@ -26,6 +26,7 @@ import {
   type SourcePosition,
 } from '../errors.js';
 import { archProblem, patternSetKey } from '../manifest/installer-rules.js';
+import type { ChecksumsSpec } from '../checksums/medium.js';
 import {
   DEFAULT_LEVEL,
   DEFAULT_METADATA,
@@ -43,7 +44,8 @@ export const COMPRESSIONS: readonly CompressionName[] = ['xz', 'lzma', 'bzip2', 
 /** Imageset and shared image names: they become file stems on the medium. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 
-const TOP_KEYS = ['version', 'medium', 'compression', 'level', 'arch', 'imagesets', 'images', 'metadata', 'layering'];
+const TOP_KEYS = ['version', 'medium', 'compression', 'level', 'arch', 'imagesets', 'images', 'metadata', 'layering', 'checksums'];
+const CHECKSUMS_KEYS = ['key', 'list'];
 const LAYERING_KEYS = ['auto', 'min_size'];
 const IMAGESET_KEYS = ['name', 'title', 'patterns', 'root', 'arch'];
 const IMAGE_KEYS = ['name', 'label', 'shared_by'];
@@ -270,6 +272,7 @@ function readSpec(reader: Reader, file: string): ComposeSpec | undefined {
   checkImages(reader, images, imagesets);
   const metadata = readMetadata(reader, fields.get('metadata'));
   const layering = readLayering(reader, fields.get('layering'), fields.has('images'));
+  const checksums = readChecksums(reader, fields.get('checksums'));
 
   if (reader.problems.length > 0) return undefined;
   return {
@@ -282,7 +285,34 @@ function readSpec(reader: Reader, file: string): ComposeSpec | undefined {
     imagesDeclared: fields.has('images'),
     metadata,
     layering,
+    ...(checksums ? { checksums } : {}),
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checksums
+
+function readChecksums(reader: Reader, v: Located | undefined): ChecksumsSpec | undefined {
+  if (!v) return undefined;
+  const map = reader.map(v, 'checksums', 'a mapping such as checksums: {key: 0x1234ABCD, list: images}');
+  if (!map) return undefined;
+  const fields = reader.fields(map, CHECKSUMS_KEYS, 'checksums', v.at);
+  const key = fields.get('key');
+  const list = fields.get('list');
+  let keyText: string | undefined;
+  if (key) {
+    // 0x1234ABCD reads as a YAML number: keep what was written.
+    const raw = isScalar(key.value) ? (typeof key.value.value === 'number' ? key.value.source : key.value.value) : undefined;
+    if (typeof raw === 'string' && raw.trim() !== '') keyText = raw.trim();
+    else reader.problem(key.at, `key must be a gpg key id or fingerprint, found ${shown(key.value)}`, 'e.g. key: 0x1234ABCD, or a 40-digit fingerprint');
+  }
+  let listName: ChecksumsSpec['list'] = 'images';
+  if (list) {
+    const value = isScalar(list.value) ? list.value.value : undefined;
+    if (value === 'images' || value === 'medium') listName = value;
+    else reader.problem(list.at, `unknown checksums list ${shown(list.value)}`, 'use images (images/CHECKSUMS) or medium (the images/ lines of MEDIUM/CHECKSUMS or MEDIUM/content)');
+  }
+  return { ...(keyText !== undefined ? { key: keyText } : {}), list: listName };
 }
 
 // ---------------------------------------------------------------------------------------------

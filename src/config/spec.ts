@@ -2,6 +2,7 @@
  * The validated, frozen compose specification: what compose.yaml says, with defaults applied and
  * paths resolved. Builders never touch raw YAML; they read this.
  */
+import type { ChecksumsSpec } from '../checksums/medium.js';
 import type { SourcePosition } from '../errors.js';
 
 export type CompressionName = 'xz' | 'lzma' | 'bzip2' | 'gzip';
@@ -48,6 +49,8 @@ export interface ComposeSpec {
   /** Paths (relative, no leading or trailing '/') that always go to the metadata image. */
   readonly metadata: readonly string[];
   readonly layering: LayeringSpec;
+  /** `checksums:`: the gpg key for the signed list and which list; absent: no key. */
+  readonly checksums?: ChecksumsSpec;
 }
 
 /** Automatic layering: shared images found from what the roots hold identically. */

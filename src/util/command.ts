@@ -56,3 +56,33 @@ export function onPath(program: string): boolean {
     }
   });
 }
+
+/** Runs a program to its end with `input` on stdin; resolves with its stdout, rejects with a CommandError. */
+export function runProgram(
+  argv: readonly string[],
+  options: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ stdout: string; stderr: string }> {
+  const [program, ...args] = argv;
+  if (!program) throw new Error('empty command');
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => void (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      if (stderr.length < 65536) stderr += d;
+    });
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      reject(new CommandError(argv, err.code === 'ENOENT' ? 'program not found' : err.message));
+    });
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve({ stdout, stderr });
+      else {
+        const why = stderr.trim().split('\n').filter((l) => !l.startsWith('[GNUPG:]')).pop();
+        reject(new CommandError(argv, `${signal ? `killed by ${signal}` : `exit status ${code}`}${why ? `: ${why}` : ''}`));
+      }
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
+  });
+}

@@ -552,20 +552,22 @@ describe('loadCompose: imagesets', () => {
     ).toBe('6:12 duplicate imageset "kde" for arch x86_64 (the first one is at line 4; imageset names must be unique per arch)');
   });
 
-  it('rejects a patterns string used twice for one arch', () => {
+  it('rejects a patterns string used twice for one arch, and the same set in another order', () => {
     expect(
-      onlyProblem([
+      problemsOf([
         'medium: out',
         'arch: x86_64',
         'imagesets:',
         '  - {name: kde, patterns: [base, kde], root: roots/kde}',
         '  - {name: kde2, patterns: [kde, base], root: roots/kde}',
         '  - {name: kde3, patterns: [base, kde], root: roots/kde}',
-      ]),
-    ).toBe(
+      ]).map(render),
+    ).toEqual([
       '6:28 patterns "base,kde" for arch x86_64 are already used by imageset "kde" (line 4) ' +
         '(the installer keys imagesets by their patterns string; two with the same one overwrite each other)',
-    );
+      '5:29 patterns "kde,base" for arch x86_64 are the patterns "base,kde" of imageset "kde" (line 4) in another order ' +
+        '(the installer sees two different patterns strings and never chooses one of them; keep one imageset per pattern set)',
+    ]);
   });
 
   it('rejects an imageset named like the metadata image of another', () => {
