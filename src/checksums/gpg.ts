@@ -21,8 +21,8 @@ export interface Signer {
   readonly key: string;
   /** The primary key's fingerprint. */
   readonly fingerprint: string;
-  /** Writes `<file>.asc`: an armored detached signature. */
-  sign(file: string, signature: string): Promise<void>;
+  /** Writes `signature`: an armored detached signature of `file` (named `shownAs` in errors). */
+  sign(file: string, signature: string, shownAs?: string): Promise<void>;
   /** The armored public key. */
   publicKey(): Promise<string>;
 }
@@ -46,11 +46,11 @@ export async function openSigner(key: string, where: string | undefined): Promis
   return {
     key,
     fingerprint,
-    async sign(file, signature) {
+    async sign(file, signature, shownAs = file) {
       try {
         await runProgram(['gpg', '--batch', '--yes', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', '', '--local-user', `${fingerprint}!`, '--digest-algo', 'SHA256', '--armor', '--detach-sign', '--output', signature, '--', file]);
       } catch (err) {
-        throw missing(err, file) ?? new OutputError(file, `signing failed: ${(err as Error).message}`, 'is the key usable without a passphrase prompt (gpg-agent)?');
+        throw missing(err, shownAs) ?? new OutputError(shownAs, `signing failed: ${(err as Error).message}`, 'is the key usable without a passphrase prompt (gpg-agent)?');
       }
     },
     async publicKey() {

@@ -143,14 +143,14 @@ export async function writeChecksums(step: ChecksumsStep, stagedImages: string, 
   if (step.signer && step.list === 'images') {
     const list = path.join(stagedImages, IMAGES_LIST);
     write(list, imagesListText(digestImages(stagedImages)));
-    await step.signer.sign(list, list + SIGNATURE_SUFFIX);
+    await step.signer.sign(list, list + SIGNATURE_SUFFIX, path.join(medium, 'images', IMAGES_LIST));
     write(list + KEY_SUFFIX, await step.signer.publicKey());
   } else if (step.signer && step.list === 'medium') {
     const root = rootList(medium)!;
     const staged = path.join(stagingDir, path.basename(root.file));
     const lines = listLines(root.form, digestImages(stagedImages), 'images/');
     write(staged, replaceImagesLines(root.form, readText(root.file), lines));
-    await step.signer.sign(staged, staged + SIGNATURE_SUFFIX);
+    await step.signer.sign(staged, staged + SIGNATURE_SUFFIX, root.file);
     moves.push([staged, root.file], [staged + SIGNATURE_SUFFIX, root.file + SIGNATURE_SUFFIX]);
     if (fs.existsSync(root.file + KEY_SUFFIX)) {
       write(staged + KEY_SUFFIX, await step.signer.publicKey());
@@ -245,7 +245,7 @@ export async function refreshChecksums(folder: string, overrides: ReadonlyMap<st
         staged.push([tmp, list.file]);
         write(tmp, list.text);
         staged.push([tmp + SIGNATURE_SUFFIX, list.file + SIGNATURE_SUFFIX]);
-        await signer.sign(tmp, tmp + SIGNATURE_SUFFIX);
+        await signer.sign(tmp, tmp + SIGNATURE_SUFFIX, list.file);
         if (list.hasKey) {
           staged.push([tmp + KEY_SUFFIX, list.file + KEY_SUFFIX]);
           write(tmp + KEY_SUFFIX, await signer.publicKey());
