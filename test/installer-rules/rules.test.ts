@@ -162,6 +162,34 @@ describe('details and verify refuse what the installer cannot read', () => {
   });
 });
 
+describe('a truncated .xz: the installer does not check the decompressor', () => {
+  it('deploys a partial tree with exit 0 when the readable part ends between members; details and verify refuse the archive', () => {
+    const m = gzipMedium();
+    const tar = execFileSync('gzip', ['-dc', path.join(m.images, 'common-x86_64.tar.gz')], { maxBuffer: 1 << 26 });
+    const members = execFileSync('tar', ['-tf', '-'], { input: tar, encoding: 'utf8' }).trim().split('\n');
+    expect(members.length).toBeGreaterThan(1);
+    // Two xz streams, split after the first member (a directory: one header), the second cut short.
+    const first = execFileSync('xz', ['-c'], { input: tar.subarray(0, 512) });
+    const second = execFileSync('xz', ['-c'], { input: tar.subarray(512) });
+    const truncated = Buffer.concat([first, second.subarray(0, 24)]);
+    const name = 'common-x86_64.tar.xz';
+    fs.writeFileSync(path.join(m.images, name), truncated);
+    fs.rmSync(path.join(m.images, 'common-x86_64.tar.gz'));
+    const xml = path.join(m.images, 'images.xml');
+    fs.writeFileSync(xml, fs.readFileSync(xml, 'utf8').replaceAll('common-x86_64.tar.gz', name));
+
+    const target = fs.mkdtempSync(path.join(work, 'partial-'));
+    expect(installerPipeline(path.join(m.images, name), target)).toBe(0);
+    const deployed = execFileSync('find', ['.', '-mindepth', '1'], { cwd: target, encoding: 'utf8' }).trim().split('\n');
+    expect(deployed).toEqual([`./${members[0]!.replace(/\/$/, '')}`]);
+
+    expect(mediacompose('details', path.dirname(m.images), '--check').status).toBe(3);
+    const v = mediacompose('verify', m.compose);
+    expect(v.status).toBe(3);
+    expect(v.stdout + v.stderr).toContain(name);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // 2. Which imageset wins (FindImageSet)
 
