@@ -139,7 +139,6 @@ export async function prepareChecksums(composeFile: string, medium: string, spec
  */
 export async function writeChecksums(step: ChecksumsStep, stagedImages: string, medium: string, stagingDir: string): Promise<() => void> {
   const moves: Array<[string, string]> = [];
-  const extra: string[] = [];
   if (step.signer && step.list === 'images') {
     const list = path.join(stagedImages, IMAGES_LIST);
     write(list, imagesListText(digestImages(stagedImages)));
@@ -157,7 +156,7 @@ export async function writeChecksums(step: ChecksumsStep, stagedImages: string, 
       moves.push([staged + KEY_SUFFIX, root.file + KEY_SUFFIX]);
     }
   }
-  write(path.join(stagedImages, DIRECTORY_YAST), directoryYastText(folderEntries(stagedImages, extra)));
+  write(path.join(stagedImages, DIRECTORY_YAST), directoryYastText(folderEntries(stagedImages)));
   const rootDirectory = stagedRootDirectoryYast(medium, stagingDir);
   if (rootDirectory) moves.push(rootDirectory);
   return () => {
