@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { OutputError, UsageError } from '../errors.js';
-import { CommandError, runProgram } from '../util/command.js';
+import { CommandError, runProgram } from '../runtime/command.js';
 
 const PACKAGES: Record<string, string> = { gpg: 'gnupg', gpgv: 'gpgv' };
 

@@ -7,8 +7,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { InputError, OutputError, UsageError, describeSystemError } from '../errors.js';
-import { byBytes } from '../manifest/installer-rules.js';
-import type { Progress } from '../progress.js';
+import { byBytes } from '../manifest/installer.js';
+import { onCleanup } from '../runtime/cleanup.js';
+import type { Progress } from '../runtime/progress.js';
 import { type Signer, checkSignature, openSigner } from './gpg.js';
 import {
   DIRECTORY_YAST,
@@ -212,8 +213,10 @@ export async function refreshChecksums(folder: string, overrides: ReadonlyMap<st
   const digests = digestImages(folder, overrides);
   const differences: Array<{ file: string; what: string }> = [];
   const staged: Array<[string, string]> = [];
+  let unregister = (): void => undefined;
   const discard = (): void => {
     for (const [from] of staged) fs.rmSync(from, { force: true });
+    unregister();
   };
   const stale: Array<{ file: string; text: string; hasKey: boolean }> = [];
   for (const list of listsCoveringImages(folder)) {
@@ -233,6 +236,8 @@ export async function refreshChecksums(folder: string, overrides: ReadonlyMap<st
     }
   }
   if (options.check || (stale.length === 0 && directoryText === undefined)) return { stale: differences, commit: () => undefined, discard };
+  // Files staged beside the lists: an interrupted run removes them (runtime/cleanup.ts).
+  unregister = onCleanup(discard);
   try {
     if (stale.length > 0) {
       if (options.signKey === undefined) {

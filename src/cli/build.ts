@@ -1,6 +1,8 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { type BuildResult, build } from '../build.js';
-import { createProgress } from '../progress.js';
+import { type BuildResult, build } from '../commands/build.js';
+import { createProgress } from './render/progress.js';
+import { formatSeconds, mb } from '../runtime/format.js';
+import { table } from './render/table.js';
 import { runCommand } from './run.js';
 
 interface BuildArgs {
@@ -45,20 +47,12 @@ export const buildCommand: CommandModule<{ debug: boolean }, BuildArgs> = {
 
 function summary(result: BuildResult): string {
   const rows = result.images.map((i) => [i.file, String(i.files), mb(i.size), mb(i.compressedSize), i.imagesets.join(',')]);
-  const header = ['image', 'members', 'tar MB', 'compressed MB', 'used by'];
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]): string => cells.map((cell, c) => (c === 0 || c === 4 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd();
   const total = result.images.reduce((n, i) => n + i.compressedSize, 0);
   const { medium, onePerRoot, storedTwice } = result.plan.totals;
   return [
-    line(header),
-    ...rows.map(line),
-    `${result.images.length} images, ${mb(total)} MB compressed, in ${result.seconds.toFixed(1)}s: ${result.medium}/images`,
+    ...table(['image', 'members', 'tar MB', 'compressed MB', 'used by'], rows, [1, 2, 3]),
+    `${result.images.length} images, ${mb(total)} MB compressed, in ${formatSeconds(result.seconds)}: ${result.medium}/images`,
     `${mb(medium)} MB uncompressed against ${mb(onePerRoot)} MB as one archive per root; ${mb(storedTwice)} MB stored more than once (see mediacompose plan)`,
     '',
   ].join('\n');
-}
-
-function mb(bytes: number): string {
-  return (bytes / 1e6).toFixed(1);
 }

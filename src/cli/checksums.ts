@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { productLines } from '../checksums/medium.js';
 import { InputError } from '../errors.js';
-import { IMAGES_DIR } from '../medium.js';
+import { IMAGES_DIR } from '../model/names.js';
 import { runCommand } from './run.js';
 
 interface ChecksumsArgs {

@@ -5,7 +5,9 @@
 import type { ChecksumsSpec } from '../checksums/medium.js';
 import type { SourcePosition } from '../errors.js';
 
-export type CompressionName = 'xz' | 'lzma' | 'bzip2' | 'gzip';
+import type { CompressionName } from '../model/names.js';
+
+export type { CompressionName };
 
 export interface ImagesetSpec {
   /** [a-z0-9][a-z0-9._-]*, unique per arch. */
@@ -75,8 +77,8 @@ export const DEFAULT_METADATA: readonly string[] = [
   'etc/products.d',
 ];
 
-/** The arch names the installer uses, and the names it calls something else (installer-rules.ts). */
-export { ARCH_ALIASES, INSTALLER_ARCHS } from '../manifest/installer-rules.js';
+/** The arch names the installer uses, and the names it calls something else (manifest/installer.ts). */
+export { ARCH_ALIASES, INSTALLER_ARCHS } from '../manifest/installer.js';
 
 /** The format's usual level, used when compose.yaml gives none. */
 export const DEFAULT_LEVEL: Readonly<Record<CompressionName, number>> = {

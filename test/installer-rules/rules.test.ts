@@ -1,5 +1,5 @@
 /**
- * The installer's own rules (src/manifest/installer-rules.ts) against the installer's facts:
+ * The installer's own rules (src/manifest/installer.ts) against the installer's facts:
  * - the decompressor: the installer's command lines are run for every name/content pair and our
  *   verdict must say exactly whether that pipeline deploys the tree;
  * - the imageset choice, archs and numbers: tables read from yast-installation
@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { detectFormat } from '../../src/archive/reader.js';
+import { detectFormat } from '../../src/archive/formats.js';
 import { loadCompose } from '../../src/config/load.js';
 import { ComposeError } from '../../src/errors.js';
 import {
@@ -21,7 +21,7 @@ import {
   installerDecompressor,
   installerInteger,
   numberProblem,
-} from '../../src/manifest/installer-rules.js';
+} from '../../src/manifest/installer.js';
 import { buildOk, composeYaml, fingerprint, mediacompose, writeCompose } from '../support/build.js';
 
 let work: string;

@@ -1,12 +1,40 @@
 /**
- * The installer's own rules, as its code applies them (yast-installation ImageInstallation,
- * yast2 Arch and XML, yast-ruby-bindings Builtins; docs: yast-contract.md). Pure functions: no
- * file is read here. compose.yaml checks, `details` and `verify` all ask these.
+ * The installer's rules, in one module (docs/yast-contract.md), as its own code applies them
+ * (yast-installation ImageInstallation, yast2 Arch and XML, yast-ruby-bindings Builtins): how it
+ * reads images.xml and details-<arch>.xml (namespaces stripped, every value a string, list items
+ * always arrays), which decompressor it runs for an archive name, how it splits archs and
+ * patterns, which imageset it chooses, which archs it knows, how it reads a number, which archive
+ * names it accepts, and how a member name becomes a path. compose.yaml checks, `details` and
+ * `verify` all apply these rules and no others. Pure: no file is read here.
  */
-import type { ArchiveFormat } from '../archive/reader.js';
+import { XMLParser } from 'fast-xml-parser';
+import type { ArchiveFormat } from '../archive/formats.js';
+import type { BytePath } from '../model/entry.js';
 
 // ---------------------------------------------------------------------------------------------
-// 1. The decompressor is chosen by file name
+// Reading the XML
+
+/** Names of list items: forced to arrays so that one item reads like many. */
+const LIST_ITEMS: ReadonlySet<string> = new Set(['image_set', 'image', 'rpm']);
+
+/** A parser that reads like the installer; `keepAttributes` keeps them as `@_name` (for checks). */
+export function installerXmlParser(keepAttributes: boolean): XMLParser {
+  return new XMLParser({
+    removeNSPrefix: true,
+    ignoreAttributes: !keepAttributes,
+    ...(keepAttributes ? { attributeNamePrefix: '@_' } : {}),
+    parseTagValue: false,
+    isArray: (name) => LIST_ITEMS.has(name),
+  });
+}
+
+/** An archive name images.xml may list: relative to the images folder and never outside it. */
+export function liesInImagesFolder(name: string): boolean {
+  return name !== '' && !name.startsWith('/') && !name.split('/').includes('..');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The decompressor is chosen by file name
 
 /** What the installer runs for an archive: by name only, never by content. */
 export type InstallerDecompressor = 'lzmadec' | 'xzdec' | 'tar';
@@ -60,55 +88,56 @@ export function decompressorHint(format: ArchiveFormat): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 2. Which imageset wins
+// Archs, patterns and which imageset wins
 
-/** yast's splitstring: every separator character splits, empty fields are kept, "" gives none. */
-export function splitYast(text: string, separators: string): string[] {
-  if (text === '') return [];
-  const out: string[] = [];
-  let field = '';
-  for (const ch of text) {
-    if (separators.includes(ch)) {
-      out.push(field);
-      field = '';
-    } else field += ch;
-  }
-  out.push(field);
-  return out;
+/** yast2's splitstring: every separator splits, empty fields are kept, "" gives no field. */
+function splitYast(text: string, separators: RegExp): string[] {
+  return text === '' ? [] : text.split(separators);
 }
 
-/** Whether an image_set's `archs` admits the arch: empty means any arch. */
-export function imagesetForArch(archs: string, arch: string): boolean {
-  const list = splitYast(archs, ' ,');
-  return list.length === 0 || list.includes(arch);
+/** The archs of an image_set, as the installer splits them: on ' ' and ',', empty fields kept. */
+export function archsOf(archs: string): string[] {
+  return splitYast(archs, /[ ,]/);
 }
 
+/** The patterns of an image_set, as the installer splits them: on ',' and ' ', empty fields kept. */
+export function patternsOf(patterns: string): string[] {
+  return splitYast(patterns, /[, ]/);
+}
+
+/** An image_set without archs is for every arch. */
+export function isForArch(set: { archs: string }, arch: string): boolean {
+  const archs = archsOf(set.archs);
+  return archs.length === 0 || archs.includes(arch);
+}
+
+/** An image_set as FindImageSet sees it; `patterns` undefined: the element is absent. */
 export interface ImagesetForChoice {
-  /** The text of `<patterns>`; undefined when the element is absent. */
   readonly patterns: string | undefined;
   /** The text of `<archs>` ('' when absent). */
   readonly archs: string;
 }
 
 /**
- * ImageInstallation.FindImageSet for one arch and the user's selected patterns: the index of the
- * imageset it deploys, or undefined (image installation switched off).
- * - candidates are keyed by their patterns string; a later one with the same string replaces
- *   an earlier one;
- * - the string is split on ',' and ' ' keeping empty fields (which never match);
- * - no `<patterns>` element: never chosen; an empty `<patterns/>` qualifies for any selection;
- * - a candidate qualifies when all its patterns are selected; the most matches wins, and the
+ * The installer's choice (ImageInstallation.FindImageSet) for one arch and the patterns the user
+ * selected: the index of the imageset it deploys, or undefined (image installation switched off).
+ * - candidates are the imagesets for the arch, keyed by their patterns string: a later one with
+ *   the same string replaces an earlier one;
+ * - patterns are split on ',' and ' ', keeping empty names that never match;
+ * - no `<patterns>` element: never chosen (splitstring(nil) is nil); an empty `<patterns/>`
+ *   qualifies for any selection with zero matches;
+ * - an imageset qualifies when all its patterns are selected; the most matches wins, and the
  *   candidates are walked in byte order of their patterns strings (Builtins.foreach sorts hash
- *   keys), so on a tie the string that sorts first wins.
+ *   keys), so on a tie the string that sorts first wins, not the first in the file.
  */
 export function chooseImageset(sets: readonly ImagesetForChoice[], arch: string, selected: readonly string[]): number | undefined {
   const candidates = new Map<string, number>();
   const matching = new Map<string, number>();
   const sizes = new Map<string, number>();
   sets.forEach((set, index) => {
-    if (!imagesetForArch(set.archs, arch)) return;
-    if (set.patterns === undefined) return; // splitstring(nil) is nil: nothing ever matches it
-    const patterns = splitYast(set.patterns, ', ');
+    if (!isForArch(set, arch)) return;
+    if (set.patterns === undefined) return;
+    const patterns = patternsOf(set.patterns);
     sizes.set(set.patterns, patterns.length);
     if (patterns.length === 0) {
       candidates.set(set.patterns, index);
@@ -140,9 +169,6 @@ export function patternSetKey(patterns: readonly string[]): string {
   return [...new Set(patterns)].sort(byBytes).join(',');
 }
 
-// ---------------------------------------------------------------------------------------------
-// 3. Archs
-
 /** Arch.arch_short of the current installer: ppc64 gives ppc, s390_64 s390, sparc64 sparc. */
 export const INSTALLER_ARCHS: readonly string[] = [
   'i386', 'x86_64', 'ppc', 's390', 'sparc', 'alpha', 'ia64', 'arm', 'aarch64', 'riscv64',
@@ -160,7 +186,7 @@ export const ARCH_ALIASES: Readonly<Record<string, string>> = {
 };
 
 /** Archs older installers knew and the current one never reports. */
-export const RETIRED_ARCHS: Readonly<Record<string, string>> = {
+const RETIRED_ARCHS: Readonly<Record<string, string>> = {
   mips: 'the current installer has no mips arch (yast2 Arch dropped it)',
   mips64: 'the current installer has no mips arch (yast2 Arch dropped it)',
 };
@@ -174,7 +200,7 @@ export function archProblem(arch: string): { what: string; hint: string } | unde
 }
 
 // ---------------------------------------------------------------------------------------------
-// 4. Numbers
+// Numbers
 
 /**
  * Builtins.tointeger on a string, as the installer reads `<size>` and `<files>`: a leading "0x"
@@ -213,4 +239,24 @@ export function numberProblem(text: string, type: string | undefined, expected?:
   }
   if (expected !== undefined && read !== expected) return `the installer reads ${read}, the archive has ${expected}`;
   return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Member names
+
+// Names with a '.' or '..' component, an empty component, or a leading '/'.
+const NOT_PLAIN = /(^|\/)\.\.?(\/|$)|\/\/|^\/|\/$|^$/;
+
+/**
+ * A member name as a path below the target folder, or why it is never applied: absolute names
+ * and names with '..' are refused; '.' components and empty ones are dropped ('./usr/x' is
+ * 'usr/x').
+ */
+export function memberName(name: BytePath): BytePath | { problem: string } {
+  if (!NOT_PLAIN.test(name)) return name; // the usual case: keep the reader's string
+  if (name.startsWith('/')) return { problem: 'an absolute name' };
+  const parts = name.split('/');
+  if (parts.includes('..')) return { problem: 'a name with ".."' };
+  const normal = parts.filter((p) => p !== '' && p !== '.').join('/');
+  return normal === '' ? { problem: 'the target directory itself' } : normal;
 }

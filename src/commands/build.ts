@@ -7,24 +7,25 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import pLimit from 'p-limit';
-import { FORMATS } from './archive/compression.js';
-import { type WrittenImage, writeImage } from './archive/image-writer.js';
-import { NO_KEY_WARNING, prepareChecksums, writeChecksums } from './checksums/medium.js';
-import { loadCompose } from './config/load.js';
-import type { ComposeSpec } from './config/spec.js';
-import { InputError, OutputError, describeSystemError } from './errors.js';
-import { type DetailsImage, type ImagesXmlImageset, detailsXml, imagesXml } from './manifest/xml.js';
-import { MediumLock, Staging } from './medium.js';
-import { plannedImageRpms, readRootOwners } from './pkgdb/owners.js';
-import { type ImagesetScan, type MediumPlan, type PlannedImage, filesToCompare, planMedium } from './plan/plan.js';
-import { type PlanReport, reportPlan } from './plan/report.js';
-import type { Progress } from './progress.js';
-import { digestFile } from './scan/digest.js';
-import type { BytePath } from './scan/entry.js';
-import { type RootScan, scanRoot } from './scan/walk.js';
-import { ATTRIBUTES_NOT_CHECKED, attributeWarnings, canCheckAttributes, readRootAttributes } from './scan/xattrs.js';
+import { FORMATS } from '../archive/formats.js';
+import { IMAGES_XML, archiveFileName } from '../model/names.js';
+import { type WrittenImage, writeImage } from '../archive/image-writer.js';
+import { NO_KEY_WARNING, prepareChecksums, writeChecksums } from '../checksums/medium.js';
+import { loadCompose } from '../config/load.js';
+import type { ComposeSpec } from '../config/spec.js';
+import { InputError, OutputError, describeSystemError } from '../errors.js';
+import { type DetailsImage, type ImagesXmlImageset, detailsXml, imagesXml } from '../manifest/xml.js';
+import { MediumLock } from '../medium/lock.js';
+import { Staging } from '../medium/staging.js';
+import { plannedImageRpms, readRootOwners } from '../pkgdb/owners.js';
+import { type MediumPlan, type PlannedImage, planMedium } from '../plan/plan.js';
+import { type PlanReport, reportPlan } from '../plan/report.js';
+import type { Progress } from '../runtime/progress.js';
+import { formatMB, secondsSince } from '../runtime/format.js';
+import { scanRoots } from './scan-roots.js';
+import { ATTRIBUTES_NOT_CHECKED, attributeWarnings, canCheckAttributes, readRootAttributes } from '../scan/xattrs.js';
 
-export interface BuildOptions {
+interface BuildOptions {
   /** Images compressed at once; also xz's thread count. */
   readonly jobs?: number;
   readonly progress: Progress;
@@ -34,7 +35,7 @@ export interface BuildOptions {
   readonly signKey?: string;
 }
 
-export interface BuiltImage {
+interface BuiltImage {
   readonly file: string;
   readonly kind: PlannedImage['kind'];
   readonly arch: string;
@@ -75,11 +76,11 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
   const checksums = await prepareChecksums(spec.file, spec.medium, spec.checksums, options.signKey, progress);
   const timings = { scan: 0, plan: 0, write: 0, tar: 0 };
   const rootWarnings = countingWarnings(progress);
-  const scans = timed(timings, 'scan', () => scanAndCompare(spec, rootWarnings));
+  const scans = timed(timings, 'scan', () => scanRoots(spec, rootWarnings));
   await checkAttributes(spec, rootWarnings);
   if (options.strict && rootWarnings.count > 0) throw strictFailure(spec.file, rootWarnings);
   const plan = timed(timings, 'plan', () => planMedium(spec, scans));
-  const fileOf = (stem: string): string => `${stem}.${FORMATS[spec.compression].extension}`;
+  const fileOf = (stem: string): string => archiveFileName(stem, spec.compression);
   const report = reportPlan(plan, scans, fileOf);
   const owners = await readRootOwners(spec.imagesets.map((s) => s.root), progress);
 
@@ -110,44 +111,6 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
   } finally {
     staging.discard();
   }
-}
-
-/** Scans every root once, then digests the files whose path and metadata match another root's. */
-export function scanAndCompare(spec: ComposeSpec, progress: Progress): ImagesetScan[] {
-  const byRoot = new Map<string, RootScan>();
-  for (const imageset of spec.imagesets) {
-    if (byRoot.has(imageset.root)) continue;
-    const t = Date.now();
-    const scan = scanRoot(imageset.root);
-    for (const w of scan.warnings) progress.warn(w);
-    progress.info(`scanned ${imageset.rootAsWritten}: ${scan.entries.length} entries in ${seconds(t)} (${perSecond(scan.entries.length, t)} entries/s)`);
-    byRoot.set(imageset.root, scan);
-  }
-  const t = Date.now();
-  const toCompare = filesToCompare(spec.imagesets.map((s) => ({ arch: s.arch, entries: byRoot.get(s.root)!.entries })));
-  const digestsByRoot = new Map<string, Map<BytePath, string>>();
-  let compared = 0;
-  spec.imagesets.forEach((imageset, i) => {
-    const digests = digestsByRoot.get(imageset.root) ?? new Map<BytePath, string>();
-    digestsByRoot.set(imageset.root, digests);
-    const byInode = new Map<string, string>();
-    for (const entry of byRoot.get(imageset.root)!.entries) {
-      if (!toCompare[i]!.has(entry.path) || digests.has(entry.path)) continue;
-      let digest = entry.inode ? byInode.get(entry.inode) : undefined;
-      if (digest === undefined) {
-        digest = digestFile(imageset.root, entry);
-        compared += entry.size;
-        if (entry.inode) byInode.set(entry.inode, digest);
-      }
-      digests.set(entry.path, digest);
-    }
-  });
-  progress.info(`compared ${(compared / 1e6).toFixed(1)} MB of content in ${seconds(t)}`);
-  return spec.imagesets.map((imageset) => ({
-    imageset,
-    entries: byRoot.get(imageset.root)!.entries,
-    digests: digestsByRoot.get(imageset.root)!,
-  }));
 }
 
 /** Warns about what the installer's tar cannot restore: extended attributes and ACLs. */
@@ -215,7 +178,7 @@ async function writeImages(
         });
         written.set(image.stem, result);
         ctx.progress.info(
-          `wrote ${file}: ${result.files} members, ${mb(result.size)} -> ${mb(result.compressedSize)} in ${seconds(t)}`,
+          `wrote ${file}: ${result.files} members, ${formatMB(result.size)} -> ${formatMB(result.compressedSize)} in ${secondsSince(t)}`,
         );
         ctx.progress.imageFinished?.(file);
       }),
@@ -238,7 +201,7 @@ function writeXml(
     pkgImage: fileOf(set.pkgImage),
     images: set.images.map((stem) => ({ name: displayName(set.spec.title, images.get(stem)!), file: fileOf(stem) })),
   }));
-  writeFile(path.join(folder, 'images.xml'), imagesXml(sets));
+  writeFile(path.join(folder, IMAGES_XML), imagesXml(sets));
   for (const arch of plan.archs) {
     const details: DetailsImage[] = plan.images
       .filter((i) => i.arch === arch)
@@ -271,18 +234,4 @@ function timed<T>(timings: Record<string, number>, name: string, step: () => T):
   if (result instanceof Promise) return result.finally(add) as T;
   add();
   return result;
-}
-
-/** Items per second since `since`, rounded for display. */
-function perSecond(count: number, since: number): string {
-  const elapsed = Math.max(Date.now() - since, 1) / 1000;
-  return Math.round(count / elapsed).toLocaleString('en-US');
-}
-
-function seconds(since: number): string {
-  return `${((Date.now() - since) / 1000).toFixed(1)}s`;
-}
-
-function mb(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
 }
