@@ -6,9 +6,21 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { OutputError, UsageError } from '../errors.js';
+import { onCleanup } from '../runtime/cleanup.js';
 import { CommandError, runProgram } from '../runtime/command.js';
 
 const PACKAGES: Record<string, string> = { gpg: 'gnupg', gpgv: 'gpgv' };
+
+/** Runs gpg or gpgv to its end: its stdout, or a CommandError with the exit status and its last line. */
+async function gpg(argv: readonly string[]): Promise<string> {
+  const stdout: string[] = [];
+  const result = await runProgram(argv, { onLine: (line) => void stdout.push(line) });
+  if (result.status !== 0) {
+    const why = result.stderr.trim().split('\n').filter((l) => !l.startsWith('[GNUPG:]')).pop();
+    throw new CommandError(argv, `${result.signal ? `killed by ${result.signal}` : `exit status ${result.status}`}${why ? `: ${why}` : ''}`);
+  }
+  return stdout.map((line) => `${line}\n`).join('');
+}
 
 function missing(err: unknown, file: string | undefined): OutputError | undefined {
   if (!(err instanceof CommandError) || !err.message.endsWith('program not found')) return undefined;
@@ -34,7 +46,7 @@ export interface Signer {
 export async function openSigner(key: string, where: string | undefined): Promise<Signer> {
   let listing: string;
   try {
-    listing = (await runProgram(['gpg', '--batch', '--with-colons', '--list-secret-keys', '--', key])).stdout;
+    listing = await gpg(['gpg', '--batch', '--with-colons', '--list-secret-keys', '--', key]);
   } catch (err) {
     throw missing(err, where) ?? new UsageError(where, `no secret key "${key}" in the gpg keyring`, 'gpg --list-secret-keys shows them; GNUPGHOME selects the keyring');
   }
@@ -48,14 +60,14 @@ export async function openSigner(key: string, where: string | undefined): Promis
     fingerprint,
     async sign(file, signature, shownAs = file) {
       try {
-        await runProgram(['gpg', '--batch', '--yes', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', '', '--local-user', `${fingerprint}!`, '--digest-algo', 'SHA256', '--armor', '--detach-sign', '--output', signature, '--', file]);
+        await gpg(['gpg', '--batch', '--yes', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', '', '--local-user', `${fingerprint}!`, '--digest-algo', 'SHA256', '--armor', '--detach-sign', '--output', signature, '--', file]);
       } catch (err) {
         throw missing(err, shownAs) ?? new OutputError(shownAs, `signing failed: ${(err as Error).message}`, 'is the key usable without a passphrase prompt (gpg-agent)?');
       }
     },
     async publicKey() {
       try {
-        return (await runProgram(['gpg', '--batch', '--armor', '--export', '--', fingerprint])).stdout;
+        return await gpg(['gpg', '--batch', '--armor', '--export', '--', fingerprint]);
       } catch (err) {
         throw missing(err, where) ?? new OutputError(where, `cannot export the public key: ${(err as Error).message}`);
       }
@@ -87,7 +99,7 @@ export async function checkSignature(list: string, signature: string, keyFile: s
   if (!fs.existsSync(signature)) return `no signature ${path.basename(signature)}: the installer asks whether to use an unsigned list (default No)`;
   if (keyFile === undefined) {
     try {
-      await runProgram(['gpg', '--batch', '--verify', '--', signature, list]);
+      await gpg(['gpg', '--batch', '--verify', '--', signature, list]);
       return undefined;
     } catch (err) {
       const m = missing(err, list);
@@ -96,17 +108,18 @@ export async function checkSignature(list: string, signature: string, keyFile: s
     }
   }
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mediacompose-gpgv-'));
+  const unregister = onCleanup(() => fs.rmSync(home, { recursive: true, force: true }));
   try {
     const keyring = path.join(home, 'key.gpg');
     try {
-      await runProgram(['gpg', '--batch', '--homedir', home, '--yes', '--output', keyring, '--dearmor', '--', keyFile]);
+      await gpg(['gpg', '--batch', '--homedir', home, '--yes', '--output', keyring, '--dearmor', '--', keyFile]);
     } catch (err) {
       const m = missing(err, keyFile);
       if (m) throw m;
       return `${path.basename(keyFile)} is not a usable public key: ${(err as Error).message}`;
     }
     try {
-      await runProgram(['gpgv', '--homedir', home, '--keyring', keyring, '--', signature, list]);
+      await gpg(['gpgv', '--homedir', home, '--keyring', keyring, '--', signature, list]);
       return undefined;
     } catch (err) {
       const m = missing(err, list);
@@ -115,5 +128,6 @@ export async function checkSignature(list: string, signature: string, keyFile: s
     }
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
+    unregister();
   }
 }

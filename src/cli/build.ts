@@ -1,5 +1,6 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { type BuildResult, build } from '../commands/build.js';
+import { preparedLines } from './render/prepared.js';
 import { createProgress } from './render/progress.js';
 import { formatSeconds, mb } from '../runtime/format.js';
 import { table } from './render/table.js';
@@ -50,6 +51,7 @@ function summary(result: BuildResult): string {
   const total = result.images.reduce((n, i) => n + i.compressedSize, 0);
   const { medium, onePerRoot, storedTwice } = result.plan.totals;
   return [
+    ...preparedLines(result.prepared),
     ...table(['image', 'members', 'tar MB', 'compressed MB', 'used by'], rows, [1, 2, 3]),
     `${result.images.length} images, ${mb(total)} MB compressed, in ${formatSeconds(result.seconds)}: ${result.medium}/images`,
     `${mb(medium)} MB uncompressed against ${mb(onePerRoot)} MB as one archive per root; ${mb(storedTwice)} MB stored more than once (see mediacompose plan)`,

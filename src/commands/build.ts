@@ -1,25 +1,28 @@
 /**
- * The build, as a short list of steps: load compose.yaml, scan the roots, compare contents where
- * metadata matches, plan the images, write and compress them (staged), write the XML, swap the
- * staged images folder into place.
+ * The build, as a short list of steps: load compose.yaml, prepare the roots of imagesets that
+ * name none (stage 1, src/prepare/), scan the roots, compare contents where metadata matches,
+ * plan the images, write and compress them (staged), write the XML, swap the staged images
+ * folder into place.
  */
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import pLimit from 'p-limit';
 import { FORMATS } from '../archive/formats.js';
-import { IMAGES_XML, archiveFileName } from '../model/names.js';
+import { ARCHIVE_EXTENSIONS, IMAGES_XML, archiveFileName } from '../model/names.js';
 import { type WrittenImage, writeImage } from '../archive/image-writer.js';
-import { NO_KEY_WARNING, prepareChecksums, writeChecksums } from '../checksums/medium.js';
+import { type ChecksumsStep, NO_KEY_WARNING, prepareChecksums, writeChecksums } from '../checksums/medium.js';
 import { loadCompose } from '../config/load.js';
 import type { ComposeSpec } from '../config/spec.js';
-import { InputError, OutputError, describeSystemError } from '../errors.js';
+import { BudgetError, InputError, OutputError, describeSystemError } from '../errors.js';
 import { type DetailsImage, type ImagesXmlImageset, detailsXml, imagesXml } from '../manifest/xml.js';
 import { MediumLock } from '../medium/lock.js';
 import { Staging } from '../medium/staging.js';
 import { plannedImageRpms, readRootOwners } from '../pkgdb/owners.js';
 import { type MediumPlan, type PlannedImage, planMedium } from '../plan/plan.js';
+import { checkBudget, describeOverBudget, fileWarning } from '../plan/budget.js';
 import { type PlanReport, reportPlan } from '../plan/report.js';
+import { type PrepareResult, prepareRoots } from '../prepare/prepare.js';
 import type { Progress } from '../runtime/progress.js';
 import { formatMB, secondsSince } from '../runtime/format.js';
 import { scanRoots } from './scan-roots.js';
@@ -52,28 +55,32 @@ export interface BuildResult {
   readonly seconds: number;
   /** What the plan shares, stores twice and saves (as `plan` prints it). */
   readonly plan: PlanReport;
+  /** The roots prepared from repositories before the build, or reused (empty when none). */
+  readonly prepared: PrepareResult['roots'];
   /** Where the time went, in seconds; `tar` is CPU time overlapped with compression. */
   readonly timings: { scan: number; plan: number; write: number; tar: number };
 }
 
 export async function build(composeFile: string, options: BuildOptions): Promise<BuildResult> {
   const spec = loadCompose(composeFile);
+  // The signing key is checked before roots are prepared, scanned or compressed.
+  const checksums = await prepareChecksums(spec.file, spec.medium, spec.checksums, options.signKey, options.progress);
+  // Stage 1, when imagesets name no root: install or reuse them (before the medium is locked).
+  const prepared = await prepareRoots(spec, options.progress);
   // One build at a time per medium, from before the scan until the new images are in place.
   const lock = MediumLock.acquire(spec.medium, (note) => options.progress.warn(note));
   try {
-    return await buildMedium(spec, lock, options);
+    return { ...(await buildMedium(spec, lock, checksums, options)), prepared: prepared.roots };
   } finally {
     lock.release();
   }
 }
 
-async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOptions): Promise<BuildResult> {
+async function buildMedium(spec: ComposeSpec, lock: MediumLock, checksums: ChecksumsStep, options: BuildOptions): Promise<Omit<BuildResult, 'prepared'>> {
   const started = Date.now();
   const { progress } = options;
   const jobs = Math.max(1, options.jobs ?? os.availableParallelism());
 
-  // The signing key is checked before anything is scanned or compressed.
-  const checksums = await prepareChecksums(spec.file, spec.medium, spec.checksums, options.signKey, progress);
   const timings = { scan: 0, plan: 0, write: 0, tar: 0 };
   const rootWarnings = countingWarnings(progress);
   const scans = timed(timings, 'scan', () => scanRoots(spec, rootWarnings));
@@ -91,6 +98,8 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
     timings.tar = [...written.values()].reduce((n, w) => n + w.tarSeconds, 0);
     writeXml(plan, written, staging.images, fileOf, (image) => plannedImageRpms(image, plan, owners));
     const afterSwap = await writeChecksums(checksums, staging.images, spec.medium, path.dirname(staging.images));
+    // After the lists: the budget is for the whole images/ folder as it will be.
+    enforceBudget(spec, staging.images, progress);
     staging.commit(afterSwap);
     if (!checksums.signer) progress.warn(NO_KEY_WARNING);
     progress.info(`medium written: ${path.join(spec.medium, 'images')}`);
@@ -110,6 +119,23 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
     };
   } finally {
     staging.discard();
+  }
+}
+
+/**
+ * Checks the staged images folder against compose.yaml's budget before it replaces the previous
+ * medium: over budget, the staging is discarded (the previous medium stays as it was) and the
+ * error names the largest archives and how far over they are.
+ */
+function enforceBudget(spec: ComposeSpec, folder: string, progress: Progress): void {
+  const files = fs.readdirSync(folder).map((file) => ({ file, bytes: fs.statSync(path.join(folder, file)).size }));
+  const extension = `.${ARCHIVE_EXTENSIONS[spec.compression]}`;
+  const archives = files.filter((f) => f.file.endsWith(extension));
+  const check = checkBudget(spec.budget, archives, files.reduce((n, f) => n + f.bytes, 0));
+  for (const f of check.filesWarned) progress.warn(fileWarning(f));
+  const over = describeOverBudget(spec.budget, check, archives);
+  if (over !== undefined) {
+    throw new BudgetError(spec.file, `over budget: ${over}`, 'the previous medium is kept; drop packages from the roots, share more, or raise the budget (mediacompose plan estimates before compressing)');
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Each field of compose.yaml read and validated on its own: version, medium, compression and
- * level, archs, imagesets (names, patterns, roots: a root must be an existing folder), shared
- * images, metadata paths, layering, checksums.
+ * level, archs, imagesets (names, patterns, roots: a root must be an existing folder, or none when
+ * repositories: prepare it), shared images, metadata paths, layering, budget, checksums. The
+ * package source (repositories:, prepare:, packages:) is read in package-source.ts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,8 +10,9 @@ import { isScalar, isSeq } from 'yaml';
 import { describeSystemError, type SourcePosition } from '../errors.js';
 import type { ChecksumsSpec } from '../checksums/medium.js';
 import { archProblem } from '../manifest/installer.js';
-import { DEFAULT_LEVEL, DEFAULT_METADATA, DEFAULT_MIN_SHARED_SIZE, INSTALLER_ARCHS, type LayeringSpec, type CompressionName } from './spec.js';
-import { type Fields, type Located, Reader, closest, shown } from './reader.js';
+import { DEFAULT_LEVEL, DEFAULT_METADATA, DEFAULT_MIN_SHARED_SIZE, INSTALLER_ARCHS, type BudgetSpec, type LayeringSpec, type CompressionName } from './spec.js';
+import { type Fields, type Located, Reader, closest, readBoolean, shown } from './reader.js';
+import { readPackages } from './package-source.js';
 
 export const COMPRESSIONS: readonly CompressionName[] = ['xz', 'lzma', 'bzip2', 'gzip'];
 
@@ -18,7 +20,8 @@ export const COMPRESSIONS: readonly CompressionName[] = ['xz', 'lzma', 'bzip2', 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 const LAYERING_KEYS = ['auto', 'min_size'];
 const CHECKSUMS_KEYS = ['key', 'list'];
-const IMAGESET_KEYS = ['name', 'title', 'patterns', 'root', 'arch'];
+const BUDGET_KEYS = ['medium', 'file'];
+const IMAGESET_KEYS = ['name', 'title', 'patterns', 'root', 'packages', 'arch'];
 const IMAGE_KEYS = ['name', 'label', 'shared_by'];
 
 export interface ArchDefault {
@@ -73,12 +76,6 @@ export function readLayering(reader: Reader, v: Located | undefined, imagesDecla
   };
 }
 
-function readBoolean(reader: Reader, v: Located, key: string, fallback: boolean): boolean {
-  if (isScalar(v.value) && typeof v.value.value === 'boolean') return v.value.value;
-  reader.problem(v.at, `${key} must be true or false, found ${shown(v.value)}`, `write ${key}: true or ${key}: false`);
-  return fallback;
-}
-
 /** A byte count: an integer, or a number with KiB, MiB or GiB ("512KiB", "1MiB"). */
 function readSize(reader: Reader, v: Located, fallback: number): number {
   const raw = isScalar(v.value) ? v.value.value : undefined;
@@ -86,6 +83,55 @@ function readSize(reader: Reader, v: Located, fallback: number): number {
   if (match && Number.isSafeInteger(Number(match[1]))) return Number(match[1]) * SIZE_UNITS[match[2] ?? '']!;
   reader.problem(v.at, `min_size must be a size, found ${shown(v.value)}`, 'write bytes as an integer or with a unit: 512KiB, 1MiB, 1GiB');
   return fallback;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Budget
+
+/** Decimal and binary units: a DVD is 4.7GB (4,700,000,000 bytes), ISO 9660's file limit 4GiB. */
+const BUDGET_UNITS: Record<string, number> = {
+  '': 1, B: 1,
+  kB: 1e3, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12,
+  KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4,
+};
+const BUDGET_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(B|kB|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?\s*$/;
+
+export function readBudget(reader: Reader, v: Located | undefined): BudgetSpec {
+  if (!v) return {};
+  const map = reader.map(v, 'budget', 'a mapping such as budget: {medium: 4.7GB, file: 4GiB}');
+  if (!map) return {};
+  const fields = reader.fields(map, BUDGET_KEYS, 'budget', v.at);
+  const medium = fields.get('medium');
+  const file = fields.get('file');
+  return {
+    ...(medium ? optional('medium', readBudgetSize(reader, medium, 'budget.medium')) : {}),
+    ...(file ? optional('file', readBudgetSize(reader, file, 'budget.file')) : {}),
+  };
+}
+
+function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
+}
+
+/** A positive byte count: an integer, or a number with a decimal or binary unit ("4.7GB", "4GiB"). */
+export function parseBudgetSize(raw: unknown): number | undefined {
+  if (typeof raw === 'number') return Number.isSafeInteger(raw) && raw > 0 ? raw : undefined;
+  if (typeof raw !== 'string') return undefined;
+  const match = BUDGET_PATTERN.exec(raw);
+  if (!match) return undefined;
+  const unit = match[2] ?? '';
+  // A fraction needs a unit: "1.5" bytes means nothing.
+  if ((unit === '' || unit === 'B') && match[1]!.includes('.')) return undefined;
+  const bytes = Math.round(Number(match[1]) * BUDGET_UNITS[unit]!);
+  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
+}
+
+function readBudgetSize(reader: Reader, v: Located, key: string): number | undefined {
+  const bytes = parseBudgetSize(isScalar(v.value) ? v.value.value : undefined);
+  if (bytes === undefined) {
+    reader.problem(v.at, `${key} must be a size above zero, found ${shown(v.value)}`, 'write bytes as an integer or with a unit: 4.7GB, 700MB, 4GiB');
+  }
+  return bytes;
 }
 
 export function readVersion(reader: Reader, v: Located | undefined): void {
@@ -177,11 +223,13 @@ export interface ImagesetDraft {
   name?: NameAt;
   title?: string;
   patterns?: { list: string[]; at: SourcePosition };
-  root?: { resolved: string; written: string };
+  /** `prepared` when the imageset names no root and repositories are given. */
+  root?: { resolved: string; written: string } | 'prepared';
+  packages: string[];
   arch?: string;
 }
 
-export function readImagesets(reader: Reader, fields: Fields, topAt: SourcePosition, archDefault: ArchDefault): ImagesetDraft[] {
+export function readImagesets(reader: Reader, fields: Fields, topAt: SourcePosition, archDefault: ArchDefault, repositories: boolean): ImagesetDraft[] {
   const hint = 'list one imageset per installed root: - {name: kde, patterns: [base, kde], root: roots/kde}';
   const v = reader.required(fields, 'imagesets', 'the top level', topAt, `add imagesets: and ${hint}`);
   if (!v) return [];
@@ -190,13 +238,13 @@ export function readImagesets(reader: Reader, fields: Fields, topAt: SourcePosit
   if (items.length === 0) reader.problem(v.at, 'imagesets is empty', hint);
   const drafts: ImagesetDraft[] = [];
   for (const item of items) {
-    const draft = readImageset(reader, item, archDefault);
+    const draft = readImageset(reader, item, archDefault, repositories);
     if (draft) drafts.push(draft);
   }
   return drafts;
 }
 
-function readImageset(reader: Reader, item: Located, archDefault: ArchDefault): ImagesetDraft | undefined {
+function readImageset(reader: Reader, item: Located, archDefault: ArchDefault, repositories: boolean): ImagesetDraft | undefined {
   const map = reader.map(item, 'imageset', 'an imageset is a mapping with name:, patterns: and root:');
   if (!map) return undefined;
   const fields = reader.fields(map, IMAGESET_KEYS, 'imageset', item.at);
@@ -208,7 +256,8 @@ function readImageset(reader: Reader, item: Located, archDefault: ArchDefault): 
     name,
     title,
     patterns: readPatterns(reader, fields, item.at),
-    root: readRoot(reader, fields, item.at),
+    root: !fields.has('root') && repositories ? 'prepared' : readRoot(reader, fields, item.at),
+    packages: readPackages(reader, fields),
     arch: effectiveArch(reader, fields.get('arch'), archDefault, { name: name?.name ?? '', at: item.at }),
   };
 }
@@ -266,7 +315,7 @@ function checkPattern(reader: Reader, pattern: string, at: SourcePosition): bool
 
 function readRoot(reader: Reader, fields: Fields, ownerAt: SourcePosition): ImagesetDraft['root'] {
   const hint = 'the installed root folder, relative to the compose file, e.g. root: roots/kde';
-  const v = reader.required(fields, 'root', 'imageset', ownerAt, 'add the installed root folder, e.g. root: roots/kde');
+  const v = reader.required(fields, 'root', 'imageset', ownerAt, 'add the installed root folder, e.g. root: roots/kde, or give repositories: to prepare it');
   if (!v) return undefined;
   const written = reader.text(v, 'root', hint);
   if (written === undefined) return undefined;
