@@ -4,11 +4,14 @@ import { preparedLines } from './render/prepared.js';
 import { createProgress } from './render/progress.js';
 import { formatSeconds, mb } from '../runtime/format.js';
 import { table } from './render/table.js';
+import { jsonDocument, recordWarnings } from './render/warnings.js';
+import { jobsOption, jsonOption, mediumOption, quietOption, signKeyOption } from './options.js';
 import { runCommand } from './run.js';
 
 interface BuildArgs {
   compose: string;
   jobs?: number;
+  medium?: string;
   json: boolean;
   quiet: boolean;
   strict: boolean;
@@ -22,26 +25,28 @@ export const buildCommand: CommandModule<{ debug: boolean }, BuildArgs> = {
   builder: (y: Argv<{ debug: boolean }>) =>
     y
       .positional('compose', { type: 'string', demandOption: true, describe: 'the compose.yaml file' })
-      .option('jobs', { type: 'number', describe: 'images compressed at once (default: number of cores)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON document' })
-      .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr (warnings only)' })
+      .option('jobs', jobsOption('images compressed at once'))
+      .option('medium', mediumOption)
+      .option('json', jsonOption('the result'))
+      .option('quiet', quietOption)
       .option('strict', { type: 'boolean', default: false, describe: 'fail (exit 3) on warnings about the roots: sockets, extended attributes, ACLs' })
-      .option('sign-key', { type: 'string', describe: 'gpg key (id or fingerprint) that signs the checksum list; overrides checksums: key:' })
+      .option('sign-key', signKeyOption('gpg key (id or fingerprint) that signs the checksum list; overrides checksums: key:'))
       .example('$0 build compose.yaml', 'write the medium, e.g. out/medium/images/; bars on a terminal, timestamped lines in a log')
       .example('$0 build compose.yaml 2>build.log', 'progress as timestamped lines in build.log (also when CI=true)')
-      .example('$0 build compose.yaml --jobs 4 --json', 'four at once, result as JSON'),
+      .example('$0 build compose.yaml -j 4 --json', 'four at once, result as JSON')
+      .example('$0 build compose.yaml --medium /srv/media/test', 'write the medium to another folder'),
   handler: (args: ArgumentsCamelCase<BuildArgs>) =>
     runCommand(args.debug, async () => {
       // Bars on a terminal, timestamped lines in a log or CI; --json keeps stderr quiet too.
-      const progress = createProgress({ quiet: args.quiet || args.json });
+      const { progress, warnings } = recordWarnings(createProgress({ quiet: args.quiet || args.json }));
       let result: BuildResult;
       try {
-        result = await build(args.compose, { jobs: args.jobs, progress, strict: args.strict, signKey: args.signKey });
+        result = await build(args.compose, { jobs: args.jobs, medium: args.medium, progress, strict: args.strict, signKey: args.signKey });
       } finally {
         // The bars must be finished before the summary or an error is printed below them.
         progress.close?.();
       }
-      process.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : summary(result));
+      process.stdout.write(args.json ? jsonDocument(result, warnings) : summary(result));
       return 0;
     }),
 };

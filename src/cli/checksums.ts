@@ -4,6 +4,8 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { productLines } from '../checksums/medium.js';
 import { InputError } from '../errors.js';
 import { IMAGES_DIR } from '../model/names.js';
+import { jsonOption } from './options.js';
+import { jsonDocument } from './render/warnings.js';
 import { runCommand } from './run.js';
 
 interface ChecksumsArgs {
@@ -18,7 +20,7 @@ export const checksumsCommand: CommandModule<{ debug: boolean }, ChecksumsArgs> 
   builder: (y: Argv<{ debug: boolean }>) =>
     y
       .positional('medium', { type: 'string', demandOption: true, describe: 'the medium folder (holding images/)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print files, digests and both line forms as one JSON document' })
+      .option('json', jsonOption('files, digests and both line forms'))
       .example('$0 checksums out/medium', 'the CHECKSUMS lines, a blank line, then the content (HASH SHA256) lines'),
   handler: (args: ArgumentsCamelCase<ChecksumsArgs>) =>
     runCommand(args.debug, async () => {
@@ -29,7 +31,7 @@ export const checksumsCommand: CommandModule<{ debug: boolean }, ChecksumsArgs> 
       const lines = productLines(folder);
       process.stdout.write(
         args.json
-          ? `${JSON.stringify({ medium: args.medium, files: lines.files.map((f) => ({ path: `${IMAGES_DIR}/${f.path}`, sha256: f.sha256 })), checksums: lines.checksums, content: lines.content }, null, 2)}\n`
+          ? jsonDocument({ medium: args.medium, files: lines.files.map((f) => ({ path: `${IMAGES_DIR}/${f.path}`, sha256: f.sha256 })), checksums: lines.checksums, content: lines.content }, [])
           : [...lines.checksums, '', ...lines.content].map((l) => `${l}\n`).join(''),
       );
       return 0;

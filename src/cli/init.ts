@@ -36,6 +36,7 @@ export const initCommand: CommandModule<{ debug: boolean }, InitArgs> = {
       .positional('dir', { type: 'string', default: '.', describe: 'the folder to write compose.yaml into (made if missing)' })
       .option('template', {
         type: 'string',
+        alias: 't',
         default: DEFAULT_TEMPLATE,
         describe: 'the template to start from; "list" shows them all',
       })

@@ -7,11 +7,15 @@ import { formatPlanReport } from './render/plan-report.js';
 import { formatPrepared } from './render/prepared.js';
 import { plainProgress } from './render/progress.js';
 import { formatSummary } from './render/summary.js';
+import { jsonDocument, recordWarnings } from './render/warnings.js';
+import { jobsOption, jsonOption, mediumOption, quietOption } from './options.js';
 import { runCommand } from './run.js';
 
 interface PlanArgs {
   compose: string;
+  medium?: string;
   json: boolean;
+  quiet: boolean;
   estimate: boolean;
   jobs?: number;
   debug: boolean;
@@ -23,19 +27,23 @@ export const planCommand: CommandModule<{ debug: boolean }, PlanArgs> = {
   builder: (y: Argv<{ debug: boolean }>) =>
     y
       .positional('compose', { type: 'string', demandOption: true, describe: 'the compose.yaml file' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the plan as one JSON document' })
+      .option('medium', mediumOption)
+      .option('json', jsonOption('the plan'))
+      .option('quiet', quietOption)
       .option('estimate', { type: 'boolean', default: true, describe: 'estimate compressed sizes from samples (--no-estimate: skip)' })
-      .option('jobs', { type: 'number', describe: 'samples compressed at once (default: number of cores)' })
+      .option('jobs', jobsOption('samples compressed at once'))
       .example('$0 plan compose.yaml', 'summary, images, their users and sizes, near misses, the estimate against the budget')
       .example('$0 plan compose.yaml --json | jq .near_misses', 'identical content not shared because its metadata differs'),
   handler: (args: ArgumentsCamelCase<PlanArgs>) =>
     runCommand(args.debug, async () => {
-      const doc = await planCompose(args.compose, plainProgress(args.json), {
+      const { progress, warnings } = recordWarnings(plainProgress(args.json || args.quiet));
+      const doc = await planCompose(args.compose, progress, {
         estimate: args.estimate,
-        jobs: Math.max(1, args.jobs ?? os.availableParallelism()),
+        jobs: args.jobs ?? os.availableParallelism(),
+        medium: args.medium,
       });
       if (args.json) {
-        process.stdout.write(`${JSON.stringify(planJson(doc), null, 2)}\n`);
+        process.stdout.write(jsonDocument(planJson(doc), warnings));
         return 0;
       }
       const { summary, report, nearMisses, estimate, verdict, spec, prepared } = doc;

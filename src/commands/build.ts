@@ -13,6 +13,7 @@ import { ARCHIVE_EXTENSIONS, IMAGES_XML, archiveFileName } from '../model/names.
 import { type WrittenImage, writeImage } from '../archive/image-writer.js';
 import { type ChecksumsStep, NO_KEY_WARNING, prepareChecksums, writeChecksums } from '../checksums/medium.js';
 import { loadCompose } from '../config/load.js';
+import { type ComposeOverrides, applyOverrides } from '../config/overrides.js';
 import type { ComposeSpec } from '../config/spec.js';
 import { BudgetError, InputError, OutputError, describeSystemError } from '../errors.js';
 import { type DetailsImage, type ImagesXmlImageset, detailsXml, imagesXml } from '../manifest/xml.js';
@@ -28,7 +29,7 @@ import { formatMB, secondsSince } from '../runtime/format.js';
 import { scanRoots } from './scan-roots.js';
 import { ATTRIBUTES_NOT_CHECKED, attributeWarnings, canCheckAttributes, readRootAttributes } from '../scan/xattrs.js';
 
-interface BuildOptions {
+interface BuildOptions extends ComposeOverrides {
   /** Images compressed at once; also xz's thread count. */
   readonly jobs?: number;
   readonly progress: Progress;
@@ -62,7 +63,7 @@ export interface BuildResult {
 }
 
 export async function build(composeFile: string, options: BuildOptions): Promise<BuildResult> {
-  const spec = loadCompose(composeFile);
+  const spec = applyOverrides(loadCompose(composeFile), options);
   // The signing key is checked before roots are prepared, scanned or compressed.
   const checksums = await prepareChecksums(spec.file, spec.medium, spec.checksums, options.signKey, options.progress);
   // Stage 1, when imagesets name no root: install or reuse them (before the medium is locked).

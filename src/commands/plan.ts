@@ -6,6 +6,7 @@
  */
 import { FORMATS } from '../archive/formats.js';
 import { loadCompose } from '../config/load.js';
+import { type ComposeOverrides, applyOverrides } from '../config/overrides.js';
 import type { ComposeSpec } from '../config/spec.js';
 import { archiveFileName } from '../model/names.js';
 import { type EstimateVerdict, judgeEstimate } from '../plan/budget.js';
@@ -29,14 +30,14 @@ export interface PlanDocument {
   readonly prepared: readonly PreparedRoot[];
 }
 
-export interface PlanOptions {
+export interface PlanOptions extends ComposeOverrides {
   /** Estimate compressed sizes from samples, `jobs` samples at once. */
   readonly estimate: boolean;
   readonly jobs: number;
 }
 
 export async function planCompose(composeFile: string, progress: Progress, options: PlanOptions): Promise<PlanDocument> {
-  const spec = loadCompose(composeFile);
+  const spec = applyOverrides(loadCompose(composeFile), options);
   const prepared = (await prepareRoots(spec, progress)).roots;
   const scans = scanRoots(spec, progress, { nearMisses: true });
   const fileOf = (stem: string): string => archiveFileName(stem, spec.compression);
@@ -58,6 +59,8 @@ export function planJson(doc: PlanDocument): object {
   const { summary, report, nearMisses, estimate, verdict, prepared } = doc;
   const byFile = new Map(estimate?.images.map((e) => [e.file, e]));
   return {
+    /** The medium folder a build would write (compose.yaml's medium:, or --medium). */
+    medium: doc.spec.medium,
     summary,
     ...report,
     images: report.images.map((i) => {

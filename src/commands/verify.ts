@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { checkChecksums } from '../checksums/medium.js';
 import { loadCompose } from '../config/load.js';
+import { type ComposeOverrides, applyOverrides } from '../config/overrides.js';
 import { IMAGES_DIR } from '../model/names.js';
 import type { Progress } from '../runtime/progress.js';
 import { type Unreadable, archivesToRead, checkArchives, readArchives } from '../verify/archives.js';
@@ -33,7 +34,7 @@ import type { VerifyResult } from '../verify/result.js';
 export type { VerifyProblem } from '../manifest/problems.js';
 export type { UnreadableArchive, VerifiedImageset, VerifyResult } from '../verify/result.js';
 
-interface VerifyOptions {
+interface VerifyOptions extends ComposeOverrides {
   readonly progress: Progress;
   /** Archives read at once (default: number of cores). */
   readonly jobs?: number;
@@ -42,7 +43,7 @@ interface VerifyOptions {
 export async function verify(composeFile: string, options: VerifyOptions): Promise<VerifyResult> {
   const started = Date.now();
   const { progress } = options;
-  const spec = loadCompose(composeFile);
+  const spec = applyOverrides(loadCompose(composeFile), options);
   const folder = path.join(spec.medium, IMAGES_DIR);
   const problems: VerifyProblem[] = [];
 
