@@ -1,9 +1,10 @@
 /**
  * The archive formats, one record each: its magic bytes, its file extension, how to make its
- * compressor and its decompressor, and whether the installer picks the decompressor by the file
- * name. xz and LZMA-alone are written by the xz program or lzma-native (xz-encoder.ts decides) and
- * read by lzma-native, gzip goes through zlib, bzip2 through the system's lbzip2 (parallel) or
- * bzip2; 'tar' is an uncompressed archive, read but never written.
+ * compressor and its decompressor. Which decompressor the installer runs for a file name, and
+ * what it can then read, is the installer's rule: manifest/installer.ts. xz and LZMA-alone are
+ * written by the xz program or lzma-native (xz-encoder.ts decides) and read by lzma-native, gzip
+ * goes through zlib, bzip2 through the system's lbzip2 (parallel) or bzip2; 'tar' is an
+ * uncompressed archive, read but never written.
  *
  * xz always uses liblzma's multithreaded encoder: its output depends on the block size (fixed by
  * the preset), not on the number of threads, so every --jobs gives the same bytes.
@@ -45,11 +46,6 @@ interface FormatRecord {
   /** True when a file's first bytes are of this format. */
   matches(head: Buffer): boolean;
   createDecompressor(): Coder;
-  /**
-   * The name ending that makes the installer pipe the archive through this format's decoder
-   * (xzdec, lzmadec); tar detects the others itself.
-   */
-  readonly installerSuffix?: string;
 }
 
 const settled = Promise.resolve();
@@ -69,7 +65,6 @@ const xz: Full = {
   createCompressor: (level, threads) => xzStream(level, threads),
   encoder: () => xzEncoder(),
   createDecompressor: () => ({ stream: lzma().createStream('streamDecoder', {}), done: settled }),
-  installerSuffix: '.xz',
 };
 
 const lzmaAlone: Full = {
@@ -81,7 +76,6 @@ const lzmaAlone: Full = {
   createCompressor: (level) => lzmaAloneStream(level),
   encoder: () => xzEncoder(),
   createDecompressor: () => ({ stream: lzma().createStream('aloneDecoder', {}), done: settled }),
-  installerSuffix: '.lzma',
 };
 
 const gzip: Full = {
@@ -127,9 +121,4 @@ export function detectFormat(head: Buffer): ArchiveFormat | undefined {
 
 export function createDecompressor(format: ArchiveFormat): Coder {
   return READABLE.find((f) => f.name === format)!.createDecompressor();
-}
-
-/** The format the installer decompresses a file as because of its name; undefined: tar detects it. */
-export function formatByName(file: string): ArchiveFormat | undefined {
-  return READABLE.find((f) => f.installerSuffix !== undefined && file.endsWith(f.installerSuffix))?.name;
 }

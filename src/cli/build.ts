@@ -5,7 +5,7 @@ import { createProgress } from './render/progress.js';
 import { formatSeconds, mb } from '../runtime/format.js';
 import { table } from './render/table.js';
 import { jsonDocument, recordWarnings } from './render/warnings.js';
-import { jobsOption, jsonOption, mediumOption, quietOption } from './options.js';
+import { jobsOption, jsonOption, mediumOption, quietOption, signKeyOption } from './options.js';
 import { runCommand } from './run.js';
 
 interface BuildArgs {
@@ -15,6 +15,7 @@ interface BuildArgs {
   json: boolean;
   quiet: boolean;
   strict: boolean;
+  signKey?: string;
   debug: boolean;
 }
 
@@ -29,6 +30,7 @@ export const buildCommand: CommandModule<{ debug: boolean }, BuildArgs> = {
       .option('json', jsonOption('the result'))
       .option('quiet', quietOption)
       .option('strict', { type: 'boolean', default: false, describe: 'fail (exit 3) on warnings about the roots: sockets, extended attributes, ACLs, no package database' })
+      .option('sign-key', signKeyOption('gpg key (id or fingerprint) that signs the checksum list; overrides checksums: key:'))
       .example('$0 build compose.yaml', 'write the medium, e.g. out/medium/images/; bars on a terminal, timestamped lines in a log')
       .example('$0 build compose.yaml 2>build.log', 'progress as timestamped lines in build.log (also when CI=true)')
       .example('$0 build compose.yaml -j 4 --json', 'four at once, result as JSON')
@@ -39,7 +41,7 @@ export const buildCommand: CommandModule<{ debug: boolean }, BuildArgs> = {
       const { progress, warnings } = recordWarnings(createProgress({ quiet: args.quiet || args.json }));
       let result: BuildResult;
       try {
-        result = await build(args.compose, { jobs: args.jobs, medium: args.medium, progress, strict: args.strict });
+        result = await build(args.compose, { jobs: args.jobs, medium: args.medium, progress, strict: args.strict, signKey: args.signKey });
       } finally {
         // The bars must be finished before the summary or an error is printed below them.
         progress.close?.();

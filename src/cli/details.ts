@@ -3,7 +3,7 @@ import { type ArchDetails, regenerateDetails } from '../commands/details.js';
 import { ExitStatus } from '../errors.js';
 import { plainProgress } from './render/progress.js';
 import { jsonDocument, recordWarnings } from './render/warnings.js';
-import { jobsOption, jsonOption, quietOption } from './options.js';
+import { jobsOption, jsonOption, quietOption, signKeyOption } from './options.js';
 import { runCommand } from './run.js';
 
 interface DetailsArgs {
@@ -13,6 +13,7 @@ interface DetailsArgs {
   jobs?: number;
   json: boolean;
   quiet: boolean;
+  signKey?: string;
   debug: boolean;
 }
 
@@ -31,13 +32,14 @@ export const detailsCommand: CommandModule<{ debug: boolean }, DetailsArgs> = {
       .option('jobs', jobsOption('archives read at once'))
       .option('json', jsonOption('per arch what was rewritten or found stale, and each archive\'s files and size,'))
       .option('quiet', quietOption)
+      .option('sign-key', signKeyOption('gpg key that signs the checksum list again (needed when a signed list covers images/)'))
       .example('$0 details out/medium', 'after repacking an archive: rewrite its details')
       .example('$0 details out/medium --arch x86_64 --check', 'is details-x86_64.xml current?')
       .example('$0 details out/medium --check --json', 'the same, for scripts'),
   handler: (args: ArgumentsCamelCase<DetailsArgs>) =>
     runCommand(args.debug, async () => {
       const { progress, warnings } = recordWarnings(plainProgress(args.json || args.quiet));
-      const results = await regenerateDetails(args.medium, { arch: args.arch, check: args.check, jobs: args.jobs, progress });
+      const results = await regenerateDetails(args.medium, { arch: args.arch, check: args.check, jobs: args.jobs, signKey: args.signKey, progress });
       process.stdout.write(args.json ? jsonDocument({ archs: results }, warnings) : results.map(report).join(''));
       return results.some((r) => r.state === 'stale') ? ExitStatus.differences : ExitStatus.ok;
     }),

@@ -6,6 +6,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { MediaComposeError } from '../errors.js';
 import { buildCommand } from './build.js';
+import { checksumsCommand } from './checksums.js';
 import { detailsCommand } from './details.js';
 import { initCommand } from './init.js';
 import { planCommand } from './plan.js';
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(detailsCommand)
     .command(initCommand)
     .command(verifyCommand)
+    .command(checksumsCommand)
     .example('$0 init dvd --template opensuse-dvd', 'start dvd/compose.yaml from a template')
     .example('$0 build dvd/compose.yaml', 'write the medium it describes (preparing roots from repositories first)')
     .example('$0 completion >> ~/.bashrc', 'complete commands and options in bash')

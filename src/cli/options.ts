@@ -83,3 +83,17 @@ export const mediumOption = folderOption(
   "the medium's folder, instead of compose.yaml's medium: (relative to the current folder)",
   'm',
 );
+
+/** --sign-key: a gpg key id or fingerprint, never empty. */
+export const signKeyOption = (describe: string) =>
+  ({
+    type: 'string',
+    describe,
+    coerce: (value: unknown): string | undefined => {
+      const given = Array.isArray(value) ? value.at(-1) : value;
+      if (given === undefined) return undefined;
+      const text = String(given).trim();
+      if (text === '') throw new UsageError('--sign-key', 'needs a value', 'name a gpg key id or fingerprint, e.g. --sign-key 0x1234ABCD');
+      return text;
+    },
+  }) satisfies Options;

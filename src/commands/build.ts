@@ -11,6 +11,7 @@ import pLimit from 'p-limit';
 import { type Encoder, FORMATS } from '../archive/formats.js';
 import { ARCHIVE_EXTENSIONS, IMAGES_XML, archiveFileName } from '../model/names.js';
 import { type WrittenImage, writeImage } from '../archive/image-writer.js';
+import { type ChecksumsStep, NO_KEY_WARNING, prepareChecksums, writeChecksums } from '../checksums/medium.js';
 import { loadCompose } from '../config/load.js';
 import { type ComposeOverrides, applyOverrides } from '../config/overrides.js';
 import type { ComposeSpec } from '../config/spec.js';
@@ -35,6 +36,8 @@ interface BuildOptions extends ComposeOverrides {
   readonly progress: Progress;
   /** Warnings about the roots (what the installer cannot restore) fail the build, exit 3. */
   readonly strict?: boolean;
+  /** gpg key for the checksum list; overrides compose.yaml's checksums: key:. */
+  readonly signKey?: string;
 }
 
 interface BuiltImage {
@@ -64,18 +67,20 @@ export interface BuildResult {
 
 export async function build(composeFile: string, options: BuildOptions): Promise<BuildResult> {
   const spec = applyOverrides(loadCompose(composeFile), options);
+  // The signing key is checked before roots are prepared, scanned or compressed.
+  const checksums = await prepareChecksums(spec.file, spec.medium, spec.checksums, options.signKey, options.progress);
   // Stage 1, when imagesets name no root: install or reuse them (before the medium is locked).
   const prepared = await prepareRoots(spec, options.progress);
   // One build at a time per medium, from before the scan until the new images are in place.
   const lock = MediumLock.acquire(spec.medium, (note) => options.progress.warn(note));
   try {
-    return { ...(await buildMedium(spec, lock, options)), prepared: prepared.roots };
+    return { ...(await buildMedium(spec, lock, checksums, options)), prepared: prepared.roots };
   } finally {
     lock.release();
   }
 }
 
-async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOptions): Promise<Omit<BuildResult, 'prepared'>> {
+async function buildMedium(spec: ComposeSpec, lock: MediumLock, checksums: ChecksumsStep, options: BuildOptions): Promise<Omit<BuildResult, 'prepared'>> {
   const started = Date.now();
   const { progress } = options;
   const jobs = Math.max(1, options.jobs ?? os.availableParallelism());
@@ -97,8 +102,11 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
     const written = await timed(timings, 'write', () => writeImages(plan, staging.images, fileOf, { spec, jobs, progress, tarBytes }));
     timings.tar = [...written.values()].reduce((n, w) => n + w.tarSeconds, 0);
     writeXml(plan, written, staging.images, fileOf, (image) => plannedImageRpms(image, plan, owners));
+    const afterSwap = await writeChecksums(checksums, staging.images, spec.medium, path.dirname(staging.images));
+    // After the lists: the budget is for the whole images/ folder as it will be.
     enforceBudget(spec, staging.images, progress);
-    staging.commit();
+    staging.commit(afterSwap);
+    if (!checksums.signer) progress.warn(NO_KEY_WARNING);
     progress.info(`medium written: ${path.join(spec.medium, 'images')}`);
     return {
       medium: spec.medium,

@@ -13,8 +13,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
+import type { ArchiveFormat } from '../archive/formats.js';
 import { type ArchiveTotals, readArchive } from '../archive/reader.js';
+import { refreshChecksums } from '../checksums/medium.js';
 import { InputError, OutputError, describeSystemError } from '../errors.js';
+import { byBytes, decompressorHint, decompressorProblem } from '../manifest/installer.js';
 import { type DetailsImage, detailsXml } from '../manifest/xml.js';
 import { MediumLock } from '../medium/lock.js';
 import { IMAGES_DIR, IMAGES_XML, detailsFileName } from '../model/names.js';
@@ -31,6 +34,8 @@ interface DetailsOptions {
   readonly progress: Progress;
   /** Archives read at once (default: number of cores). */
   readonly jobs?: number;
+  /** gpg key that signs the checksum lists again when the run changes what they cover. */
+  readonly signKey?: string;
 }
 
 export interface ArchDetails {
@@ -61,29 +66,66 @@ async function detailsOfMedium(folder: string, options: DetailsOptions): Promise
   const imagesets = readImagesXml(path.join(folder, IMAGES_XML));
   const archs = chosenArchs(imagesets, options.arch, path.join(folder, IMAGES_XML));
   const archivesOf = new Map(archs.map((arch) => [arch, archivesOfArch(imagesets, arch)]));
+  const formats = new Map<string, ArchiveFormat>();
   const readings = await readArchives(
     folder,
     imagesets,
     [...new Set([...archivesOf.values()].flat())],
-    { jobs: options.jobs ?? os.availableParallelism(), progress: options.progress },
+    { jobs: options.jobs ?? os.availableParallelism(), progress: options.progress, formats },
   );
+  // The installer picks the decompressor by name: an archive it cannot read is never "current".
+  const unreadable = installerUnreadable(folder, formats, options.check);
 
   const results = archs.map((arch) => {
     const file = path.join(folder, detailsFileName(arch));
     const images = archivesOf.get(arch)!.map((name) => ({ file: name, ...readings.get(name)! }));
     const xml = detailsXml(images);
     const onMedium = readIfPresent(file);
-    const differences = onMedium === xml ? [] : describeDifferences(path.basename(file), onMedium, images);
-    return { arch, file, images, xml, differences, current: onMedium === xml };
+    const refused = archivesOf.get(arch)!.flatMap((name) => unreadable.get(name) ?? []);
+    const differences = [...refused, ...(onMedium === xml ? [] : describeDifferences(path.basename(file), onMedium, images))];
+    return { arch, file, images, xml, differences, current: differences.length === 0 };
   });
 
+  // The checksum lists and directory.yast, for the details files as they will be: signed and
+  // staged before anything is written (no key for a stale signed list: exit 2, nothing written).
+  const overrides = new Map(options.check ? [] : results.map((r) => [path.basename(r.file), r.xml]));
+  const lists = await refreshChecksums(folder, overrides, { check: options.check, signKey: options.signKey });
+  const listResults: ArchDetails[] = lists.stale.map(({ file, what }) => ({
+    arch: '',
+    file,
+    images: [],
+    differences: [`${path.basename(file)}: ${what}`],
+    state: options.check ? 'stale' : 'written',
+  }));
+
   // Written only after every archive was read: an unreadable one leaves all details untouched.
-  return results.map(({ arch, file, images, xml, differences, current }) => {
-    if (current) return { arch, file, images, differences, state: 'current' };
-    if (options.check) return { arch, file, images, differences, state: 'stale' };
-    writeAtomically(file, xml);
-    return { arch, file, images, differences, state: 'written' };
-  });
+  try {
+    const written = results.map(({ arch, file, images, xml, differences, current }): ArchDetails => {
+      if (current) return { arch, file, images, differences, state: 'current' };
+      if (options.check) return { arch, file, images, differences, state: 'stale' };
+      writeAtomically(file, xml);
+      return { arch, file, images, differences, state: 'written' };
+    });
+    lists.commit();
+    return [...written, ...listResults];
+  } finally {
+    lists.discard();
+  }
+}
+
+/**
+ * Archives whose content the installer's decompressor (chosen by name) cannot read: one line each
+ * for --check; without --check the first refuses the whole run (exit 3, nothing written).
+ */
+function installerUnreadable(folder: string, formats: ReadonlyMap<string, ArchiveFormat>, check: boolean): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const [name, format] of [...formats].sort(([a], [b]) => byBytes(a, b))) {
+    const problem = decompressorProblem(name, format);
+    if (!problem) continue;
+    if (!check) throw new InputError(path.join(folder, name), problem, decompressorHint(format));
+    found.set(name, `${name}: ${problem}`);
+  }
+  return found;
 }
 
 /** MEDIUM/images, or MEDIUM itself when it is the images folder. */
@@ -120,7 +162,7 @@ async function readArchives(
   folder: string,
   imagesets: readonly ListedImageset[],
   archives: readonly string[],
-  ctx: { jobs: number; progress: Progress },
+  ctx: { jobs: number; progress: Progress; formats: Map<string, ArchiveFormat> },
 ): Promise<Map<string, Reading>> {
   const limit = pLimit(Math.max(1, ctx.jobs));
   // Every imageset that extracts an archive, whatever its arch: the same file gets the same
@@ -136,6 +178,7 @@ async function readArchives(
         const reading = await readMetadataImage(path.join(folder, name));
         ctx.progress.info(`read ${name}: ${describeTotals(reading.totals)}, package database: ${reading.database ?? 'none'}`);
         metadata.set(name, reading);
+        ctx.formats.set(name, reading.totals.format);
       }),
     ),
   );
@@ -158,6 +201,7 @@ async function readArchives(
           return undefined;
         });
         ctx.progress.info(`read ${name}: ${describeTotals(totals)}`);
+        ctx.formats.set(name, totals.format);
         readings.set(name, { files: totals.members, size: totals.size, rpms: packages?.names() });
       }),
     ),

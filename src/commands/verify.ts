@@ -20,6 +20,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { checkChecksums } from '../checksums/medium.js';
 import { loadCompose } from '../config/load.js';
 import { type ComposeOverrides, applyOverrides } from '../config/overrides.js';
 import { InputError } from '../errors.js';
@@ -59,6 +60,8 @@ export async function verify(composeFile: string, options: VerifyOptions): Promi
   const archives = await readArchives(folder, archivesToRead(medium), options.jobs ?? os.availableParallelism(), progress);
   checkArchives(medium, archives, problems);
   const compared = compareImagesets(spec, medium, archives, problems, progress);
+  // What libzypp checks before the installer gets any of these files: lists, signatures, digests.
+  for (const p of await checkChecksums(folder, spec.checksums?.key !== undefined)) problems.push({ imageset: null, ...p });
 
   return {
     ok: problems.length === 0,

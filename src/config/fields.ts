@@ -1,14 +1,16 @@
 /**
  * Each field of compose.yaml read and validated on its own: version, medium, compression and
  * level, archs, imagesets (names, patterns, roots: a root must be an existing folder, or none when
- * repositories: prepare it), shared images, metadata paths, layering, budget. The package source
- * (repositories:, prepare:, packages:) is read in package-source.ts.
+ * repositories: prepare it), shared images, metadata paths, layering, budget, checksums. The
+ * package source (repositories:, prepare:, packages:) is read in package-source.ts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isScalar, isSeq } from 'yaml';
 import { describeSystemError, type SourcePosition } from '../errors.js';
-import { ARCH_ALIASES, DEFAULT_LEVEL, DEFAULT_METADATA, DEFAULT_MIN_SHARED_SIZE, INSTALLER_ARCHS, type BudgetSpec, type LayeringSpec, type CompressionName } from './spec.js';
+import type { ChecksumsSpec } from '../checksums/medium.js';
+import { archProblem } from '../manifest/installer.js';
+import { DEFAULT_LEVEL, DEFAULT_METADATA, DEFAULT_MIN_SHARED_SIZE, INSTALLER_ARCHS, type BudgetSpec, type LayeringSpec, type CompressionName } from './spec.js';
 import { type Fields, type Located, Reader, closest, readBoolean, shown } from './reader.js';
 import { readPackages } from './package-source.js';
 
@@ -17,6 +19,7 @@ export const COMPRESSIONS: readonly CompressionName[] = ['xz', 'lzma', 'bzip2', 
 /** Imageset and shared image names: they become file stems on the medium. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 const LAYERING_KEYS = ['auto', 'min_size'];
+const CHECKSUMS_KEYS = ['key', 'list'];
 const BUDGET_KEYS = ['medium', 'file'];
 const IMAGESET_KEYS = ['name', 'title', 'patterns', 'root', 'packages', 'arch'];
 const IMAGE_KEYS = ['name', 'label', 'shared_by'];
@@ -26,6 +29,32 @@ export interface ArchDefault {
   present: boolean;
   /** Its value, when valid. */
   arch?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checksums
+
+export function readChecksums(reader: Reader, v: Located | undefined): ChecksumsSpec | undefined {
+  if (!v) return undefined;
+  const map = reader.map(v, 'checksums', 'a mapping such as checksums: {key: 0x1234ABCD, list: images}');
+  if (!map) return undefined;
+  const fields = reader.fields(map, CHECKSUMS_KEYS, 'checksums', v.at);
+  const key = fields.get('key');
+  const list = fields.get('list');
+  let keyText: string | undefined;
+  if (key) {
+    // 0x1234ABCD reads as a YAML number: keep what was written.
+    const raw = isScalar(key.value) ? (typeof key.value.value === 'number' ? key.value.source : key.value.value) : undefined;
+    if (typeof raw === 'string' && raw.trim() !== '') keyText = raw.trim();
+    else reader.problem(key.at, `key must be a gpg key id or fingerprint, found ${shown(key.value)}`, 'e.g. key: 0x1234ABCD, or a 40-digit fingerprint');
+  }
+  let listName: ChecksumsSpec['list'] = 'images';
+  if (list) {
+    const value = isScalar(list.value) ? list.value.value : undefined;
+    if (value === 'images' || value === 'medium') listName = value;
+    else reader.problem(list.at, `unknown checksums list ${shown(list.value)}`, 'use images (images/CHECKSUMS) or medium (the images/ lines of MEDIUM/CHECKSUMS or MEDIUM/content)');
+  }
+  return { ...(keyText !== undefined ? { key: keyText } : {}), list: listName };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -157,10 +186,9 @@ function readArch(reader: Reader, v: Located): string | undefined {
   const valid = `use one of: ${INSTALLER_ARCHS.join(', ')}`;
   const arch = reader.text(v, 'arch', valid);
   if (arch === undefined) return undefined;
-  if (INSTALLER_ARCHS.includes(arch)) return arch;
-  const alias = ARCH_ALIASES[arch];
-  const hint = alias ? `the installer calls this arch "${alias}"` : valid;
-  reader.problem(v.at, `unknown arch "${arch}"`, hint);
+  const problem = archProblem(arch);
+  if (!problem) return arch;
+  reader.problem(v.at, problem.what, problem.hint);
   return undefined;
 }
 

@@ -1,10 +1,12 @@
 /**
- * The cross-item rules of compose.yaml: imageset names, patterns and file names unique per arch,
+ * The cross-item rules of compose.yaml: imageset names, patterns (also as a set: the installer's
+ * sorted tie-break never chooses a reordered duplicate) and file names unique per arch,
  * shared image names unique and not clashing with an imageset's file names; and the drafts
  * completed into the frozen spec.
  */
 import * as path from 'node:path';
 import type { ImagesetSpec, PrepareSpec, SharedImageSpec } from './spec.js';
+import { patternSetKey } from '../manifest/installer.js';
 import { archiveFilePattern } from '../model/names.js';
 import { Reader, duplicates } from './reader.js';
 import type { ImageDraft, ImagesetDraft } from './fields.js';
@@ -37,6 +39,18 @@ function checkImagesetPatterns(reader: Reader, drafts: readonly ImagesetDraft[])
       dup.patterns?.at,
       `patterns "${joined(dup)}" for arch ${dup.arch} are already used by ${describeImageset(first)}`,
       'the installer keys imagesets by their patterns string; two with the same one overwrite each other',
+    );
+  }
+  // The same pattern set in another order is another key: the installer walks the keys sorted and
+  // takes the first on a tie, so the other imageset can never be chosen.
+  const exact = new Set(duplicates(withPatterns, (d) => `${d.arch}\n${joined(d)}`).map(([dup]) => dup));
+  const reordered = withPatterns.filter((d) => !exact.has(d));
+  for (const [dup, first] of duplicates(reordered, (d) => `${d.arch}\n${patternSetKey(d.patterns!.list)}`)) {
+    if (joined(dup) === joined(first)) continue;
+    reader.problem(
+      dup.patterns?.at,
+      `patterns "${joined(dup)}" for arch ${dup.arch} are the patterns "${joined(first)}" of ${describeImageset(first)} in another order`,
+      'the installer sees two different patterns strings and never chooses one of them; keep one imageset per pattern set',
     );
   }
 }

@@ -2,6 +2,7 @@
  * The validated, frozen compose specification: what compose.yaml says, with defaults applied and
  * paths resolved. Builders never touch raw YAML; they read this.
  */
+import type { ChecksumsSpec } from '../checksums/medium.js';
 import type { SourcePosition } from '../errors.js';
 
 import type { CompressionName } from '../model/names.js';
@@ -85,6 +86,8 @@ export interface ComposeSpec {
   readonly repositories: readonly RepositorySpec[];
   readonly prepare: PrepareSpec;
   readonly budget: BudgetSpec;
+  /** `checksums:`: the gpg key for the signed list and which list; absent: no key. */
+  readonly checksums?: ChecksumsSpec;
 }
 
 /** Size limits of the medium; a build that exceeds one fails and keeps the previous medium. */
@@ -120,21 +123,8 @@ export const DEFAULT_METADATA: readonly string[] = [
   'etc/products.d',
 ];
 
-/** The arch names the installer uses (yast2 Arch.architecture, short form). */
-export const INSTALLER_ARCHS: readonly string[] = [
-  'i386', 'x86_64', 'ppc', 's390', 'sparc', 'ia64', 'alpha', 'mips', 'aarch64', 'arm',
-];
-
-/** Names people write that the installer calls something else. */
-export const ARCH_ALIASES: Readonly<Record<string, string>> = {
-  i586: 'i386',
-  i686: 'i386',
-  amd64: 'x86_64',
-  ppc64: 'ppc',
-  ppc64le: 'ppc',
-  s390x: 's390',
-  arm64: 'aarch64',
-};
+/** The arch names the installer uses, and the names it calls something else (manifest/installer.ts). */
+export { ARCH_ALIASES, INSTALLER_ARCHS } from '../manifest/installer.js';
 
 /** The format's usual level, used when compose.yaml gives none. */
 export const DEFAULT_LEVEL: Readonly<Record<CompressionName, number>> = {

@@ -5,8 +5,7 @@
  * archives give (the one "is details current?" description).
  */
 import fs from 'node:fs';
-import { ARCH_ALIASES } from '../config/spec.js';
-import { archsOf, installerXmlParser, isForArch, liesInImagesFolder } from './installer.js';
+import { ARCH_ALIASES, archsOf, installerXmlParser, isForArch, liesInImagesFolder } from './installer.js';
 import { InputError, UsageError, describeSystemError } from '../errors.js';
 import type { DetailsImage } from './xml.js';
 

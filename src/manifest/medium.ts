@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
-import { archsOf, chooseImageset, installerXmlParser, isForArch, liesInImagesFolder, patternsOf } from './installer.js';
+import { archsOf, chooseImageset, installerXmlParser, isForArch, liesInImagesFolder, numberProblem, patternsOf } from './installer.js';
 import { IMAGES_XML as IMAGES_XML_NAME, archiveFileName, detailsFileName, metaStem } from '../model/names.js';
 import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
 import { InputError, describeSystemError } from '../errors.js';
@@ -18,6 +18,8 @@ interface MediumImageset {
   readonly label: string;
   readonly spec?: ImagesetSpec;
   readonly patterns: string;
+  /** False when the image_set has no <patterns> element at all (never chosen). */
+  readonly hasPatterns: boolean;
   readonly archs: string;
   readonly pkgImage: string;
   readonly images: ReadonlyArray<{ readonly name: string; readonly type: string; readonly file: string }>;
@@ -134,7 +136,8 @@ function readImagesets(doc: XmlObject, problems: VerifyProblem[]): MediumImagese
     else checkList(images, `${where}: `, 'images', 'image', report);
     return {
       label: where,
-      patterns: field('patterns'),
+      patterns: set.patterns === undefined ? '' : field('patterns'),
+      hasPatterns: set.patterns !== undefined,
       archs: field('archs'),
       pkgImage: field('pkg_image'),
       images: items(images ?? {}, 'image').map((rawImage, j) => {
@@ -187,7 +190,9 @@ function textField(map: XmlObject, name: string, where: string, report: Report):
     report(`${where}: <${name}> holds elements, not text`);
     return '';
   }
-  if (object['@_type'] !== undefined) report(`${where}: <${name}> has config:type="${String(object['@_type'])}" (write plain text)`);
+  if (object['@_type'] !== undefined) {
+    report(`${where}: <${name}> has config:type="${String(object['@_type'])}" (write plain text: the installer reads a value of another type as no text at all)`);
+  }
   return String(object['#text'] ?? '');
 }
 
@@ -241,14 +246,15 @@ function checkInstallerChoice(sets: readonly MediumImageset[], archs: readonly s
   for (const set of sets) {
     const report = reporter(problems, set.label, IMAGES_XML);
     const fields = patternsOf(set.patterns);
-    if (fields.length === 0) report('no patterns: the installer would choose this imageset for any selection');
+    if (!set.hasPatterns) report('no <patterns> element: the installer never chooses this imageset');
+    else if (fields.length === 0) report('no patterns: the installer would choose this imageset for any selection');
     else if (set.patterns.includes(' ') || fields.includes('')) {
       report(`patterns "${set.patterns}" are not comma-only: the installer splits on ',' and ' ' and keeps empty names, so it never chooses this imageset`);
     }
   }
   for (const arch of archs) {
     const byPatterns = new Map<string, MediumImageset[]>();
-    for (const set of sets.filter((s) => isForArch(s, arch))) byPatterns.set(set.patterns, [...(byPatterns.get(set.patterns) ?? []), set]);
+    for (const set of sets.filter((s) => isForArch(s, arch) && s.hasPatterns)) byPatterns.set(set.patterns, [...(byPatterns.get(set.patterns) ?? []), set]);
     for (const [patterns, same] of byPatterns) {
       if (same.length < 2) continue;
       const names = same.map((s) => s.label);
@@ -258,9 +264,9 @@ function checkInstallerChoice(sets: readonly MediumImageset[], archs: readonly s
         what: `${names.join(' and ')} have the same patterns "${patterns}" for ${arch}: the installer keeps only ${names[names.length - 1]}`,
       });
     }
-    for (const set of sets.filter((s) => isForArch(s, arch))) {
+    for (const set of sets.filter((s) => isForArch(s, arch) && s.hasPatterns)) {
       const selected = [...new Set(patternsOf(set.patterns).filter(Boolean))];
-      const chosen = chooseImageset(sets, arch, selected);
+      const chosen = chooseImageset(forChoice(sets), arch, selected);
       if (chosen === sets.indexOf(set)) continue;
       const instead = chosen === undefined ? 'no imageset (image installation is switched off)' : sets[chosen]!.label;
       problems.push({
@@ -272,8 +278,10 @@ function checkInstallerChoice(sets: readonly MediumImageset[], archs: readonly s
   }
 }
 
-
-
+/** The installer's view of the image_sets, for chooseImageset. */
+function forChoice(sets: readonly MediumImageset[]): Array<{ patterns: string | undefined; archs: string }> {
+  return sets.map((s) => ({ patterns: s.hasPatterns ? s.patterns : undefined, archs: s.archs }));
+}
 
 /** Image types, names, order and presence. */
 function checkImageFiles(medium: Medium, problems: VerifyProblem[]): void {
@@ -314,7 +322,10 @@ function readDetails(folder: string, arch: string, problems: VerifyProblem[]): D
     const at = `image ${i + 1}`;
     const entry = { file: textField(image, 'file', at, report), files: textField(image, 'files', at, report), size: textField(image, 'size', at, report) };
     for (const key of ['files', 'size'] as const) {
-      if (!/^[0-9]+$/.test(entry[key])) report(`${entry.file || at}: <${key}> "${entry[key]}" is not a plain decimal number`);
+      const typed = asObject(image[key])?.['@_type'];
+      if (typed !== undefined) continue; // textField reported it: the installer does not read a typed value here
+      const problem = numberProblem(entry[key], undefined);
+      if (problem) report(`${entry.file || at}: <${key}> ${problem}`);
     }
     const rpms = image.rpms === undefined ? undefined : asObject(image.rpms);
     if (rpms) checkList(rpms, `${entry.file}: `, 'rpms', 'rpm', report);

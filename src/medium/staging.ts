@@ -43,8 +43,11 @@ export class Staging {
     return new Staging(medium, path.join(folder, IMAGES_DIR), folder);
   }
 
-  /** Moves the staged images folder into place, then removes the previous one. */
-  commit(): void {
+  /**
+   * Moves the staged images folder into place, runs `afterSwap` (files staged beside it that go
+   * elsewhere in the medium), then removes the previous one.
+   */
+  commit(afterSwap?: () => void): void {
     const target = path.join(this.medium, IMAGES_DIR);
     const previous = path.join(this.folder, 'previous');
     try {
@@ -54,7 +57,11 @@ export class Staging {
       if (!fs.existsSync(target) && fs.existsSync(previous)) fs.renameSync(previous, target);
       throw new OutputError(target, `cannot move the new images into place: ${describeSystemError(err)}`);
     }
-    this.discard();
+    try {
+      afterSwap?.();
+    } finally {
+      this.discard();
+    }
   }
 
   /** Removes everything staged (idempotent). */

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { type ArchiveFormat, formatByName } from '../archive/formats.js';
+import type { ArchiveFormat } from '../archive/formats.js';
 import type { DecodedMember } from '../archive/header.js';
 import { readArchive } from '../archive/reader.js';
 import { MediaComposeError, formatProblem } from '../errors.js';
@@ -15,7 +15,7 @@ import type { Progress } from '../runtime/progress.js';
 import { type BytePath, printable } from '../model/entry.js';
 import { type Medium, detailsFile } from '../manifest/medium.js';
 import { type VerifyProblem, mediumFile, reporter } from '../manifest/problems.js';
-import { memberName } from '../manifest/installer.js';
+import { decompressorProblem, memberName } from '../manifest/installer.js';
 import { formatMB, secondsSince } from '../runtime/format.js';
 
 /** A member as replay needs it: a safe, normalised path, and the digest of its content. */
@@ -103,10 +103,8 @@ export function checkArchives(medium: Medium, archives: ReadonlyMap<string, Arch
       report(`unreadable: ${reading.what}`);
       continue;
     }
-    const promised = formatByName(reading.file);
-    if (promised !== undefined && promised !== reading.format) {
-      report(`holds ${reading.format} data, but its name makes the installer decompress it as ${promised}`);
-    }
+    const unreadable = decompressorProblem(reading.file, reading.format);
+    if (unreadable) report(unreadable);
     for (const what of reading.refused) report(what);
   }
   for (const [arch, entries] of medium.details) {

@@ -37,8 +37,11 @@ describe('mediacompose build', () => {
     expect(out).toContain('common-x86_64.tar.gz');
     expect(fs.readdirSync(path.join(work, 'out', 'images')).sort()).toEqual([
       'a-meta-x86_64.tar.gz', 'a-x86_64.tar.gz', 'b-meta-x86_64.tar.gz', 'b-x86_64.tar.gz',
-      'common-x86_64.tar.gz', 'details-x86_64.xml', 'images.xml',
+      'common-x86_64.tar.gz', 'details-x86_64.xml', 'directory.yast', 'images.xml',
     ]);
+    expect(fs.readFileSync(path.join(work, 'out', 'images', 'directory.yast'), 'utf8').split('\n').filter(Boolean)).toEqual(
+      fs.readdirSync(path.join(work, 'out', 'images')).sort(),
+    );
     // No staging debris beside images/.
     expect(fs.readdirSync(path.join(work, 'out'))).toEqual(['images']);
   });

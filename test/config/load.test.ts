@@ -349,7 +349,7 @@ describe('loadCompose: unknown keys', () => {
 
   it('lists the valid keys when nothing is close', () => {
     expect(onlyProblem([...MINIMAL, 'output: x'])).toBe(
-      '7:1 unknown key "output" in the top level (valid keys here: version, medium, compression, level, arch, repositories, prepare, imagesets, images, metadata, layering, budget)',
+      '7:1 unknown key "output" in the top level (valid keys here: version, medium, compression, level, arch, repositories, prepare, imagesets, images, metadata, layering, budget, checksums)',
     );
   });
 });
@@ -552,20 +552,22 @@ describe('loadCompose: imagesets', () => {
     ).toBe('6:12 duplicate imageset "kde" for arch x86_64 (the first one is at line 4; imageset names must be unique per arch)');
   });
 
-  it('rejects a patterns string used twice for one arch', () => {
+  it('rejects a patterns string used twice for one arch, and the same set in another order', () => {
     expect(
-      onlyProblem([
+      problemsOf([
         'medium: out',
         'arch: x86_64',
         'imagesets:',
         '  - {name: kde, patterns: [base, kde], root: roots/kde}',
         '  - {name: kde2, patterns: [kde, base], root: roots/kde}',
         '  - {name: kde3, patterns: [base, kde], root: roots/kde}',
-      ]),
-    ).toBe(
+      ]).map(render),
+    ).toEqual([
+      '5:28 patterns "kde,base" for arch x86_64 are the patterns "base,kde" of imageset "kde" (line 4) in another order ' +
+        '(the installer sees two different patterns strings and never chooses one of them; keep one imageset per pattern set)',
       '6:28 patterns "base,kde" for arch x86_64 are already used by imageset "kde" (line 4) ' +
         '(the installer keys imagesets by their patterns string; two with the same one overwrite each other)',
-    );
+    ]);
   });
 
   it('rejects an imageset named like the metadata image of another', () => {
@@ -651,6 +653,21 @@ describe('loadCompose: layering', () => {
       '8:13 min_size must be a size, found "1 MB" (write bytes as an integer or with a unit: 512KiB, 1MiB, 1GiB)',
     );
     expect(onlyProblem([...MINIMAL, 'layering:', '  minsize: 1'])).toMatch(/^8:3 unknown key "minsize" in layering \(did you mean "min_size"\?/);
+  });
+});
+
+describe('loadCompose: checksums', () => {
+  it('keeps the key as written (0x... would read as a YAML number) and defaults list to images', () => {
+    expect(load([...MINIMAL, 'checksums:', '  key: 0x1234ABCD']).checksums).toEqual({ key: '0x1234ABCD', list: 'images' });
+    expect(load([...MINIMAL, 'checksums: {key: 7F21C263, list: medium}']).checksums).toEqual({ key: '7F21C263', list: 'medium' });
+    expect(load(MINIMAL).checksums).toBeUndefined();
+  });
+
+  it('reports an unknown list and an empty key with positions', () => {
+    expect(problemsOf([...MINIMAL, 'checksums:', '  key: ""', '  list: root']).map(render)).toEqual([
+      '8:8 key must be a gpg key id or fingerprint, found "" (e.g. key: 0x1234ABCD, or a 40-digit fingerprint)',
+      '9:9 unknown checksums list "root" (use images (images/CHECKSUMS) or medium (the images/ lines of MEDIUM/CHECKSUMS or MEDIUM/content))',
+    ]);
   });
 });
 

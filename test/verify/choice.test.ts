@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { chooseImageset } from '../../src/manifest/installer.js';
 
-const set = (patterns: string, archs = 'x86_64'): { patterns: string; archs: string } => ({ patterns, archs });
+const set = (patterns: string, archs = 'x86_64'): { patterns: string | undefined; archs: string } => ({ patterns, archs });
 
 describe('chooseImageset', () => {
   const layered = [set('base'), set('base,x11'), set('base,x11,kde')];
@@ -17,8 +17,13 @@ describe('chooseImageset', () => {
     expect(chooseImageset(layered, 'x86_64', ['kde', 'x11'])).toBeUndefined();
   });
 
-  it('takes the first on a tie', () => {
+  it('takes the patterns string that sorts first on a tie, wherever it is in the file', () => {
     expect(chooseImageset([set('a,b'), set('b,c')], 'x86_64', ['a', 'b', 'c'])).toBe(0);
+    expect(chooseImageset([set('b,c'), set('a,b')], 'x86_64', ['a', 'b', 'c'])).toBe(1);
+  });
+
+  it('never chooses an imageset without a <patterns> element', () => {
+    expect(chooseImageset([{ patterns: undefined, archs: '' }], 'x86_64', ['a'])).toBeUndefined();
   });
 
   it('never chooses an imageset whose patterns hold a space (an empty name after splitting)', () => {
@@ -33,9 +38,9 @@ describe('chooseImageset', () => {
     expect(chooseImageset([set('base', '')], 'ppc', ['base'])).toBe(0);
   });
 
-  it('lets a later imageset with the same patterns string replace an earlier one, in its place', () => {
+  it('lets a later imageset with the same patterns string replace an earlier one', () => {
     expect(chooseImageset([set('base'), set('base')], 'x86_64', ['base'])).toBe(1);
-    // 'a' is first in the installer's hash although its imageset is now the third: it wins the tie.
+    // 'a' sorts before 'b': the third imageset, which replaced the first, wins the tie.
     expect(chooseImageset([set('a'), set('b'), set('a')], 'x86_64', ['a', 'b'])).toBe(2);
   });
 

@@ -1,0 +1,133 @@
+/**
+ * Signing and checking checksum lists with GnuPG (Debian packages gnupg and gpgv), through the
+ * project's command wrapper. GNUPGHOME selects the keyring, as for gpg itself.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { OutputError, UsageError } from '../errors.js';
+import { onCleanup } from '../runtime/cleanup.js';
+import { CommandError, runProgram } from '../runtime/command.js';
+
+const PACKAGES: Record<string, string> = { gpg: 'gnupg', gpgv: 'gpgv' };
+
+/** Runs gpg or gpgv to its end: its stdout, or a CommandError with the exit status and its last line. */
+async function gpg(argv: readonly string[]): Promise<string> {
+  const stdout: string[] = [];
+  const result = await runProgram(argv, { onLine: (line) => void stdout.push(line) });
+  if (result.status !== 0) {
+    const why = result.stderr.trim().split('\n').filter((l) => !l.startsWith('[GNUPG:]')).pop();
+    throw new CommandError(argv, `${result.signal ? `killed by ${result.signal}` : `exit status ${result.status}`}${why ? `: ${why}` : ''}`);
+  }
+  return stdout.map((line) => `${line}\n`).join('');
+}
+
+function missing(err: unknown, file: string | undefined): OutputError | undefined {
+  if (!(err instanceof CommandError) || !err.message.endsWith('program not found')) return undefined;
+  const program = err.argv[0]!;
+  return new OutputError(file, `${program}: program not found`, `install the Debian package ${PACKAGES[program] ?? program}`);
+}
+
+export interface Signer {
+  /** As the user named it. */
+  readonly key: string;
+  /** The primary key's fingerprint. */
+  readonly fingerprint: string;
+  /** Writes `signature`: an armored detached signature of `file` (named `shownAs` in errors). */
+  sign(file: string, signature: string, shownAs?: string): Promise<void>;
+  /** The armored public key. */
+  publicKey(): Promise<string>;
+}
+
+/**
+ * The signer for a key id or fingerprint, checked before anything is written: an unknown or
+ * ambiguous key is a usage error (exit 2), a missing gpg an output error (exit 4).
+ */
+export async function openSigner(key: string, where: string | undefined): Promise<Signer> {
+  let listing: string;
+  try {
+    listing = await gpg(['gpg', '--batch', '--with-colons', '--list-secret-keys', '--', key]);
+  } catch (err) {
+    throw missing(err, where) ?? new UsageError(where, `no secret key "${key}" in the gpg keyring`, 'gpg --list-secret-keys shows them; GNUPGHOME selects the keyring');
+  }
+  const fingerprints = primaryFingerprints(listing);
+  if (fingerprints.length !== 1) {
+    throw new UsageError(where, fingerprints.length === 0 ? `no secret key "${key}" in the gpg keyring` : `"${key}" names ${fingerprints.length} secret keys`, 'name the key by its fingerprint');
+  }
+  const fingerprint = fingerprints[0]!;
+  return {
+    key,
+    fingerprint,
+    async sign(file, signature, shownAs = file) {
+      try {
+        await gpg(['gpg', '--batch', '--yes', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', '', '--local-user', `${fingerprint}!`, '--digest-algo', 'SHA256', '--armor', '--detach-sign', '--output', signature, '--', file]);
+      } catch (err) {
+        throw missing(err, shownAs) ?? new OutputError(shownAs, `signing failed: ${(err as Error).message}`, 'is the key usable without a passphrase prompt (gpg-agent)?');
+      }
+    },
+    async publicKey() {
+      try {
+        return await gpg(['gpg', '--batch', '--armor', '--export', '--', fingerprint]);
+      } catch (err) {
+        throw missing(err, where) ?? new OutputError(where, `cannot export the public key: ${(err as Error).message}`);
+      }
+    },
+  };
+}
+
+/** The fingerprints of the primary keys in `gpg --with-colons` output. */
+function primaryFingerprints(listing: string): string[] {
+  const out: string[] = [];
+  let primary = false;
+  for (const line of listing.split('\n')) {
+    const fields = line.split(':');
+    if (fields[0] === 'sec') primary = true;
+    else if (fields[0] === 'ssb') primary = false;
+    else if (fields[0] === 'fpr' && primary) {
+      out.push(fields[9]!);
+      primary = false;
+    }
+  }
+  return out;
+}
+
+/**
+ * Checks a detached signature: with `keyFile` (the `<list>.key` beside it) by gpgv against that
+ * key alone; otherwise by gpg against the user's keyring. Undefined when it verifies, else why not.
+ */
+export async function checkSignature(list: string, signature: string, keyFile: string | undefined): Promise<string | undefined> {
+  if (!fs.existsSync(signature)) return `no signature ${path.basename(signature)}: the installer asks whether to use an unsigned list (default No)`;
+  if (keyFile === undefined) {
+    try {
+      await gpg(['gpg', '--batch', '--verify', '--', signature, list]);
+      return undefined;
+    } catch (err) {
+      const m = missing(err, list);
+      if (m) throw m;
+      return `signature does not verify with your keyring: ${(err as Error).message.replace(/^gpg: /, '')}`;
+    }
+  }
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mediacompose-gpgv-'));
+  const unregister = onCleanup(() => fs.rmSync(home, { recursive: true, force: true }));
+  try {
+    const keyring = path.join(home, 'key.gpg');
+    try {
+      await gpg(['gpg', '--batch', '--homedir', home, '--yes', '--output', keyring, '--dearmor', '--', keyFile]);
+    } catch (err) {
+      const m = missing(err, keyFile);
+      if (m) throw m;
+      return `${path.basename(keyFile)} is not a usable public key: ${(err as Error).message}`;
+    }
+    try {
+      await gpg(['gpgv', '--homedir', home, '--keyring', keyring, '--', signature, list]);
+      return undefined;
+    } catch (err) {
+      const m = missing(err, list);
+      if (m) throw m;
+      return `signature does not verify with ${path.basename(keyFile)}: ${(err as Error).message.replace(/^gpgv: /, '')}`;
+    }
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+    unregister();
+  }
+}
