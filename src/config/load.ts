@@ -37,6 +37,7 @@ import {
   type ImagesetSpec,
   type SharedImageSpec,
 } from './spec.js';
+import { mediumLimitProblems } from './medium-limits.js';
 
 export const COMPRESSIONS: readonly CompressionName[] = ['xz', 'lzma', 'bzip2', 'gzip'];
 
@@ -272,7 +273,7 @@ function readSpec(reader: Reader, file: string): ComposeSpec | undefined {
   const layering = readLayering(reader, fields.get('layering'), fields.has('images'));
 
   if (reader.problems.length > 0) return undefined;
-  return {
+  const spec: ComposeSpec = {
     file,
     medium,
     compression,
@@ -283,6 +284,8 @@ function readSpec(reader: Reader, file: string): ComposeSpec | undefined {
     metadata,
     layering,
   };
+  for (const p of mediumLimitProblems(spec, fields.get('medium')?.at)) reader.problems.push(p);
+  return reader.problems.length > 0 ? undefined : spec;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ export function scanRoot(root: string): RootScan {
     const names = readNames(root, dir);
     for (const name of names) {
       const path = dir === '' ? name : `${dir}/${name}`;
+      checkPathLength(root, path);
       const entry = statEntry(root, path);
       if (entry === 'socket') {
         warnings.push(`${root}/${printable(path)}: socket skipped (sockets cannot be archived)`);
@@ -50,6 +51,24 @@ export function scanRoot(root: string): RootScan {
   };
   walk('');
   return { root, entries, warnings };
+}
+
+/** PATH_MAX of Linux, with its terminating NUL: the longest path a system call takes. */
+export const PATH_MAX = 4096;
+
+/**
+ * A path the system calls cannot take (PATH_MAX) is one short error naming its start, not a
+ * message as long as the path.
+ */
+function checkPathLength(root: string, path: BytePath): void {
+  const bytes = Buffer.byteLength(root) + 1 + Buffer.byteLength(path, 'latin1');
+  if (bytes < PATH_MAX) return;
+  const shown = printable(path);
+  throw new InputError(
+    `${root}/${shown.length > 60 ? `${shown.slice(0, 60)}...` : shown}`,
+    `path of ${bytes} bytes is longer than PATH_MAX (${PATH_MAX - 1} bytes)`,
+    'mediacompose archives paths up to PATH_MAX; move the deep folders to a shorter place',
+  );
 }
 
 /** Directory entry names as byte strings, sorted byte-wise. */
