@@ -15,7 +15,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { type ArchiveTotals, type ContentSink, type DecodedMember, readArchive } from './archive/reader.js';
 import { ARCH_ALIASES } from './config/spec.js';
-import { installerXmlParser, liesInImagesFolder } from './manifest/read.js';
+import { installerXmlParser, isPlainArchName, liesInImagesFolder, strictXmlProblem } from './manifest/read.js';
 import { InputError, MediaComposeError, OutputError, UsageError, describeSystemError } from './errors.js';
 import { type DetailsImage, detailsXml } from './manifest/xml.js';
 import { IMAGES_DIR, MediumLock } from './medium.js';
@@ -107,6 +107,8 @@ function imagesFolder(medium: string): string {
 
 /** Reads XML as the installer does: namespaces stripped, every value a string. */
 function parseXml(file: string, text: string): Record<string, any> {
+  const strict = strictXmlProblem(text);
+  if (strict) throw new InputError(file, `not well-formed XML: line ${strict.line}: ${strict.what}`);
   const parser = installerXmlParser(false);
   try {
     return parser.parse(text, true) as Record<string, any>;
@@ -130,6 +132,11 @@ function readImagesXml(file: string): ListedImageset[] {
     const pkgImage = archiveName(file, where, set.pkg_image);
     const images = ((set.images?.image ?? []) as any[]).map((image) => archiveName(file, where, image?.file));
     const archs = String(set.archs ?? '').split(/[\s,]+/).filter(Boolean);
+    for (const arch of archs) {
+      if (!isPlainArchName(arch)) {
+        throw new InputError(file, `${where}: arch ${JSON.stringify(arch)} is not a plain name`, 'an arch is letters, digits, "_", "-" and "."; the medium is damaged or was made to escape its folder');
+      }
+    }
     return { archs, pkgImage, images };
   });
 }
@@ -148,6 +155,7 @@ function chosenArchs(imagesets: readonly ListedImageset[], wanted: string | unde
   const named = [...new Set(imagesets.flatMap((s) => s.archs))];
   if (wanted !== undefined) {
     const arch = ARCH_ALIASES[wanted] ?? wanted;
+    if (!isPlainArchName(arch)) throw new UsageError(undefined, `--arch ${JSON.stringify(wanted)} is not a plain arch name`, 'name an arch such as x86_64');
     if (!named.includes(arch) && !imagesets.some((s) => s.archs.length === 0)) {
       throw new UsageError(imagesXml, `no image_set for arch ${arch}`, `it has: ${named.join(', ')}`);
     }

@@ -143,6 +143,11 @@ function characterProblems(spec: ComposeSpec): ComposeProblem[] {
 
 /** The first character of `text` XML 1.0 does not allow, as "U+XXXX"; undefined when none. */
 export function firstNonXmlCharacter(text: string): string | undefined {
+  return nonXmlCharacter(text)?.shown;
+}
+
+/** The first character of `text` XML 1.0 does not allow: its index and how to show it. */
+export function nonXmlCharacter(text: string): { index: number; shown: string } | undefined {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c >= 0xd800 && c <= 0xdbff) {
@@ -151,11 +156,11 @@ export function firstNonXmlCharacter(text: string): string | undefined {
         i++;
         continue;
       }
-      return `a lone surrogate U+${hex(c)}`;
+      return { index: i, shown: `a lone surrogate U+${hex(c)}` };
     }
-    if (c >= 0xdc00 && c <= 0xdfff) return `a lone surrogate U+${hex(c)}`;
+    if (c >= 0xdc00 && c <= 0xdfff) return { index: i, shown: `a lone surrogate U+${hex(c)}` };
     if (c === 0x9 || c === 0xa || c === 0xd) continue;
-    if (c < 0x20 || c === 0xfffe || c === 0xffff) return `U+${hex(c)}`;
+    if (c < 0x20 || c === 0xfffe || c === 0xffff) return { index: i, shown: `U+${hex(c)}` };
   }
   return undefined;
 }

@@ -50,9 +50,12 @@ export function snapshot(dir: string): Tree {
   return listTree(dir);
 }
 
-/** Every difference between a snapshot and the tree now; [] when nothing changed. */
-export function changesSince(before: Tree, dir: string): string[] {
-  return diffTrees(before, listTree(dir));
+/**
+ * Every difference between a snapshot and the tree now; [] when nothing changed. The medium
+ * folder's own modification time is left out: taking and releasing the lock changes it.
+ */
+export function changesSince(before: Tree, dir: string, medium = 'out'): string[] {
+  return diffTrees(before, listTree(dir)).filter((line) => !line.startsWith(`${medium}: mtime `));
 }
 
 // ---------------------------------------------------------------------------------------------
