@@ -29,7 +29,8 @@ interface Candidate {
   kind: PackageDatabaseKind;
   /** Relative to the root. */
   path: string;
-  read: (file: string) => Promise<InstalledPackage[]>;
+  /** Reads the database file; `root` for files it names in turn (dpkg's file lists). */
+  read: (file: string, root: string) => Promise<InstalledPackage[]>;
 }
 
 /** rpm's database directories, current location first; each may hold any backend's file. */
@@ -57,7 +58,7 @@ export async function readPackageDatabase(root: string): Promise<PackageDatabase
   for (const candidate of CANDIDATES) {
     const file = await resolveInsideRoot(root, candidate.path);
     if (file === undefined || !(await isRegularFile(file))) continue;
-    return { kind: candidate.kind, file, packages: await candidate.read(file) };
+    return { kind: candidate.kind, file, packages: await candidate.read(file, root) };
   }
   return undefined;
 }

@@ -96,7 +96,10 @@ export function tarHeader(m: TarMember): Buffer {
   return h;
 }
 
-/** A whole tar stream: headers, contents padded to 512 bytes, two zero blocks. */
+/**
+ * A whole tar stream: headers, contents padded to 512 bytes, two zero blocks, padded to whole
+ * 10240-byte records as the installer's tar writes them.
+ */
 export function tarStream(members: readonly TarMember[]): Buffer {
   const parts: Buffer[] = [];
   for (const m of members) {
@@ -106,6 +109,8 @@ export function tarStream(members: readonly TarMember[]): Buffer {
     }
   }
   parts.push(Buffer.alloc(1024));
+  const bytes = parts.reduce((n, p) => n + p.length, 0);
+  parts.push(Buffer.alloc((10240 - (bytes % 10240)) % 10240));
   return Buffer.concat(parts);
 }
 
