@@ -20,6 +20,7 @@ import { InputError, MediaComposeError, OutputError, UsageError, describeSystemE
 import { type DetailsImage, detailsXml } from './manifest/xml.js';
 import { IMAGES_DIR, MediumLock } from './medium.js';
 import { ImagePackages, PACKAGE_DATABASE_DIRS, type PathOwners, imageRpms, readPathOwners } from './pkgdb/owners.js';
+import { MAX_DATABASE_TEXT } from './pkgdb/regular-file.js';
 import type { Progress } from './progress.js';
 import { type BytePath, absoluteBytes, isAtOrBelow, parentsOf, printable } from './scan/entry.js';
 
@@ -364,7 +365,7 @@ function memberPath(name: BytePath): BytePath {
 /** Streams a metadata image, writing its package database to a temporary root to read it. */
 async function readMetadataImage(archive: string): Promise<MetadataReading> {
   const root = temporaryRoot();
-  const extractor = new DatabaseExtractor(root);
+  const extractor = new DatabaseExtractor(root, archive);
   const nonDirectories: BytePath[] = [];
   try {
     const totals = await readArchive(archive, (member) => {
@@ -379,6 +380,9 @@ async function readMetadataImage(archive: string): Promise<MetadataReading> {
     removeTemporaryRoot(root);
   }
 }
+
+/** What a metadata image may put in a temporary package-database root, all files together. */
+export const MAX_TEMPORARY_DATABASE = 2 * 1024 ** 3;
 
 /** Temporary roots in use; removed on exit too, when a signal ends the command midway. */
 const temporaryRoots = new Set<string>();
@@ -421,8 +425,13 @@ async function readOwnersExtracted(archive: string, root: string): Promise<PathO
 class DatabaseExtractor {
   private file?: { fd: number; left: number; path: string };
   private readonly written = new Set<BytePath>();
+  /** Bytes of regular files written to the temporary root so far. */
+  private bytes = 0;
 
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    private readonly archive: string,
+  ) {}
 
   member(member: DecodedMember): ContentSink | undefined {
     this.closeFile();
@@ -453,6 +462,7 @@ class DatabaseExtractor {
           return undefined;
       }
     } catch (err) {
+      if (err instanceof MediaComposeError) throw err;
       throw this.failed(rel, err);
     }
   }
@@ -463,6 +473,17 @@ class DatabaseExtractor {
   }
 
   private openFile(rel: BytePath, dest: Buffer, size: number): ContentSink | undefined {
+    // Checked against the size in the header, before a byte is written: `details --check`
+    // writes nothing to the medium and must not fill TMPDIR either.
+    const limit = isAtOrBelow(rel, 'var/lib/dpkg') ? MAX_DATABASE_TEXT : MAX_TEMPORARY_DATABASE;
+    if (size > limit || this.bytes + size > MAX_TEMPORARY_DATABASE) {
+      throw new InputError(
+        `${this.archive}: ${printable(rel)}`,
+        `package database file of ${size} bytes is too large (at most ${limit / 2 ** 20} MiB, ${MAX_TEMPORARY_DATABASE / 2 ** 20} MiB for all)`,
+        'a real package database is far smaller; the archive is damaged or hostile',
+      );
+    }
+    this.bytes += size;
     if (fs.lstatSync(dest, { throwIfNoEntry: false })?.isSymbolicLink()) fs.rmSync(dest);
     const fd = fs.openSync(dest, 'w');
     this.written.add(rel);

@@ -3,10 +3,11 @@
  * snapshot of a whole work folder (to show that nothing outside the medium changed), and a tar
  * writer that writes what a hostile or hand-made archive may hold.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildOk, composeYaml, writeCompose } from '../support/build.js';
+import { BIN, buildOk, composeYaml, writeCompose } from '../support/build.js';
 import { type Tree, diffTrees, listTree } from '../support/tree.js';
 
 export interface Work {
@@ -124,4 +125,21 @@ export function paxRecords(records: Record<string, string>): Buffer {
       return Buffer.from(`${length}${body}`);
     }),
   );
+}
+
+/**
+ * Runs the command line under GNU time (`/usr/bin/time -v`): its exit status, its own stderr
+ * and its peak resident set size in MiB.
+ */
+export function mediacomposeMeasured(env: NodeJS.ProcessEnv, ...args: string[]): { status: number; stdout: string; stderr: string; maxRssMiB: number } {
+  const r = spawnSync('/usr/bin/time', ['-v', process.execPath, BIN, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    env: { ...process.env, ...env },
+  });
+  const split = r.stderr.indexOf('\tCommand being timed:');
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
+  if (split < 0 || !rss) throw new Error(`no measurement from /usr/bin/time (install the package "time"): ${r.stderr}`);
+  const own = r.stderr.slice(0, split).replace(/^Command exited with non-zero status \d+\n/m, '');
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: own, maxRssMiB: Number(rss[1]) / 1024 };
 }
