@@ -31,13 +31,14 @@ export function scanRoot(root: string): RootScan {
   const entries: Entry[] = [];
   const warnings: string[] = [];
   const canRead = readabilityCheck();
+  const rootDevice = rootDeviceOf(root);
 
   const walk = (dir: BytePath): void => {
     const names = readNames(root, dir);
     for (const name of names) {
       const path = dir === '' ? name : `${dir}/${name}`;
       checkPathLength(root, path);
-      const entry = statEntry(root, path);
+      const entry = statEntry(root, path, rootDevice);
       if (entry === 'socket') {
         warnings.push(`${root}/${printable(path)}: socket skipped (sockets cannot be archived)`);
         continue;
@@ -83,7 +84,28 @@ function readNames(root: string, dir: BytePath): BytePath[] {
   return names.map((n) => n.toString('latin1')).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-function statEntry(root: string, path: BytePath): Entry | 'socket' {
+/** The device of the root folder itself; undefined when it cannot be read (reported later). */
+function rootDeviceOf(root: string): bigint | undefined {
+  try {
+    return fs.statSync(root, { bigint: true }).dev;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A folder on another file system than its root is a mount point (a bind-mounted /dev, /proc,
+ * a tmpfs): archiving it would store the host's devices or kernel files. GNU tar's
+ * --one-file-system would skip it silently; here it is an error. Only folders are checked:
+ * on overlay file systems other entries may report the device of a lower layer.
+ */
+function checkSameFileSystem(root: string, path: BytePath, st: fs.BigIntStats, rootDevice: bigint | undefined): void {
+  if (rootDevice === undefined || st.dev === rootDevice) return;
+  const mountPoint = `${root}/${printable(path)}`;
+  throw new InputError(mountPoint, 'a mount point: another file system is mounted here inside the root', `unmount it first (umount ${mountPoint}); the build archives one file system per root`);
+}
+
+function statEntry(root: string, path: BytePath, rootDevice?: bigint): Entry | 'socket' {
   const abs = absoluteBytes(root, path);
   let st: fs.BigIntStats;
   try {
@@ -94,6 +116,7 @@ function statEntry(root: string, path: BytePath): Entry | 'socket' {
   const type = TYPES.get(st.mode & S_IFMT);
   if (type === undefined) throw new InputError(`${root}/${printable(path)}`, 'unknown file type');
   if (type === 'socket') return 'socket';
+  if (type === 'dir') checkSameFileSystem(root, path, st, rootDevice);
 
   const isDevice = type === 'char' || type === 'block';
   const entry: Entry = {
