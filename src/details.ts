@@ -58,11 +58,28 @@ export async function regenerateDetails(medium: string, options: DetailsOptions)
   const folder = imagesFolder(medium);
   // Writing takes the medium's lock, as a build does: a build swapping images/ meanwhile would
   // leave the new details file in the folder it moves away.
-  const lock = options.check ? undefined : MediumLock.acquire(path.dirname(folder), (note) => options.progress.info(note));
+  // On a read-only file system nothing can be written: the details are checked instead, and
+  // current ones are reported as such.
+  const readOnly = !options.check && isOnReadOnlyFileSystem(path.dirname(folder));
+  const lock = options.check || readOnly ? undefined : MediumLock.acquire(path.dirname(folder), (note) => options.progress.info(note));
   try {
-    return await detailsOfMedium(folder, options);
+    const results = await detailsOfMedium(folder, readOnly ? { ...options, check: true } : options);
+    const stale = readOnly ? results.find((r) => r.state === 'stale') : undefined;
+    if (stale) {
+      throw new OutputError(stale.file, `differs from the archives, and the medium is on a read-only file system (${stale.differences[0]})`, 'copy the medium to a writable place and run details there; details --check lists every difference');
+    }
+    return results;
   } finally {
     lock?.release();
+  }
+}
+
+function isOnReadOnlyFileSystem(folder: string): boolean {
+  try {
+    fs.accessSync(folder, fs.constants.W_OK);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EROFS';
   }
 }
 

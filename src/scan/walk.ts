@@ -38,7 +38,7 @@ export function scanRoot(root: string): RootScan {
     for (const name of names) {
       const path = dir === '' ? name : `${dir}/${name}`;
       checkPathLength(root, path);
-      const entry = statEntry(root, path, rootDevice);
+      const entry = statEntry(root, path, rootDevice, (line) => warnings.push(line));
       if (entry === 'socket') {
         warnings.push(`${root}/${printable(path)}: socket skipped (sockets cannot be archived)`);
         continue;
@@ -105,7 +105,7 @@ function checkSameFileSystem(root: string, path: BytePath, st: fs.BigIntStats, r
   throw new InputError(mountPoint, 'a mount point: another file system is mounted here inside the root', `unmount it first (umount ${mountPoint}); the build archives one file system per root`);
 }
 
-function statEntry(root: string, path: BytePath, rootDevice?: bigint): Entry | 'socket' {
+function statEntry(root: string, path: BytePath, rootDevice?: bigint, warn?: (line: string) => void): Entry | 'socket' {
   const abs = absoluteBytes(root, path);
   let st: fs.BigIntStats;
   try {
@@ -117,6 +117,12 @@ function statEntry(root: string, path: BytePath, rootDevice?: bigint): Entry | '
   if (type === undefined) throw new InputError(`${root}/${printable(path)}`, 'unknown file type');
   if (type === 'socket') return 'socket';
   if (type === 'dir') checkSameFileSystem(root, path, st, rootDevice);
+  if (type === 'file' && warn && isSparse(st)) {
+    warn(
+      `${root}/${printable(path)}: sparse file of ${st.size} bytes with ${st.blocks * 512n} allocated ` +
+        '(archived as all its bytes; the installer writes it dense, using the full size on the installed disk)',
+    );
+  }
 
   const isDevice = type === 'char' || type === 'block';
   const entry: Entry = {
@@ -141,6 +147,14 @@ function readTarget(abs: Buffer, root: string, path: BytePath): BytePath {
   } catch (err) {
     throw new InputError(`${root}/${printable(path)}`, `cannot read symlink: ${describeSystemError(err)}`);
   }
+}
+
+/**
+ * A file with holes: at least 1 MiB, with less than half of it allocated (small files may
+ * have no blocks of their own on some file systems, so they are not judged).
+ */
+function isSparse(st: fs.BigIntStats): boolean {
+  return st.size >= 1n << 20n && st.blocks * 512n * 2n < st.size;
 }
 
 export function floorSeconds(ns: bigint): number {
