@@ -18,7 +18,7 @@ import { ARCH_ALIASES } from './config/spec.js';
 import { installerXmlParser, isPlainArchName, liesInImagesFolder, strictXmlProblem } from './manifest/read.js';
 import { InputError, MediaComposeError, OutputError, UsageError, describeSystemError } from './errors.js';
 import { type DetailsImage, detailsXml } from './manifest/xml.js';
-import { IMAGES_DIR, MediumLock } from './medium.js';
+import { IMAGES_DIR, MediumLock, interruptedSwap, interruptedSwapProblem } from './medium.js';
 import { ImagePackages, PACKAGE_DATABASE_DIRS, type PathOwners, imageRpms, readPathOwners } from './pkgdb/owners.js';
 import { MAX_DATABASE_TEXT } from './pkgdb/regular-file.js';
 import type { Progress } from './progress.js';
@@ -55,6 +55,8 @@ interface ListedImageset {
 }
 
 export async function regenerateDetails(medium: string, options: DetailsOptions): Promise<ArchDetails[]> {
+  // A build killed in the middle of its swap: taking the lock puts the previous images back.
+  if (!options.check && interruptedSwap(medium) !== undefined) MediumLock.acquire(medium, (note) => options.progress.info(note)).release();
   const folder = imagesFolder(medium);
   // Writing takes the medium's lock, as a build does: a build swapping images/ meanwhile would
   // leave the new details file in the folder it moves away.
@@ -116,6 +118,11 @@ async function detailsOfMedium(folder: string, options: DetailsOptions): Promise
 function imagesFolder(medium: string): string {
   for (const folder of [path.join(medium, IMAGES_DIR), medium]) {
     if (fs.existsSync(path.join(folder, 'images.xml'))) return path.resolve(folder);
+  }
+  const previous = interruptedSwap(medium);
+  if (previous !== undefined) {
+    const { what, hint } = interruptedSwapProblem(medium, previous);
+    throw new InputError(medium, what, hint);
   }
   throw new InputError(medium, `not a medium: no ${IMAGES_DIR}/images.xml`, 'name the folder that holds images/');
 }

@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { OutputError, describeSystemError } from './errors.js';
+import { InputError, OutputError, describeSystemError } from './errors.js';
 
 export const IMAGES_DIR = 'images';
 export const LOCK_FILE = '.mediacompose.lock';
@@ -81,6 +81,42 @@ function removeStale(medium: string): void {
   }
 }
 
+/** Puts back the images folder of every build killed in the middle of its swap. */
+function restoreInterruptedSwaps(medium: string, note: (message: string) => void): void {
+  const previous = interruptedSwap(medium);
+  if (previous === undefined) return;
+  fs.renameSync(previous, path.join(medium, IMAGES_DIR));
+  note(`restored ${path.join(medium, IMAGES_DIR)}: a build was interrupted while swapping it (it was in ${previous})`);
+}
+
+/**
+ * Where the previous images folder is when a build was killed between the two renames that swap
+ * the new one in (MEDIUM/images missing, the old one in a staging folder); undefined otherwise.
+ * Read-only commands report this state; every command that takes the lock repairs it.
+ */
+export function interruptedSwap(medium: string): string | undefined {
+  if (fs.existsSync(path.join(medium, IMAGES_DIR))) return undefined;
+  let names: string[];
+  try {
+    names = fs.readdirSync(medium);
+  } catch {
+    return undefined;
+  }
+  for (const name of names.filter((n) => n.startsWith(STAGING_PREFIX)).sort()) {
+    const previous = path.join(medium, name, 'previous');
+    if (fs.existsSync(path.join(previous, 'images.xml'))) return previous;
+  }
+  return undefined;
+}
+
+/** The line read-only commands report for an interrupted swap. */
+export function interruptedSwapProblem(medium: string, previous: string): { what: string; hint: string } {
+  return {
+    what: `no ${IMAGES_DIR}/: a build was interrupted while swapping it in, the previous images are in ${previous}`,
+    hint: `run \`mediacompose build COMPOSE\` or \`mediacompose details ${medium}\` to put them back`,
+  };
+}
+
 /** A build killed between the two renames of commit() left the previous images in its staging. */
 function restoreInterruptedSwap(medium: string, stale: string): void {
   const target = path.join(medium, IMAGES_DIR);
@@ -142,6 +178,13 @@ export class MediumLock {
       if (createExclusive(file, content)) {
         const lock = new MediumLock(medium, file, content, createdFolder);
         liveLocks.add(lock);
+        // Whatever this command goes on to do, or fails at, the previous images are in place.
+        try {
+          restoreInterruptedSwaps(medium, note);
+        } catch (err) {
+          lock.release();
+          throw new OutputError(path.join(medium, IMAGES_DIR), `cannot restore the images an interrupted build moved away: ${describeSystemError(err)}`, 'check the medium folder and its permissions');
+        }
         return lock;
       }
       const held = readLock(file);
@@ -286,6 +329,36 @@ function judgeLock(held: HeldLock, file: string): Verdict {
     return { live: false, why: `${who}, which no longer runs (its pid now belongs to another process)` };
   }
   return { live: true, owner };
+}
+
+/**
+ * For read-only commands: the error to report when a live build holds the medium's lock (it may
+ * swap images/ while they read), undefined when none does.
+ */
+export function buildWritingMedium(medium: string): InputError | undefined {
+  const file = path.join(medium, LOCK_FILE);
+  let held: HeldLock | undefined;
+  try {
+    held = readLock(file);
+  } catch {
+    return undefined;
+  }
+  if (held === undefined) return undefined;
+  const verdict = judgeLock(held, file);
+  if (!verdict.live) return undefined;
+  const owner = verdict.owner;
+  const who = owner ? ` (pid ${owner.pid}${owner.host === os.hostname() ? '' : ` on host ${owner.host}`}, started ${owner.started})` : '';
+  return new InputError(medium, `a build is writing this medium${who}`, 'wait for it to finish, then run this again');
+}
+
+/** The identity of MEDIUM/images (device and inode), to tell whether a build swapped it meanwhile. */
+export function imagesGeneration(medium: string): string | undefined {
+  try {
+    const st = fs.statSync(path.join(medium, IMAGES_DIR), { bigint: true });
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
 }
 
 function refusal(owner: LockOwner | undefined, file: string): OutputError {

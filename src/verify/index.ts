@@ -20,7 +20,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { loadCompose } from '../config/load.js';
-import { IMAGES_DIR } from '../medium.js';
+import { InputError } from '../errors.js';
+import { IMAGES_DIR, buildWritingMedium, imagesGeneration } from '../medium.js';
 import type { Progress } from '../progress.js';
 import { type Unreadable, archivesToRead, checkArchives, readArchives } from './archives.js';
 import { compareImagesets } from './compare.js';
@@ -43,10 +44,23 @@ export async function verify(composeFile: string, options: VerifyOptions): Promi
   const folder = path.join(spec.medium, IMAGES_DIR);
   const problems: VerifyProblem[] = [];
 
+  // One generation of the medium: not while a build holds the lock, and not if one swapped
+  // images/ while it was read (its XML files of one build, its archives of the next).
+  const consistentView = (): void => {
+    const writing = buildWritingMedium(spec.medium);
+    if (writing) throw writing;
+    if (imagesGeneration(spec.medium) !== generation) {
+      throw new InputError(spec.medium, 'a build is writing this medium: it replaced images/ while verify read it', 'run verify again when the build has finished');
+    }
+  };
+  const generation = imagesGeneration(spec.medium);
+  consistentView();
   const medium = readMedium(folder, spec, problems);
   const archives = await readArchives(folder, archivesToRead(medium), options.jobs ?? os.availableParallelism(), progress);
+  consistentView();
   checkArchives(medium, archives, problems);
   const compared = compareImagesets(spec, medium, archives, problems, progress);
+  consistentView();
 
   return {
     ok: problems.length === 0,

@@ -10,6 +10,7 @@ import { installerXmlParser, isPlainArchName, liesInImagesFolder, strictXmlProbl
 import { FORMATS } from '../archive/compression.js';
 import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
 import { InputError, describeSystemError } from '../errors.js';
+import { interruptedSwap, interruptedSwapProblem } from '../medium.js';
 import { type Report, type VerifyProblem, mediumFile, reporter } from './result.js';
 
 /** An image_set of images.xml. */
@@ -85,6 +86,12 @@ function parseXmlFile(file: string, problems: VerifyProblem[], required: boolean
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     if (required) {
+      const medium = path.dirname(path.dirname(file));
+      const previous = interruptedSwap(medium);
+      if (previous !== undefined) {
+        const { what, hint } = interruptedSwapProblem(medium, previous);
+        throw new InputError(medium, what, hint);
+      }
       throw new InputError(file, `cannot read: ${describeSystemError(err)}`, 'build the medium first (mediacompose build COMPOSE)');
     }
     report(`cannot read: ${describeSystemError(err)} (the installer then shows no progress)`);
