@@ -49,7 +49,7 @@ export interface BuildResult {
   /** What the plan shares, stores twice and saves (as `plan` prints it). */
   readonly plan: PlanReport;
   /** Where the time went, in seconds; `tar` is CPU time overlapped with compression. */
-  readonly timings: { scan: number; plan: number; write: number; tar: number };
+  readonly timings: { scan: number; plan: number; write: number; tar: number; sync: number };
 }
 
 export async function build(composeFile: string, options: BuildOptions): Promise<BuildResult> {
@@ -68,7 +68,7 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
   const { progress } = options;
   const jobs = Math.max(1, options.jobs ?? os.availableParallelism());
 
-  const timings = { scan: 0, plan: 0, write: 0, tar: 0 };
+  const timings = { scan: 0, plan: 0, write: 0, tar: 0, sync: 0 };
   const rootWarnings = countingWarnings(progress);
   const scans = timed(timings, 'scan', () => scanAndCompare(spec, rootWarnings));
   await checkAttributes(spec, rootWarnings);
@@ -84,8 +84,8 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
     const written = await timed(timings, 'write', () => writeImages(plan, staging.images, fileOf, { spec, jobs, progress, tarBytes }));
     timings.tar = [...written.values()].reduce((n, w) => n + w.tarSeconds, 0);
     writeXml(plan, written, staging.images, fileOf, (image) => plannedImageRpms(image, plan, owners));
-    staging.commit();
-    progress.info(`medium written: ${path.join(spec.medium, 'images')}`);
+    timings.sync = staging.commit();
+    progress.info(`medium written: ${path.join(spec.medium, 'images')} (flushed to disk in ${timings.sync.toFixed(2)}s)`);
     return {
       medium: spec.medium,
       images: plan.images.map((image) => ({

@@ -18,7 +18,7 @@ import { ARCH_ALIASES } from './config/spec.js';
 import { installerXmlParser, isPlainArchName, liesInImagesFolder, strictXmlProblem } from './manifest/read.js';
 import { InputError, MediaComposeError, OutputError, UsageError, describeSystemError } from './errors.js';
 import { type DetailsImage, detailsXml } from './manifest/xml.js';
-import { IMAGES_DIR, MediumLock, interruptedSwap, interruptedSwapProblem } from './medium.js';
+import { IMAGES_DIR, MediumLock, interruptedSwap, interruptedSwapProblem, syncPath } from './medium.js';
 import { ImagePackages, PACKAGE_DATABASE_DIRS, type PathOwners, imageRpms, readPathOwners } from './pkgdb/owners.js';
 import { MAX_DATABASE_TEXT } from './pkgdb/regular-file.js';
 import type { Progress } from './progress.js';
@@ -290,8 +290,9 @@ function multisetMinus(a: readonly string[], b: readonly string[]): string[] {
 function writeAtomically(file: string, content: string): void {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   try {
-    fs.writeFileSync(temp, content);
+    fs.writeFileSync(temp, content, { flush: true });
     fs.renameSync(temp, file);
+    syncPath(path.dirname(file));
   } catch (err) {
     fs.rmSync(temp, { force: true });
     throw new OutputError(file, `cannot write: ${describeSystemError(err)}`);

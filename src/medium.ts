@@ -41,10 +41,22 @@ export class Staging {
     return staging;
   }
 
-  /** Moves the staged images folder into place, then removes the previous one. */
-  commit(): void {
+  /**
+   * Moves the staged images folder into place, then removes the previous one. Durable: the
+   * staged files and their folder are flushed to disk before the swap (a power loss after it
+   * cannot leave empty or short archives), the medium folder after it (the renames themselves).
+   * Returns the seconds spent flushing.
+   */
+  commit(): number {
     const target = path.join(this.medium, IMAGES_DIR);
     const previous = path.join(this.folder, 'previous');
+    const started = process.hrtime.bigint();
+    try {
+      syncTree(this.images);
+    } catch (err) {
+      throw new OutputError(this.images, `cannot flush the new images to disk: ${describeSystemError(err)}`, 'check the file system of the medium');
+    }
+    let synced = Number(process.hrtime.bigint() - started) / 1e9;
     try {
       if (fs.existsSync(target)) fs.renameSync(target, previous);
       fs.renameSync(this.images, target);
@@ -52,7 +64,16 @@ export class Staging {
       if (!fs.existsSync(target) && fs.existsSync(previous)) fs.renameSync(previous, target);
       throw new OutputError(target, `cannot move the new images into place: ${describeSystemError(err)}`);
     }
+    const after = process.hrtime.bigint();
+    try {
+      syncPath(this.medium);
+      syncPath(this.folder);
+    } catch (err) {
+      throw new OutputError(this.medium, `cannot flush the swapped images folder to disk: ${describeSystemError(err)}`, 'check the file system of the medium');
+    }
+    synced += Number(process.hrtime.bigint() - after) / 1e9;
     this.discard();
+    return synced;
   }
 
   /** Removes everything staged (idempotent). */
@@ -63,6 +84,26 @@ export class Staging {
 }
 
 const liveStagings = new Set<Staging>();
+
+/** fsync of a file or folder. */
+export function syncPath(file: string): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** fsync of every file and folder below `dir`, folders after their contents. */
+function syncTree(dir: string): void {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) syncTree(file);
+    else if (entry.isFile()) syncPath(file);
+  }
+  syncPath(dir);
+}
 
 /** Removes what live stagings left, for signal handlers that end the process. */
 export function discardAllStagings(): void {
