@@ -18,7 +18,7 @@ import { plannedImageRpms, readRootOwners } from './pkgdb/owners.js';
 import { type ImagesetScan, type MediumPlan, type PlannedImage, filesToCompare, planMedium } from './plan/plan.js';
 import { type PlanReport, reportPlan } from './plan/report.js';
 import type { Progress } from './progress.js';
-import { digestFile } from './scan/digest.js';
+import { digestFileInterruptible } from './scan/digest.js';
 import type { BytePath } from './scan/entry.js';
 import { type RootScan, scanRoot } from './scan/walk.js';
 import { ATTRIBUTES_NOT_CHECKED, attributeWarnings, canCheckAttributes, readRootAttributes } from './scan/xattrs.js';
@@ -70,7 +70,7 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
 
   const timings = { scan: 0, plan: 0, write: 0, tar: 0, sync: 0 };
   const rootWarnings = countingWarnings(progress);
-  const scans = timed(timings, 'scan', () => scanAndCompare(spec, rootWarnings));
+  const scans = await timed(timings, 'scan', () => scanAndCompare(spec, rootWarnings));
   await checkAttributes(spec, rootWarnings);
   if (options.strict && rootWarnings.count > 0) throw strictFailure(spec.file, rootWarnings);
   const plan = timed(timings, 'plan', () => planMedium(spec, scans));
@@ -106,7 +106,7 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
 }
 
 /** Scans every root once, then digests the files whose path and metadata match another root's. */
-export function scanAndCompare(spec: ComposeSpec, progress: Progress): ImagesetScan[] {
+export async function scanAndCompare(spec: ComposeSpec, progress: Progress): Promise<ImagesetScan[]> {
   const byRoot = new Map<string, RootScan>();
   for (const imageset of spec.imagesets) {
     if (byRoot.has(imageset.root)) continue;
@@ -120,7 +120,7 @@ export function scanAndCompare(spec: ComposeSpec, progress: Progress): ImagesetS
   const toCompare = filesToCompare(spec.imagesets.map((s) => ({ arch: s.arch, entries: byRoot.get(s.root)!.entries })));
   const digestsByRoot = new Map<string, Map<BytePath, string>>();
   let compared = 0;
-  spec.imagesets.forEach((imageset, i) => {
+  for (const [i, imageset] of spec.imagesets.entries()) {
     const digests = digestsByRoot.get(imageset.root) ?? new Map<BytePath, string>();
     digestsByRoot.set(imageset.root, digests);
     const byInode = new Map<string, string>();
@@ -128,13 +128,13 @@ export function scanAndCompare(spec: ComposeSpec, progress: Progress): ImagesetS
       if (!toCompare[i]!.has(entry.path) || digests.has(entry.path)) continue;
       let digest = entry.inode ? byInode.get(entry.inode) : undefined;
       if (digest === undefined) {
-        digest = digestFile(imageset.root, entry);
+        digest = await digestFileInterruptible(imageset.root, entry);
         compared += entry.size;
         if (entry.inode) byInode.set(entry.inode, digest);
       }
       digests.set(entry.path, digest);
     }
-  });
+  }
   progress.info(`compared ${(compared / 1e6).toFixed(1)} MB of content in ${seconds(t)}`);
   return spec.imagesets.map((imageset) => ({
     imageset,

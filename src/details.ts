@@ -425,7 +425,8 @@ function removeTemporaryRoot(root: string): void {
   if (temporaryRoots.size === 0) process.removeListener('exit', removeTemporaryRoots);
 }
 
-function removeTemporaryRoots(): void {
+/** Removes the temporary package-database roots in use (also for signal handlers). */
+export function removeTemporaryRoots(): void {
   for (const root of [...temporaryRoots]) removeTemporaryRoot(root);
 }
 

@@ -25,7 +25,7 @@ export const planCommand: CommandModule<{ debug: boolean }, PlanArgs> = {
   handler: (args: ArgumentsCamelCase<PlanArgs>) =>
     runCommand(args.debug, async () => {
       const spec = loadCompose(args.compose);
-      const scans = scanAndCompare(spec, plainProgress(args.json));
+      const scans = await scanAndCompare(spec, plainProgress(args.json));
       const extension = FORMATS[spec.compression].extension;
       const report = reportPlan(planMedium(spec, scans), scans, (stem) => `${stem}.${extension}`);
       process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatPlanReport(report));

@@ -4,6 +4,7 @@
  */
 import { writeSync } from 'node:fs';
 import { ExitStatus, MediaComposeError } from '../errors.js';
+import { removeTemporaryRoots } from '../details.js';
 import { discardAllStagings, releaseAllLocks } from '../medium.js';
 
 export async function runCommand(debug: boolean, command: () => Promise<number>): Promise<never> {
@@ -11,10 +12,13 @@ export async function runCommand(debug: boolean, command: () => Promise<number>)
   // medium's lock. The process then dies of the signal itself, with the default action: the
   // shell reports 130 or 143 and a calling script sees that it was interrupted. process.exit()
   // would first wait for the compressor's threads to finish their blocks, which takes minutes.
+  // The listeners run only when the event loop gets control: long synchronous work awaits
+  // signalCheckpoint() (util/signal-checkpoint.ts) between files and chunks to let them in.
   // SIGKILL cannot be handled: the next build removes the staging folder and takes over the
   // stale lock.
   const onSignal = (signal: NodeJS.Signals): void => {
     discardAllStagings();
+    removeTemporaryRoots();
     releaseAllLocks();
     writeSync(2, `error: interrupted by ${signal}: staged files removed, the previous medium is unchanged\n`);
     process.removeAllListeners(signal);
