@@ -59,7 +59,7 @@ export async function verify(composeFile: string, options: VerifyOptions): Promi
   const archives = await readArchives(folder, archivesToRead(medium), options.jobs ?? os.availableParallelism(), progress);
   consistentView();
   checkArchives(medium, archives, problems);
-  const compared = compareImagesets(spec, medium, archives, problems, progress);
+  const compared = await compareImagesets(spec, medium, archives, problems, progress);
   consistentView();
 
   return {

@@ -4,7 +4,7 @@
  * with the signal's status, the lock released, the previous medium intact and no temporary
  * package-database folder left behind.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -36,7 +36,7 @@ function start(env: NodeJS.ProcessEnv, ...args: string[]) {
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   (child.stdio[3] as NodeJS.ReadableStream).setEncoding('utf8').on('data', (d: string) => (err += d));
   const finished = new Promise<{ status: number; stderr: string }>((resolve) => child.on('close', () => resolve({ status: Number(out.trim()), stderr: err })));
-  return { finished };
+  return { finished, stderr: () => err };
 }
 
 /** The pid of the node process running `mediacompose <command>` under this test. */
@@ -92,6 +92,30 @@ describe('case 13: signals during synchronous work', () => {
       }
     }, 120_000);
   }
+
+  it(`verify comparing a 1 GiB file: SIGTERM ends it within ${BOUND_MS} ms, exit 143`, async () => {
+    const file = path.join(work.dir, 'roots', 'a', 'big');
+    const fd = fs.openSync(file, 'w');
+    fs.ftruncateSync(fd, GiB);
+    fs.closeSync(fd);
+    try {
+      const built = spawnSync(process.execPath, [BIN, 'build', work.compose, '--quiet'], { encoding: 'utf8' });
+      expect(built.status).toBe(0);
+      const verify = start({}, 'verify', work.compose);
+      const pid = await waitFor('verify', () => pidOf('verify'));
+      // Archives are read first; the comparison with the roots starts after "scanned".
+      await waitFor('the comparison', () => (verify.stderr().includes('scanned roots/a') ? true : undefined));
+      await sleep(300);
+      const signalled = Date.now();
+      process.kill(pid, 'SIGTERM');
+      const r = await verify.finished;
+      expect(Date.now() - signalled).toBeLessThan(BOUND_MS);
+      expect(r.status).toBe(143);
+      expect(r.stderr).toContain('error: interrupted by SIGTERM');
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  }, 180_000);
 
   it(`details extracting a big package database: SIGTERM ends it within ${BOUND_MS} ms, no mediacompose-pkgdb-* left`, async () => {
     const meta = path.join(work.medium, 'images', 'a-meta-x86_64.tar.gz');
