@@ -123,7 +123,11 @@ function findTemplate(name: string): Template {
 
 function makeFolder(dir: string): void {
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    // One level at a time: a recursive mkdirSync never returns for a folder under /proc (it
+    // retries ENOENT forever), and no signal gets in while it spins.
+    const missing: string[] = [];
+    for (let d = path.resolve(dir); !fs.existsSync(d) && d !== path.dirname(d); d = path.dirname(d)) missing.unshift(d);
+    for (const d of missing) fs.mkdirSync(d);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' || code === 'ENOTDIR') throw new UsageError(dir, 'is not a folder', 'name a folder for compose.yaml');

@@ -141,4 +141,12 @@ describe('case 13: signals during synchronous work', () => {
       fs.writeFileSync(meta, saved);
     }
   }, 120_000);
+
+  it('init in a folder under /proc ends at once (exit 4) instead of spinning where no signal gets in', () => {
+    // Killed after 20 s if it spins (status null); it ends with its own status in well under that.
+    const r = spawnSync(process.execPath, [BIN, 'init', '/proc/nope'], { encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL' });
+    expect(r.signal).toBe(null);
+    expect(r.status).toBe(4);
+    expect(r.stderr).toBe('error: /proc/nope: cannot make the folder: no such file or directory\n');
+  });
 });
