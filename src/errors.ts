@@ -1,6 +1,6 @@
 /**
  * One error base for everything mediacompose reports to a person. Each error carries the exit
- * status documented in compose-spec.md and renders as one line: `error: <file>: <what> (<hint>)`.
+ * status documented in docs/compose-spec.md and renders as one line: `error: <file>: <what> (<hint>)`.
  */
 export const ExitStatus = {
   ok: 0,
@@ -8,6 +8,7 @@ export const ExitStatus = {
   usage: 2,
   input: 3,
   output: 4,
+  budget: 5,
 } as const;
 export type ExitStatus = (typeof ExitStatus)[keyof typeof ExitStatus];
 
@@ -66,7 +67,7 @@ export class ComposeError extends MediaComposeError {
   }
 }
 
-export function formatComposeProblem(file: string, p: ComposeProblem): string {
+function formatComposeProblem(file: string, p: ComposeProblem): string {
   const where = p.position ? `${file}:${p.position.line}:${p.position.column}` : file;
   return formatProblem(where, p.what, p.hint);
 }
@@ -82,6 +83,13 @@ export class InputError extends MediaComposeError {
 export class OutputError extends MediaComposeError {
   constructor(file: string | undefined, what: string, hint?: string, options?: ErrorOptions) {
     super(ExitStatus.output, file, what, hint, options);
+  }
+}
+
+/** The medium was built but does not fit compose.yaml's budget; the previous medium is kept: exit 5. */
+export class BudgetError extends MediaComposeError {
+  constructor(file: string | undefined, what: string, hint?: string, options?: ErrorOptions) {
+    super(ExitStatus.budget, file, what, hint, options);
   }
 }
 

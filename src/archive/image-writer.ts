@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MediaComposeError, OutputError, describeSystemError } from '../errors.js';
-import type { Member } from '../plan/plan.js';
-import type { CompressionFormat } from './compression.js';
+import type { Member } from '../model/member.js';
+import type { CompressionFormat } from './formats.js';
 import { type TarTotals, tarChunks } from './tar-stream.js';
 
 export interface WrittenImage {
@@ -21,7 +21,7 @@ export interface WrittenImage {
   readonly tarSeconds: number;
 }
 
-export interface WriteOptions {
+interface WriteOptions {
   readonly format: CompressionFormat;
   readonly level: number;
   readonly threads: number;

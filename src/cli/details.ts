@@ -1,13 +1,18 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { type ArchDetails, regenerateDetails } from '../details.js';
+import { type ArchDetails, regenerateDetails } from '../commands/details.js';
 import { ExitStatus } from '../errors.js';
-import { plainProgress } from '../progress.js';
+import { plainProgress } from './render/progress.js';
+import { jsonDocument, recordWarnings } from './render/warnings.js';
+import { jobsOption, jsonOption, quietOption } from './options.js';
 import { runCommand } from './run.js';
 
 interface DetailsArgs {
   medium: string;
   arch?: string;
   check: boolean;
+  jobs?: number;
+  json: boolean;
+  quiet: boolean;
   debug: boolean;
 }
 
@@ -17,18 +22,23 @@ export const detailsCommand: CommandModule<{ debug: boolean }, DetailsArgs> = {
   builder: (y: Argv<{ debug: boolean }>) =>
     y
       .positional('medium', { type: 'string', demandOption: true, describe: 'the medium folder (holding images/)' })
-      .option('arch', { type: 'string', describe: 'only this arch (default: every arch images.xml names)' })
+      .option('arch', { type: 'string', alias: 'a', describe: 'only this arch (default: every arch images.xml names)' })
       .option('check', {
         type: 'boolean',
         default: false,
         describe: 'write nothing; exit 1 when a details file differs from the archives',
       })
+      .option('jobs', jobsOption('archives read at once'))
+      .option('json', jsonOption('per arch what was rewritten or found stale, and each archive\'s files and size,'))
+      .option('quiet', quietOption)
       .example('$0 details out/medium', 'after repacking an archive: rewrite its details')
-      .example('$0 details out/medium --arch x86_64 --check', 'is details-x86_64.xml current?'),
+      .example('$0 details out/medium --arch x86_64 --check', 'is details-x86_64.xml current?')
+      .example('$0 details out/medium --check --json', 'the same, for scripts'),
   handler: (args: ArgumentsCamelCase<DetailsArgs>) =>
     runCommand(args.debug, async () => {
-      const results = await regenerateDetails(args.medium, { arch: args.arch, check: args.check, progress: plainProgress(false) });
-      process.stdout.write(results.map(report).join(''));
+      const { progress, warnings } = recordWarnings(plainProgress(args.json || args.quiet));
+      const results = await regenerateDetails(args.medium, { arch: args.arch, check: args.check, jobs: args.jobs, progress });
+      process.stdout.write(args.json ? jsonDocument({ archs: results }, warnings) : results.map(report).join(''));
       return results.some((r) => r.state === 'stale') ? ExitStatus.differences : ExitStatus.ok;
     }),
 };

@@ -4,10 +4,12 @@
 import { createRequire } from 'node:module';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { MediaComposeError } from '../errors.js';
 import { buildCommand } from './build.js';
 import { detailsCommand } from './details.js';
 import { initCommand } from './init.js';
 import { planCommand } from './plan.js';
+import { prepareCommand } from './prepare.js';
 import { verifyCommand } from './verify.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -27,22 +29,44 @@ export async function main(argv: string[]): Promise<void> {
     .option('debug', { type: 'boolean', default: false, describe: 'show stack traces on errors' })
     .command(buildCommand)
     .command(planCommand)
+    .command(prepareCommand)
     .command(detailsCommand)
     .command(initCommand)
     .command(verifyCommand)
     .example('$0 init dvd --template opensuse-dvd', 'start dvd/compose.yaml from a template')
-    .example('$0 build dvd/compose.yaml', 'write the medium it describes')
+    .example('$0 build dvd/compose.yaml', 'write the medium it describes (preparing roots from repositories first)')
+    .example('$0 completion >> ~/.bashrc', 'complete commands and options in bash')
+    .completion('completion', 'print a bash completion script (add it to ~/.bashrc)')
     .epilog(EPILOG)
     .demandCommand(1, 'name a command')
+    .recommendCommands()
     .strict()
     .version(version)
+    .alias('version', 'V')
     .help()
+    .alias('help', 'h')
     .fail((message, err) => {
+      // Option values are checked while parsing (cli/options.ts) and their errors name the option;
+      // yargs passes what a coerce function throws on as a YError with the same message.
+      // (A command's own errors never get here: runCommand reports them.)
+      if (err instanceof MediaComposeError || err?.name === 'YError') usageFailure(err.message);
       if (err) throw err;
-      process.stderr.write(`error: ${message} (see mediacompose --help)\n`);
-      process.exit(2);
+      usageFailure(`${describeFailure(message, argv)} (see mediacompose --help)`);
     })
     .parseAsync();
+}
+
+function usageFailure(line: string): never {
+  process.stderr.write(`error: ${line}\n`);
+  process.exit(2);
+}
+
+/** yargs' own messages, with the mistyped command named beside its suggestion. */
+function describeFailure(message: string, argv: readonly string[]): string {
+  const suggestion = /^Did you mean (\S+)\?$/.exec(message);
+  if (!suggestion) return message;
+  const typed = argv.find((a) => !a.startsWith('-'));
+  return `unknown command "${typed}": did you mean ${suggestion[1]}?`;
 }
 
 await main(hideBin(process.argv));

@@ -4,22 +4,20 @@
  */
 import { writeSync } from 'node:fs';
 import { ExitStatus, MediaComposeError } from '../errors.js';
-import { removeTemporaryRoots } from '../details.js';
-import { discardAllStagings, releaseAllLocks } from '../medium.js';
+import { drainCleanups } from '../runtime/cleanup.js';
 
 export async function runCommand(debug: boolean, command: () => Promise<number>): Promise<never> {
-  // SIGINT and SIGTERM end the run at once, after removing what was staged and releasing the
-  // medium's lock. The process then dies of the signal itself, with the default action: the
-  // shell reports 130 or 143 and a calling script sees that it was interrupted. process.exit()
+  // SIGINT and SIGTERM end the run at once, after draining the cleanup registry (bars finished,
+  // what was staged removed, the medium's lock released, temporary roots removed). The process
+  // then dies of the signal itself, with the default action: the shell reports 130 or 143 and a
+  // calling script sees that it was interrupted. process.exit()
   // would first wait for the compressor's threads to finish their blocks, which takes minutes.
   // The listeners run only when the event loop gets control: long synchronous work awaits
-  // signalCheckpoint() (util/signal-checkpoint.ts) between files and chunks to let them in.
+  // signalCheckpoint() (runtime/signal-checkpoint.ts) between files and chunks to let them in.
   // SIGKILL cannot be handled: the next build removes the staging folder and takes over the
   // stale lock.
   const onSignal = (signal: NodeJS.Signals): void => {
-    discardAllStagings();
-    removeTemporaryRoots();
-    releaseAllLocks();
+    drainCleanups();
     writeSync(2, `error: interrupted by ${signal}: staged files removed, the previous medium is unchanged\n`);
     process.removeAllListeners(signal);
     process.kill(process.pid, signal);
@@ -32,8 +30,7 @@ export async function runCommand(debug: boolean, command: () => Promise<number>)
   } catch (err) {
     status = report(err, debug);
   }
-  discardAllStagings();
-  releaseAllLocks();
+  drainCleanups();
   process.exit(status);
 }
 

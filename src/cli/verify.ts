@@ -1,12 +1,18 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { ExitStatus } from '../errors.js';
-import { createProgress } from '../progress.js';
-import { type VerifyResult, verify } from '../verify/index.js';
+import { createProgress } from './render/progress.js';
+import { type VerifyResult, verify } from '../commands/verify.js';
+import { jsonDocument, recordWarnings } from './render/warnings.js';
+import { jobsOption, jsonOption, mediumOption, quietOption } from './options.js';
 import { runCommand } from './run.js';
+import { formatSeconds } from '../runtime/format.js';
 
 interface VerifyArgs {
   compose: string;
+  jobs?: number;
+  medium?: string;
   json: boolean;
+  quiet: boolean;
   debug: boolean;
 }
 
@@ -19,20 +25,23 @@ export const verifyCommand: CommandModule<{ debug: boolean }, VerifyArgs> = {
   builder: (y: Argv<{ debug: boolean }>) =>
     y
       .positional('compose', { type: 'string', demandOption: true, describe: 'the compose.yaml file' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON document' })
+      .option('jobs', jobsOption('archives read at once'))
+      .option('medium', mediumOption)
+      .option('json', jsonOption('the result'))
+      .option('quiet', quietOption)
       .example('$0 verify compose.yaml', 'replay every imageset and compare it with its root')
       .epilog('Exit status: 0 exact, 1 differences found, 2 compose error, 3 an archive or a root cannot be read.'),
   handler: (args: ArgumentsCamelCase<VerifyArgs>) =>
     runCommand(args.debug, async () => {
       // Timestamped lines on stderr (bars on a terminal); --json keeps stderr quiet too.
-      const progress = createProgress({ quiet: args.json });
+      const { progress, warnings } = recordWarnings(createProgress({ quiet: args.json || args.quiet }));
       let result: VerifyResult;
       try {
-        result = await verify(args.compose, { progress });
+        result = await verify(args.compose, { progress, jobs: args.jobs, medium: args.medium });
       } finally {
         progress.close?.();
       }
-      process.stdout.write(args.json ? `${JSON.stringify(jsonOf(result), null, 2)}\n` : report(result));
+      process.stdout.write(args.json ? jsonDocument(jsonOf(result), warnings) : report(result));
       for (const u of result.unreadable) process.stderr.write(`error: ${u.error}\n`);
       if (result.unreadable.length > 0) return ExitStatus.input;
       return result.ok ? ExitStatus.ok : ExitStatus.differences;
@@ -54,7 +63,7 @@ function report(result: VerifyResult): string {
 }
 
 function summary(result: VerifyResult): string {
-  const time = `in ${result.seconds.toFixed(1)}s`;
+  const time = `in ${formatSeconds(result.seconds)}`;
   const skipped = result.imagesets.filter((s) => !s.compared).map((s) => s.label);
   if (result.ok) {
     const sets = result.imagesets.map((s) => `${s.label} (${s.entries} entries)`).join(', ');

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { FORMATS } from '../archive/compression.js';
+import { archiveFileName, imageStem, metaStem } from '../model/names.js';
 import type { ComposeProblem, SourcePosition } from '../errors.js';
 import type { ComposeSpec } from './spec.js';
 
@@ -26,25 +26,25 @@ export function mediumLimitProblems(spec: ComposeSpec, mediumAt: SourcePosition 
  * (the group of all imagesets, the longest automatic name), each with the format's extension.
  */
 function fileNameProblems(spec: ComposeSpec): ComposeProblem[] {
-  const extension = FORMATS[spec.compression].extension;
+  const fileName = (stem: string): string => archiveFileName(stem, spec.compression);
   const problems: ComposeProblem[] = [];
   const tooLong = (stem: string): number | undefined => {
-    const bytes = Buffer.byteLength(`${stem}.${extension}`);
+    const bytes = Buffer.byteLength(fileName(stem));
     return bytes > NAME_MAX ? bytes : undefined;
   };
   const hint = `file names on the medium are at most ${NAME_MAX} bytes; use a shorter name`;
   for (const set of spec.imagesets) {
-    const bytes = tooLong(`${set.name}-meta-${set.arch}`);
+    const bytes = tooLong(metaStem(set.name, set.arch));
     if (bytes !== undefined) {
-      problems.push(at(set.position, `imageset name "${set.name}" makes a ${bytes}-byte file name (${set.name}-meta-${set.arch}.${extension})`, hint));
+      problems.push(at(set.position, `imageset name "${set.name}" makes a ${bytes}-byte file name (${fileName(metaStem(set.name, set.arch))})`, hint));
     }
   }
   const archs = [...new Set(spec.imagesets.map((s) => s.arch))];
   for (const image of spec.images) {
     for (const arch of archs) {
-      const bytes = tooLong(`${image.name}-${arch}`);
+      const bytes = tooLong(imageStem(image.name, arch));
       if (bytes !== undefined) {
-        problems.push(at(image.position, `image name "${image.name}" makes a ${bytes}-byte file name (${image.name}-${arch}.${extension})`, hint));
+        problems.push(at(image.position, `image name "${image.name}" makes a ${bytes}-byte file name (${fileName(imageStem(image.name, arch))})`, hint));
         break;
       }
     }
@@ -53,7 +53,7 @@ function fileNameProblems(spec: ComposeSpec): ComposeProblem[] {
     for (const arch of archs) {
       const sets = spec.imagesets.filter((s) => s.arch === arch);
       if (sets.length < 2) continue;
-      const stem = `shared-${sets.map((s) => s.name).join('-')}-${arch}`;
+      const stem = imageStem(`shared-${sets.map((s) => s.name).join('-')}`, arch);
       const bytes = tooLong(stem);
       if (bytes !== undefined) {
         problems.push(
@@ -77,7 +77,7 @@ function fileNameProblems(spec: ComposeSpec): ComposeProblem[] {
  * inside a root is archived into that root's own image. Paths are compared after resolving
  * symlinks (the medium folder may not exist yet: its nearest existing parent is resolved).
  */
-function overlapProblems(spec: ComposeSpec, mediumAt: SourcePosition | undefined): ComposeProblem[] {
+export function overlapProblems(spec: ComposeSpec, mediumAt: SourcePosition | undefined): ComposeProblem[] {
   const medium = resolveExisting(spec.medium);
   const problems: ComposeProblem[] = [];
   const mediumLine = mediumAt ? ` (medium: at line ${mediumAt.line})` : '';

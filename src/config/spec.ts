@@ -4,7 +4,9 @@
  */
 import type { SourcePosition } from '../errors.js';
 
-export type CompressionName = 'xz' | 'lzma' | 'bzip2' | 'gzip';
+import type { CompressionName } from '../model/names.js';
+
+export type { CompressionName };
 
 export interface ImagesetSpec {
   /** [a-z0-9][a-z0-9._-]*, unique per arch. */
@@ -17,9 +19,40 @@ export interface ImagesetSpec {
   readonly root: string;
   /** The root as written in compose.yaml (for messages). */
   readonly rootAsWritten: string;
+  /**
+   * Present when compose.yaml names no root: the root is prepared from the repositories into
+   * `<prepare.roots>/<name>-<arch>` (see src/prepare/).
+   */
+  readonly prepared?: PreparedRootSpec;
   /** The installer's short arch (x86_64, i386, ppc, s390, ...). */
   readonly arch: string;
   readonly position?: SourcePosition;
+}
+
+/** What a prepared root holds besides its patterns. */
+export interface PreparedRootSpec {
+  /** Extra packages, in the order written. */
+  readonly packages: readonly string[];
+}
+
+/** A zypper repository the prepared roots are installed from. */
+export interface RepositorySpec {
+  /** The repository's alias inside the roots ([A-Za-z0-9._-]+, unique). */
+  readonly name: string;
+  /** Any zypper URI: http(s)://, ftp://, dir://, iso://, ... */
+  readonly url: string;
+  /** Check the signatures of metadata and packages (default true). */
+  readonly gpgcheck: boolean;
+  readonly position?: SourcePosition;
+}
+
+export interface PrepareSpec {
+  /** Absolute folder of the prepared roots, the shared package cache and their records. */
+  readonly roots: string;
+  /** The folder as written (for messages). */
+  readonly rootsAsWritten: string;
+  /** Install recommended packages too (zypper's default). */
+  readonly recommends: boolean;
 }
 
 export interface SharedImageSpec {
@@ -48,7 +81,22 @@ export interface ComposeSpec {
   /** Paths (relative, no leading or trailing '/') that always go to the metadata image. */
   readonly metadata: readonly string[];
   readonly layering: LayeringSpec;
+  /** Where imagesets without a root are installed from; empty when none is given. */
+  readonly repositories: readonly RepositorySpec[];
+  readonly prepare: PrepareSpec;
+  readonly budget: BudgetSpec;
 }
+
+/** Size limits of the medium; a build that exceeds one fails and keeps the previous medium. */
+export interface BudgetSpec {
+  /** Bytes the whole images/ folder may hold (archives and XML files), when given. */
+  readonly medium?: number;
+  /** Every archive must be strictly smaller than this, when given. */
+  readonly file?: number;
+}
+
+/** ISO 9660 below level 3 holds no file of 4 GiB or more: without budget.file, warn there. */
+export const ISO9660_FILE_LIMIT = 4 * 1024 ** 3;
 
 /** Automatic layering: shared images found from what the roots hold identically. */
 export interface LayeringSpec {

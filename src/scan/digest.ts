@@ -1,12 +1,12 @@
 /**
  * Content digests of regular files, read synchronously in 1 MiB chunks (reading is not the
- * bottleneck: about 1 GB/s with sha256, see docs: measured.md).
+ * bottleneck: about 1 GB/s with sha256, see docs/measured.md).
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { InputError, describeSystemError } from '../errors.js';
-import { signalCheckpoint } from '../util/signal-checkpoint.js';
-import { type Entry, absoluteBytes, printable } from './entry.js';
+import { signalCheckpoint } from '../runtime/signal-checkpoint.js';
+import { type Entry, absoluteBytes, printable } from '../model/entry.js';
 
 const CHUNK = 1 << 20;
 let chunk: Buffer | undefined;
@@ -46,7 +46,7 @@ export function digestFile(root: string, entry: Entry): string {
 
 /**
  * digestFile for long runs: the same bytes and errors, with a signal checkpoint between chunks
- * (see util/signal-checkpoint.ts), so that SIGINT ends a build comparing big files at once.
+ * (see runtime/signal-checkpoint.ts), so that SIGINT ends a build comparing big files at once.
  */
 export async function digestFileInterruptible(root: string, entry: Entry): Promise<string> {
   const hash = createHash('sha256');

@@ -21,11 +21,11 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(work.dir, { recursive: true, force: true }));
 
 /** Writes `yaml` as compose.yaml in the work folder, builds, and checks that nothing changed. */
-function buildUnchanged(yaml: string): { status: number; stderr: string } {
+function buildUnchanged(yaml: string, ...options: string[]): { status: number; stderr: string } {
   const before = snapshot(work.dir);
   const compose = writeCompose(path.join(work.dir), yaml);
   const after = snapshot(work.dir); // compose.yaml itself is the test's own change
-  const r = mediacompose('build', compose, '--quiet');
+  const r = mediacompose('build', compose, '--quiet', ...options);
   expect(changesSince(after, work.dir)).toEqual([]);
   expect([...before.entries.keys()].sort()).toEqual([...after.entries.keys()].sort());
   return r;
@@ -124,6 +124,22 @@ describe('case 5: medium and roots do not overlap', () => {
         "(the build would archive the medium into the root's own image; write the medium outside every root)\n",
     );
     expect(fs.existsSync(path.join(work.dir, 'roots', 'a', 'srv'))).toBe(false);
+  });
+
+  it('--medium inside a root, or around the roots: exit 2 naming --medium, nothing written', () => {
+    const yaml = composeYaml({ medium: 'out', compression: 'gzip', imagesets: sets() });
+    const insideRoot = path.join(work.dir, 'roots', 'a', 'srv', 'medium');
+    const r = buildUnchanged(yaml, '--medium', insideRoot);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(
+      `error: --medium ${insideRoot}: the medium folder ${insideRoot} lies inside root "roots/a" of imageset "a" (line 6) ` +
+        "(the build would archive the medium into the root's own image; write the medium outside every root)\n",
+    );
+    expect(fs.existsSync(path.join(work.dir, 'roots', 'a', 'srv'))).toBe(false);
+
+    const aroundRoots = buildUnchanged(yaml, '--medium', work.dir);
+    expect(aroundRoots.status).toBe(2);
+    expect(aroundRoots.stderr).toMatch(new RegExp(`^error: --medium ${work.dir}: root "roots/a" lies inside the medium folder ${work.dir} \\(a build replaces`));
   });
 
   it('a root reached through a symlink into the medium: exit 2 too', () => {

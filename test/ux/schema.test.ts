@@ -18,7 +18,8 @@ import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { TEMPLATES_DIR } from '../../src/cli/init.js';
-import { COMPRESSIONS, NAME_PATTERN, parseCompose } from '../../src/config/load.js';
+import { COMPRESSIONS, NAME_PATTERN } from '../../src/config/fields.js';
+import { parseCompose } from '../../src/config/load.js';
 import { INSTALLER_ARCHS } from '../../src/config/spec.js';
 
 const SCHEMA_FILE = path.resolve(import.meta.dirname, '../../schema/compose.schema.json');
@@ -124,9 +125,29 @@ const VALID: Record<string, string> = {
   'version 1': lines('version: 1', ...MINIMAL),
   'layering with a unit': lines(...MINIMAL, 'layering: {auto: true, min_size: 1MiB}'),
   'layering in bytes': lines(...MINIMAL, 'layering:', '  min_size: 524288'),
+  'imagesets prepared from repositories': lines(
+    'medium: out',
+    'arch: x86_64',
+    'repositories:',
+    '  - {name: oss, url: "http://download.example.org/repo/oss"}',
+    '  - {name: local, url: "dir:///srv/repo", gpgcheck: false}',
+    'prepare: {roots: prepared, recommends: false}',
+    'imagesets:',
+    '  - {name: kde, patterns: [base, kde], packages: [vim, less]}',
+    '  - {name: gnome, patterns: [gnome], root: roots/gnome}',
+  ),
+  'a budget in decimal units': lines(...MINIMAL, 'budget: {medium: 4.7GB, file: 700MB}'),
+  'a budget in binary units and bytes': lines(...MINIMAL, 'budget:', '  medium: 4700000000', '  file: 4GiB'),
+  'a budget of the medium only': lines(...MINIMAL, 'budget: {medium: "8.5 GB"}'),
 };
 
 const INVALID: Record<string, string> = {
+  'an imageset without root and no repositories': lines('medium: out', 'arch: x86_64', 'imagesets: [{name: a, patterns: [a]}]'),
+  'packages with a root': lines('medium: out', 'arch: x86_64', 'repositories: [{name: r, url: "dir:///srv/r"}]', 'imagesets: [{name: a, patterns: [a], root: roots/kde, packages: [vim]}]'),
+  'a repository url without scheme': lines('medium: out', 'arch: x86_64', 'repositories: [{name: r, url: /srv/r}]', 'imagesets: [{name: a, patterns: [a]}]'),
+  'a repository without url': lines('medium: out', 'arch: x86_64', 'repositories: [{name: r}]', 'imagesets: [{name: a, patterns: [a]}]'),
+  'a package name that is an option': lines('medium: out', 'arch: x86_64', 'repositories: [{name: r, url: "dir:///srv/r"}]', 'imagesets: [{name: a, patterns: [a], packages: [--force]}]'),
+  'recommends as a string': lines('medium: out', 'arch: x86_64', 'repositories: [{name: r, url: "dir:///srv/r"}]', 'prepare: {recommends: "yes"}', 'imagesets: [{name: a, patterns: [a]}]'),
   'a misspelt top-level key': lines('medium: out', 'compresion: gzip', 'imagesets: []'),
   'many problems at once': lines(
     'version: 2',
@@ -198,6 +219,12 @@ const INVALID: Record<string, string> = {
   'layering min_size a fraction': lines(...MINIMAL, 'layering: {min_size: 1.5}'),
   'layering min_size negative': lines(...MINIMAL, 'layering: {min_size: -5}'),
   'an unknown layering key': lines(...MINIMAL, 'layering: {minsize: 1}'),
+  'a budget of zero': lines(...MINIMAL, 'budget: {medium: 0}'),
+  'a budget without a number': lines(...MINIMAL, 'budget: {medium: GB}'),
+  'a budget with an unknown unit': lines(...MINIMAL, 'budget: {medium: 4.7Gb}'),
+  'a budget fraction of bytes': lines(...MINIMAL, 'budget: {file: "1.5"}'),
+  'a budget as a list': lines(...MINIMAL, 'budget: [4GB]'),
+  'an unknown budget key': lines(...MINIMAL, 'budget: {disk: 4GB}'),
   'layering as a boolean': lines(...MINIMAL, 'layering: true'),
 };
 

@@ -1,29 +1,34 @@
 /**
- * The build, as a short list of steps: load compose.yaml, scan the roots, compare contents where
- * metadata matches, plan the images, write and compress them (staged), write the XML, swap the
- * staged images folder into place.
+ * The build, as a short list of steps: load compose.yaml, prepare the roots of imagesets that
+ * name none (stage 1, src/prepare/), scan the roots, compare contents where metadata matches,
+ * plan the images, write and compress them (staged), write the XML, swap the staged images
+ * folder into place.
  */
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import pLimit from 'p-limit';
-import { FORMATS } from './archive/compression.js';
-import { type WrittenImage, writeImage } from './archive/image-writer.js';
-import { loadCompose } from './config/load.js';
-import type { ComposeSpec } from './config/spec.js';
-import { InputError, OutputError, describeSystemError } from './errors.js';
-import { type DetailsImage, type ImagesXmlImageset, detailsXml, imagesXml } from './manifest/xml.js';
-import { MediumLock, Staging } from './medium.js';
-import { plannedImageRpms, readRootOwners } from './pkgdb/owners.js';
-import { type ImagesetScan, type MediumPlan, type PlannedImage, filesToCompare, planMedium } from './plan/plan.js';
-import { type PlanReport, reportPlan } from './plan/report.js';
-import type { Progress } from './progress.js';
-import { digestFileInterruptible } from './scan/digest.js';
-import type { BytePath } from './scan/entry.js';
-import { type RootScan, scanRoot } from './scan/walk.js';
-import { ATTRIBUTES_NOT_CHECKED, attributeWarnings, canCheckAttributes, readRootAttributes } from './scan/xattrs.js';
+import { FORMATS } from '../archive/formats.js';
+import { ARCHIVE_EXTENSIONS, IMAGES_XML, archiveFileName } from '../model/names.js';
+import { type WrittenImage, writeImage } from '../archive/image-writer.js';
+import { loadCompose } from '../config/load.js';
+import { type ComposeOverrides, applyOverrides } from '../config/overrides.js';
+import type { ComposeSpec } from '../config/spec.js';
+import { BudgetError, InputError, OutputError, describeSystemError } from '../errors.js';
+import { type DetailsImage, type ImagesXmlImageset, detailsXml, imagesXml } from '../manifest/xml.js';
+import { MediumLock } from '../medium/lock.js';
+import { Staging } from '../medium/staging.js';
+import { plannedImageRpms, readRootOwners } from '../pkgdb/owners.js';
+import { type MediumPlan, type PlannedImage, planMedium } from '../plan/plan.js';
+import { checkBudget, describeOverBudget, fileWarning } from '../plan/budget.js';
+import { type PlanReport, reportPlan } from '../plan/report.js';
+import { type PrepareResult, prepareRoots } from '../prepare/prepare.js';
+import type { Progress } from '../runtime/progress.js';
+import { formatMB, secondsSince } from '../runtime/format.js';
+import { scanRoots } from './scan-roots.js';
+import { ATTRIBUTES_NOT_CHECKED, attributeWarnings, canCheckAttributes, readRootAttributes } from '../scan/xattrs.js';
 
-export interface BuildOptions {
+interface BuildOptions extends ComposeOverrides {
   /** Images compressed at once; also xz's thread count. */
   readonly jobs?: number;
   readonly progress: Progress;
@@ -31,7 +36,7 @@ export interface BuildOptions {
   readonly strict?: boolean;
 }
 
-export interface BuiltImage {
+interface BuiltImage {
   readonly file: string;
   readonly kind: PlannedImage['kind'];
   readonly arch: string;
@@ -48,33 +53,37 @@ export interface BuildResult {
   readonly seconds: number;
   /** What the plan shares, stores twice and saves (as `plan` prints it). */
   readonly plan: PlanReport;
+  /** The roots prepared from repositories before the build, or reused (empty when none). */
+  readonly prepared: PrepareResult['roots'];
   /** Where the time went, in seconds; `tar` is CPU time overlapped with compression. */
   readonly timings: { scan: number; plan: number; write: number; tar: number; sync: number };
 }
 
 export async function build(composeFile: string, options: BuildOptions): Promise<BuildResult> {
-  const spec = loadCompose(composeFile);
+  const spec = applyOverrides(loadCompose(composeFile), options);
+  // Stage 1, when imagesets name no root: install or reuse them (before the medium is locked).
+  const prepared = await prepareRoots(spec, options.progress);
   // One build at a time per medium, from before the scan until the new images are in place.
   const lock = MediumLock.acquire(spec.medium, (note) => options.progress.warn(note));
   try {
-    return await buildMedium(spec, lock, options);
+    return { ...(await buildMedium(spec, lock, options)), prepared: prepared.roots };
   } finally {
     lock.release();
   }
 }
 
-async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOptions): Promise<BuildResult> {
+async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOptions): Promise<Omit<BuildResult, 'prepared'>> {
   const started = Date.now();
   const { progress } = options;
   const jobs = Math.max(1, options.jobs ?? os.availableParallelism());
 
   const timings = { scan: 0, plan: 0, write: 0, tar: 0, sync: 0 };
   const rootWarnings = countingWarnings(progress);
-  const scans = await timed(timings, 'scan', () => scanAndCompare(spec, rootWarnings));
+  const scans = await timed(timings, 'scan', () => scanRoots(spec, rootWarnings));
   await checkAttributes(spec, rootWarnings);
   if (options.strict && rootWarnings.count > 0) throw strictFailure(spec.file, rootWarnings);
   const plan = timed(timings, 'plan', () => planMedium(spec, scans));
-  const fileOf = (stem: string): string => `${stem}.${FORMATS[spec.compression].extension}`;
+  const fileOf = (stem: string): string => archiveFileName(stem, spec.compression);
   const report = reportPlan(plan, scans, fileOf);
   const owners = await readRootOwners(spec.imagesets.map((s) => s.root), progress);
 
@@ -84,6 +93,7 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
     const written = await timed(timings, 'write', () => writeImages(plan, staging.images, fileOf, { spec, jobs, progress, tarBytes }));
     timings.tar = [...written.values()].reduce((n, w) => n + w.tarSeconds, 0);
     writeXml(plan, written, staging.images, fileOf, (image) => plannedImageRpms(image, plan, owners));
+    enforceBudget(spec, staging.images, progress);
     timings.sync = staging.commit();
     progress.info(`medium written: ${path.join(spec.medium, 'images')} (flushed to disk in ${timings.sync.toFixed(2)}s)`);
     return {
@@ -105,42 +115,21 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
   }
 }
 
-/** Scans every root once, then digests the files whose path and metadata match another root's. */
-export async function scanAndCompare(spec: ComposeSpec, progress: Progress): Promise<ImagesetScan[]> {
-  const byRoot = new Map<string, RootScan>();
-  for (const imageset of spec.imagesets) {
-    if (byRoot.has(imageset.root)) continue;
-    const t = Date.now();
-    const scan = scanRoot(imageset.root);
-    for (const w of scan.warnings) progress.warn(w);
-    progress.info(`scanned ${imageset.rootAsWritten}: ${scan.entries.length} entries in ${seconds(t)} (${perSecond(scan.entries.length, t)} entries/s)`);
-    byRoot.set(imageset.root, scan);
+/**
+ * Checks the staged images folder against compose.yaml's budget before it replaces the previous
+ * medium: over budget, the staging is discarded (the previous medium stays as it was) and the
+ * error names the largest archives and how far over they are.
+ */
+function enforceBudget(spec: ComposeSpec, folder: string, progress: Progress): void {
+  const files = fs.readdirSync(folder).map((file) => ({ file, bytes: fs.statSync(path.join(folder, file)).size }));
+  const extension = `.${ARCHIVE_EXTENSIONS[spec.compression]}`;
+  const archives = files.filter((f) => f.file.endsWith(extension));
+  const check = checkBudget(spec.budget, archives, files.reduce((n, f) => n + f.bytes, 0));
+  for (const f of check.filesWarned) progress.warn(fileWarning(f));
+  const over = describeOverBudget(spec.budget, check, archives);
+  if (over !== undefined) {
+    throw new BudgetError(spec.file, `over budget: ${over}`, 'the previous medium is kept; drop packages from the roots, share more, or raise the budget (mediacompose plan estimates before compressing)');
   }
-  const t = Date.now();
-  const toCompare = filesToCompare(spec.imagesets.map((s) => ({ arch: s.arch, entries: byRoot.get(s.root)!.entries })));
-  const digestsByRoot = new Map<string, Map<BytePath, string>>();
-  let compared = 0;
-  for (const [i, imageset] of spec.imagesets.entries()) {
-    const digests = digestsByRoot.get(imageset.root) ?? new Map<BytePath, string>();
-    digestsByRoot.set(imageset.root, digests);
-    const byInode = new Map<string, string>();
-    for (const entry of byRoot.get(imageset.root)!.entries) {
-      if (!toCompare[i]!.has(entry.path) || digests.has(entry.path)) continue;
-      let digest = entry.inode ? byInode.get(entry.inode) : undefined;
-      if (digest === undefined) {
-        digest = await digestFileInterruptible(imageset.root, entry);
-        compared += entry.size;
-        if (entry.inode) byInode.set(entry.inode, digest);
-      }
-      digests.set(entry.path, digest);
-    }
-  }
-  progress.info(`compared ${(compared / 1e6).toFixed(1)} MB of content in ${seconds(t)}`);
-  return spec.imagesets.map((imageset) => ({
-    imageset,
-    entries: byRoot.get(imageset.root)!.entries,
-    digests: digestsByRoot.get(imageset.root)!,
-  }));
 }
 
 /** Warns about what the installer's tar cannot restore: extended attributes and ACLs. */
@@ -208,7 +197,7 @@ async function writeImages(
         });
         written.set(image.stem, result);
         ctx.progress.info(
-          `wrote ${file}: ${result.files} members, ${mb(result.size)} -> ${mb(result.compressedSize)} in ${seconds(t)}`,
+          `wrote ${file}: ${result.files} members, ${formatMB(result.size)} -> ${formatMB(result.compressedSize)} in ${secondsSince(t)}`,
         );
         ctx.progress.imageFinished?.(file);
       }),
@@ -231,7 +220,7 @@ function writeXml(
     pkgImage: fileOf(set.pkgImage),
     images: set.images.map((stem) => ({ name: displayName(set.spec.title, images.get(stem)!), file: fileOf(stem) })),
   }));
-  writeFile(path.join(folder, 'images.xml'), imagesXml(sets));
+  writeFile(path.join(folder, IMAGES_XML), imagesXml(sets));
   for (const arch of plan.archs) {
     const details: DetailsImage[] = plan.images
       .filter((i) => i.arch === arch)
@@ -264,18 +253,4 @@ function timed<T>(timings: Record<string, number>, name: string, step: () => T):
   if (result instanceof Promise) return result.finally(add) as T;
   add();
   return result;
-}
-
-/** Items per second since `since`, rounded for display. */
-function perSecond(count: number, since: number): string {
-  const elapsed = Math.max(Date.now() - since, 1) / 1000;
-  return Math.round(count / elapsed).toLocaleString('en-US');
-}
-
-function seconds(since: number): string {
-  return `${((Date.now() - since) / 1000).toFixed(1)}s`;
-}
-
-function mb(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
 }

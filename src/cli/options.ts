@@ -1,0 +1,85 @@
+/**
+ * Options several commands share, and the checks their values pass while yargs parses the
+ * command line: before any work starts, a bad value ends the run with one line naming the
+ * option, `error: --jobs: "abc" is not a whole number (...)`, exit 2.
+ *
+ * A new numeric option is `integerOption({...})`; a new shared option is one more entry below.
+ */
+import path from 'node:path';
+import type { Options } from 'yargs';
+import { UsageError } from '../errors.js';
+
+interface IntegerRule {
+  /** The option's name without dashes, as in the message. */
+  readonly name: string;
+  readonly min: number;
+  readonly max?: number;
+  /** What the number counts, for the hint: "images compressed at once". */
+  readonly counts: string;
+  readonly describe: string;
+  readonly alias?: string;
+}
+
+/**
+ * A whole-number option. Typed as a string for yargs, so that the check sees the text as typed
+ * ("1e3", "0x10" and "2.5" are refused rather than read as numbers), and checked by `coerce`,
+ * which yargs runs while parsing. Given twice, the last one counts.
+ */
+export function integerOption(rule: IntegerRule) {
+  return {
+    type: 'string',
+    alias: rule.alias,
+    describe: rule.describe,
+    coerce: (value: unknown): number | undefined => parseInteger(rule, value),
+  } satisfies Options;
+}
+
+export function parseInteger(rule: IntegerRule, value: unknown): number | undefined {
+  const given = Array.isArray(value) ? value.at(-1) : value;
+  if (given === undefined) return undefined;
+  const option = `--${rule.name}`;
+  const range = rule.max === undefined ? `${rule.min} or more` : `${rule.min} to ${rule.max}`;
+  const hint = `give the number of ${rule.counts}, ${range}, e.g. ${option} ${Math.max(rule.min, 4)}`;
+  const text = String(given).trim();
+  if (text === '') throw new UsageError(option, 'needs a value', hint);
+  if (!/^[+-]?\d+$/.test(text)) throw new UsageError(option, `"${text}" is not a whole number`, hint);
+  const n = Number(text);
+  if (n < rule.min || (rule.max !== undefined && n > rule.max) || !Number.isSafeInteger(n)) {
+    throw new UsageError(option, `${text} is out of range`, hint);
+  }
+  return n;
+}
+
+/** A folder option, resolved against the current folder; an empty value is refused. */
+function folderOption(name: string, describe: string, alias?: string) {
+  return {
+    type: 'string',
+    alias,
+    describe,
+    coerce: (value: unknown): string | undefined => {
+      const given = Array.isArray(value) ? value.at(-1) : value;
+      if (given === undefined) return undefined;
+      const text = String(given);
+      if (text === '') throw new UsageError(`--${name}`, 'needs a value', `name a folder, e.g. --${name} out/medium`);
+      return path.resolve(text);
+    },
+  } satisfies Options;
+}
+
+export const jobsOption = (what: string) =>
+  integerOption({ name: 'jobs', alias: 'j', min: 1, counts: what, describe: `${what} (default: number of cores)` });
+
+export const jsonOption = (what: string) =>
+  ({
+    type: 'boolean',
+    default: false,
+    describe: `print ${what} as one JSON document (with the warnings as "warnings")`,
+  }) as const satisfies Options;
+
+export const quietOption = { type: 'boolean', alias: 'q', default: false, describe: 'no progress on stderr (warnings only)' } as const satisfies Options;
+
+export const mediumOption = folderOption(
+  'medium',
+  "the medium's folder, instead of compose.yaml's medium: (relative to the current folder)",
+  'm',
+);
