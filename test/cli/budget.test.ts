@@ -2,25 +2,15 @@
  * compose.yaml's budget: a build whose archives do not fit fails with exit 5, names the largest
  * archives and how far over they are, and leaves the previous medium byte for byte as it was.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { incompressible } from '../support/tree.js';
 import { buildOk, composeYaml, fingerprint, mediacompose, writeCompose } from '../support/build.js';
 
 let work: string;
 let images: string;
-
-function noise(seed: string, size: number): Buffer {
-  const out = Buffer.alloc(size);
-  let block = createHash('sha256').update(seed).digest();
-  for (let i = 0; i < size; i += block.length) {
-    block.copy(out, i);
-    block = createHash('sha256').update(block).digest();
-  }
-  return out;
-}
 
 /** Two roots sharing a base; `big` holds 600 kB that does not compress, `small` 50 kB. */
 function compose(budget: string[] = []): string {
@@ -36,8 +26,8 @@ beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-budget-'));
   for (const [name, size] of [['big', 600_000], ['small', 50_000]] as const) {
     fs.mkdirSync(path.join(work, name, 'usr/lib'), { recursive: true });
-    fs.writeFileSync(path.join(work, name, 'usr/lib/base.so'), noise('base', 100_000));
-    fs.writeFileSync(path.join(work, name, `usr/lib/${name}.so`), noise(name, size));
+    fs.writeFileSync(path.join(work, name, 'usr/lib/base.so'), incompressible('base', 100_000));
+    fs.writeFileSync(path.join(work, name, `usr/lib/${name}.so`), incompressible(name, size));
   }
   images = path.join(work, 'out/images');
 });
@@ -48,7 +38,7 @@ describe('budget', () => {
     buildOk(compose());
     const before = fingerprint(images);
     // The roots grew since: the next build would be larger, and it is over budget.
-    fs.writeFileSync(path.join(work, 'big/usr/lib/more.so'), noise('more', 300_000));
+    fs.writeFileSync(path.join(work, 'big/usr/lib/more.so'), incompressible('more', 300_000));
     const r = mediacompose('build', compose(['budget:', '  medium: 500kB']), '--quiet');
     expect(r.status).toBe(5);
     expect(r.stdout).toBe('');

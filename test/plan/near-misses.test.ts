@@ -3,7 +3,6 @@
  * roots through the command line (`plan` and `plan --json`), and on synthetic scans for each
  * kind of difference.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,20 +11,10 @@ import type { ComposeSpec, ImagesetSpec, SharedImageSpec } from '../../src/confi
 import { findNearMisses, nearMissCandidates } from '../../src/plan/near-misses.js';
 import type { ImagesetScan } from '../../src/plan/plan.js';
 import type { Entry } from '../../src/model/entry.js';
+import { incompressible } from '../support/tree.js';
 import { composeYaml, mediacompose, writeCompose } from '../support/build.js';
 
 const TWO_MB = 2 * 1024 * 1024;
-
-/** Deterministic bytes that do not compress to nothing. */
-function content(seed: string, size: number): Buffer {
-  const out = Buffer.alloc(size);
-  let block = createHash('sha256').update(seed).digest();
-  for (let i = 0; i < size; i += block.length) {
-    block.copy(out, i);
-    block = createHash('sha256').update(block).digest();
-  }
-  return out;
-}
 
 function put(root: string, rel: string, bytes: Buffer, mtime = 1_600_000_000): void {
   const file = path.join(root, rel);
@@ -39,15 +28,15 @@ describe('plan on generated roots with a planted near miss', () => {
   let compose: string;
   beforeAll(() => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-nearmiss-'));
-    const big = content('big', TWO_MB);
+    const big = incompressible('big', TWO_MB);
     for (const name of ['a', 'b']) {
       const root = path.join(work, name);
-      put(root, 'usr/lib/shared.so', content('shared', 300_000));
-      put(root, `usr/lib/only-${name}`, content(name, 1000));
+      put(root, 'usr/lib/shared.so', incompressible('shared', 300_000));
+      put(root, `usr/lib/only-${name}`, incompressible(name, 1000));
       // Identical bytes, another mtime in b: the planted near miss.
       put(root, 'usr/share/big.dat', big, name === 'a' ? 1_600_000_000 : 1_700_000_000);
       // Same path and size, other content: not a near miss.
-      put(root, 'usr/share/other.dat', content(`other-${name}`, 5000), name === 'a' ? 1_600_000_000 : 1_700_000_000);
+      put(root, 'usr/share/other.dat', incompressible(`other-${name}`, 5000), name === 'a' ? 1_600_000_000 : 1_700_000_000);
       for (const d of ['usr/lib', 'usr/share', 'usr', '.']) fs.utimesSync(path.join(root, d), 1_600_000_000, 1_600_000_000);
     }
     compose = writeCompose(work, composeYaml({

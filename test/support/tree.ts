@@ -102,3 +102,14 @@ export function diffTrees(expected: Tree, actual: Tree): string[] {
   for (const g of actual.hardlinkGroups) if (!wanted.has(g)) problems.push(`hardlink group unexpected: ${show(g).replaceAll('\0', ' = ')}`);
   return problems;
 }
+
+/** Deterministic bytes that do not compress: a sha256 chain seeded with `seed`. */
+export function incompressible(seed: string, size: number): Buffer {
+  const out = Buffer.alloc(size);
+  let block = createHash('sha256').update(seed).digest();
+  for (let i = 0; i < size; i += block.length) {
+    block.copy(out, i);
+    block = createHash('sha256').update(block).digest();
+  }
+  return out;
+}
