@@ -90,7 +90,7 @@ function realRoots() {
     const r = timed(['sh', '-c', 'for f; do xz -6 -T2 -c "$f" > "$f.ref.xz"; done', 'sh', ...streams]);
     references.push(r.seconds);
     print(`  pair ${i + 1}: build ${b.seconds.toFixed(1)}s, reference ${r.seconds.toFixed(1)}s, ratio ${(b.seconds / r.seconds).toFixed(3)}` +
-      (timing ? `  [scan+compare ${timing.scan.toFixed(1)}s, plan ${timing.plan.toFixed(1)}s, tar ${timing.tar.toFixed(1)}s (overlapped), tar+compress ${timing.write.toFixed(1)}s]` : ''));
+      (timing ? `  [scan+compare ${timing.scan.toFixed(1)}s, plan ${timing.plan.toFixed(1)}s, tar ${timing.tar.toFixed(1)}s (overlapped), tar+compress ${timing.write.toFixed(1)}s, fsync ${(timing.sync ?? 0).toFixed(2)}s]` : ''));
   }
   const ratios = builds.map((b, i) => b / references[i]);
   print(`build ${median(builds).toFixed(1)}s, reference ${median(references).toFixed(1)}s: median ratio ${median(ratios).toFixed(3)} (<= 1.10 wanted)`);

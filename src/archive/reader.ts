@@ -56,6 +56,13 @@ function readHead(file: string): Buffer {
   }
 }
 
+/**
+ * The largest pax extended header or GNU long name/link body read. Real ones hold a few hundred
+ * bytes; the body is collected before it is parsed, so without a cap a header claiming
+ * gigabytes would be collected into memory.
+ */
+export const MAX_EXTENDED_HEADER = 4 << 20;
+
 type Pending = { kind: 'header' } | { kind: 'data'; left: number; pad: number; sink?: ContentSink; collect?: Buffer[]; then?: (data: Buffer) => void };
 
 /** A streaming tar parser: ustar, pax extended headers, GNU long names, base-256 numbers. */
@@ -117,31 +124,41 @@ class TarParser extends Writable {
         continue;
       }
       if (buf.length - at < BLOCK) break;
-      this.header(buf.subarray(at, at + BLOCK));
+      this.header(buf.subarray(at, at + BLOCK), this.bytes - buf.length + at);
       at += BLOCK;
     }
     this.carry = Buffer.from(buf.subarray(at));
   }
 
-  private header(block: Buffer): void {
+  /** `offset`: where the block starts in the tar stream. */
+  private header(block: Buffer, offset: number): void {
     if (this.ended) return; // padding after the end-of-archive blocks
     if (block.every((b) => b === 0)) {
       if (++this.zeroBlocks === 2) this.ended = true;
       return;
     }
     if (this.zeroBlocks > 0) throw new InputError(this.file, 'a lone zero block inside the archive', 'the archive is damaged');
-    if (!checksumOk(block)) throw new InputError(this.file, `bad header checksum at byte ${this.bytes - this.carry.length}`, 'the archive is damaged');
+    if (!checksumOk(block)) throw new InputError(this.file, `bad header checksum at byte ${offset}`, 'the archive is damaged');
     const typeflag = String.fromCharCode(block[156]!);
     const size = numeric(block, 124, 12);
     const pad = (BLOCK - (size % BLOCK)) % BLOCK;
     const collect = (then: (data: Buffer) => void): void => {
+      if (size > MAX_EXTENDED_HEADER) {
+        throw new InputError(
+          this.file,
+          `extended header too large: ${size} bytes at byte ${offset} (type ${typeflag}; at most ${MAX_EXTENDED_HEADER >> 20} MiB is read)`,
+          'real pax and GNU long-name headers hold a few hundred bytes; the archive is damaged or hostile',
+        );
+      }
       this.state = { kind: 'data', left: size, pad, collect: [], then };
     };
     switch (typeflag) {
       case 'x':
         return collect((data) => Object.assign(this.pax, parsePax(data)));
       case 'g':
-        return collect(() => {});
+        // Global headers are not used: skipped, never collected.
+        this.state = { kind: 'data', left: size, pad };
+        return;
       case 'L':
         return collect((data) => (this.longName = cString(data)));
       case 'K':

@@ -12,6 +12,8 @@ export async function runCommand(debug: boolean, command: () => Promise<number>)
   // then dies of the signal itself, with the default action: the shell reports 130 or 143 and a
   // calling script sees that it was interrupted. process.exit()
   // would first wait for the compressor's threads to finish their blocks, which takes minutes.
+  // The listeners run only when the event loop gets control: long synchronous work awaits
+  // signalCheckpoint() (runtime/signal-checkpoint.ts) between files and chunks to let them in.
   // SIGKILL cannot be handled: the next build removes the staging folder and takes over the
   // stale lock.
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -60,7 +60,7 @@ export interface BuildResult {
   /** The roots prepared from repositories before the build, or reused (empty when none). */
   readonly prepared: PrepareResult['roots'];
   /** Where the time went, in seconds; `tar` is CPU time overlapped with compression. */
-  readonly timings: { scan: number; plan: number; write: number; tar: number };
+  readonly timings: { scan: number; plan: number; write: number; tar: number; sync: number };
   /** What compressed the images, e.g. { name: 'xz', version: '5.4.1' }. */
   readonly encoder: Encoder;
 }
@@ -85,9 +85,9 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, checksums: Check
   const { progress } = options;
   const jobs = Math.max(1, options.jobs ?? os.availableParallelism());
 
-  const timings = { scan: 0, plan: 0, write: 0, tar: 0 };
+  const timings = { scan: 0, plan: 0, write: 0, tar: 0, sync: 0 };
   const rootWarnings = countingWarnings(progress);
-  const scans = timed(timings, 'scan', () => scanRoots(spec, rootWarnings));
+  const scans = await timed(timings, 'scan', () => scanRoots(spec, rootWarnings));
   await checkAttributes(spec, rootWarnings);
   for (const warning of await missingDatabaseWarnings(spec.imagesets)) rootWarnings.warn(warning);
   if (options.strict && rootWarnings.count > 0) throw strictFailure(spec.file, rootWarnings);
@@ -105,9 +105,9 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, checksums: Check
     const afterSwap = await writeChecksums(checksums, staging.images, spec.medium, path.dirname(staging.images));
     // After the lists: the budget is for the whole images/ folder as it will be.
     enforceBudget(spec, staging.images, progress);
-    staging.commit(afterSwap);
+    timings.sync = staging.commit(afterSwap);
     if (!checksums.signer) progress.warn(NO_KEY_WARNING);
-    progress.info(`medium written: ${path.join(spec.medium, 'images')}`);
+    progress.info(`medium written: ${path.join(spec.medium, 'images')} (flushed to disk in ${timings.sync.toFixed(2)}s)`);
     return {
       medium: spec.medium,
       images: plan.images.map((image) => ({

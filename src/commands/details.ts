@@ -20,6 +20,7 @@ import { InputError, OutputError, describeSystemError } from '../errors.js';
 import { byBytes, decompressorHint, decompressorProblem } from '../manifest/installer.js';
 import { type DetailsImage, detailsXml } from '../manifest/xml.js';
 import { MediumLock } from '../medium/lock.js';
+import { interruptedSwap, interruptedSwapError, syncPath } from '../medium/staging.js';
 import { IMAGES_DIR, IMAGES_XML, detailsFileName } from '../model/names.js';
 import { ImagePackages, type PathOwners, imageRpms } from '../pkgdb/owners.js';
 import type { Progress } from '../runtime/progress.js';
@@ -51,14 +52,33 @@ export interface ArchDetails {
 }
 
 export async function regenerateDetails(medium: string, options: DetailsOptions): Promise<ArchDetails[]> {
+  // A build killed in the middle of its swap: taking the lock puts the previous images back.
+  if (!options.check && interruptedSwap(medium) !== undefined) MediumLock.acquire(medium, (note) => options.progress.info(note)).release();
   const folder = imagesFolder(medium);
   // Writing takes the medium's lock, as a build does: a build swapping images/ meanwhile would
   // leave the new details file in the folder it moves away.
-  const lock = options.check ? undefined : MediumLock.acquire(path.dirname(folder), (note) => options.progress.info(note));
+  // On a read-only file system nothing can be written: the details are checked instead, and
+  // current ones are reported as such.
+  const readOnly = !options.check && isOnReadOnlyFileSystem(path.dirname(folder));
+  const lock = options.check || readOnly ? undefined : MediumLock.acquire(path.dirname(folder), (note) => options.progress.info(note));
   try {
-    return await detailsOfMedium(folder, options);
+    const results = await detailsOfMedium(folder, readOnly ? { ...options, check: true } : options);
+    const stale = readOnly ? results.find((r) => r.state === 'stale') : undefined;
+    if (stale) {
+      throw new OutputError(stale.file, `differs from the archives, and the medium is on a read-only file system (${stale.differences[0]})`, 'copy the medium to a writable place and run details there; details --check lists every difference');
+    }
+    return results;
   } finally {
     lock?.release();
+  }
+}
+
+function isOnReadOnlyFileSystem(folder: string): boolean {
+  try {
+    fs.accessSync(folder, fs.constants.W_OK);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EROFS';
   }
 }
 
@@ -133,14 +153,17 @@ function imagesFolder(medium: string): string {
   for (const folder of [path.join(medium, IMAGES_DIR), medium]) {
     if (fs.existsSync(path.join(folder, IMAGES_XML))) return path.resolve(folder);
   }
+  const swapped = interruptedSwapError(medium);
+  if (swapped) throw swapped;
   throw new InputError(medium, `not a medium: no ${IMAGES_DIR}/images.xml`, 'name the folder that holds images/');
 }
 
 function writeAtomically(file: string, content: string): void {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   try {
-    fs.writeFileSync(temp, content);
+    fs.writeFileSync(temp, content, { flush: true });
     fs.renameSync(temp, file);
+    syncPath(path.dirname(file));
   } catch (err) {
     fs.rmSync(temp, { force: true });
     throw new OutputError(file, `cannot write: ${describeSystemError(err)}`);

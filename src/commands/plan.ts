@@ -39,7 +39,7 @@ export interface PlanOptions extends ComposeOverrides {
 export async function planCompose(composeFile: string, progress: Progress, options: PlanOptions): Promise<PlanDocument> {
   const spec = applyOverrides(loadCompose(composeFile), options);
   const prepared = (await prepareRoots(spec, progress)).roots;
-  const scans = scanRoots(spec, progress, { nearMisses: true });
+  const scans = await scanRoots(spec, progress, { nearMisses: true });
   const fileOf = (stem: string): string => archiveFileName(stem, spec.compression);
   const plan = planMedium(spec, scans);
   const report = reportPlan(plan, scans, fileOf);

@@ -8,16 +8,17 @@ import { nearMissCandidates } from '../plan/near-misses.js';
 import { type ImagesetScan, filesToCompare } from '../plan/plan.js';
 import { formatMB, secondsSince } from '../runtime/format.js';
 import type { Progress } from '../runtime/progress.js';
-import { digestFile } from '../scan/digest.js';
+import { digestFileInterruptible } from '../scan/digest.js';
 import { type RootScan, scanRoot } from '../scan/walk.js';
 
 /**
  * Scans every root once, then digests the files whose path and metadata match another root's.
  * With `nearMisses`, also those whose path and size match another root's with other metadata,
  * so that plan can tell near misses from different content (sharing is unaffected: it needs
- * equal metadata, and such files are digested either way).
+ * equal metadata, and such files are digested either way). Contents are digested with signal
+ * checkpoints between chunks (runtime/signal-checkpoint.ts): SIGINT ends a long comparison at once.
  */
-export function scanRoots(spec: ComposeSpec, progress: Progress, options: { nearMisses?: boolean } = {}): ImagesetScan[] {
+export async function scanRoots(spec: ComposeSpec, progress: Progress, options: { nearMisses?: boolean } = {}): Promise<ImagesetScan[]> {
   const byRoot = new Map<string, RootScan>();
   for (const imageset of spec.imagesets) {
     if (byRoot.has(imageset.root)) continue;
@@ -33,7 +34,7 @@ export function scanRoots(spec: ComposeSpec, progress: Progress, options: { near
   if (options.nearMisses) nearMissCandidates(listed).forEach((paths, i) => paths.forEach((p) => toCompare[i]!.add(p)));
   const digestsByRoot = new Map<string, Map<BytePath, string>>();
   let compared = 0;
-  spec.imagesets.forEach((imageset, i) => {
+  for (const [i, imageset] of spec.imagesets.entries()) {
     const digests = digestsByRoot.get(imageset.root) ?? new Map<BytePath, string>();
     digestsByRoot.set(imageset.root, digests);
     const byInode = new Map<string, string>();
@@ -41,13 +42,13 @@ export function scanRoots(spec: ComposeSpec, progress: Progress, options: { near
       if (!toCompare[i]!.has(entry.path) || digests.has(entry.path)) continue;
       let digest = entry.inode ? byInode.get(entry.inode) : undefined;
       if (digest === undefined) {
-        digest = digestFile(imageset.root, entry);
+        digest = await digestFileInterruptible(imageset.root, entry);
         compared += entry.size;
         if (entry.inode) byInode.set(entry.inode, digest);
       }
       digests.set(entry.path, digest);
     }
-  });
+  }
   progress.info(`compared ${formatMB(compared)} of content in ${secondsSince(t)}`);
   return spec.imagesets.map((imageset) => ({
     imageset,

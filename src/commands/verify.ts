@@ -25,6 +25,8 @@ import { loadCompose } from '../config/load.js';
 import { type ComposeOverrides, applyOverrides } from '../config/overrides.js';
 import { InputError } from '../errors.js';
 import { missingDatabaseWarnings } from '../pkgdb/presence.js';
+import { buildWritingMedium } from '../medium/lock.js';
+import { imagesGeneration, interruptedSwapError } from '../medium/staging.js';
 import { IMAGES_DIR } from '../model/names.js';
 import type { Progress } from '../runtime/progress.js';
 import { type Unreadable, archivesToRead, checkArchives, readArchives } from '../verify/archives.js';
@@ -56,12 +58,28 @@ export async function verify(composeFile: string, options: VerifyOptions): Promi
   const folder = path.join(spec.medium, IMAGES_DIR);
   const problems: VerifyProblem[] = [];
 
+  // One generation of the medium: not while a build holds the lock, and not if one swapped
+  // images/ while it was read (its XML files of one build, its archives of the next).
+  const consistentView = (): void => {
+    const writing = buildWritingMedium(spec.medium);
+    if (writing) throw writing;
+    if (imagesGeneration(spec.medium) !== generation) {
+      throw new InputError(spec.medium, 'a build is writing this medium: it replaced images/ while verify read it', 'run verify again when the build has finished');
+    }
+  };
+  const generation = imagesGeneration(spec.medium);
+  consistentView();
+  // No images/ because a build was killed in the middle of its swap: say so, and what repairs it.
+  const swapped = interruptedSwapError(spec.medium);
+  if (swapped) throw swapped;
   const medium = readMedium(folder, spec, problems);
   const archives = await readArchives(folder, archivesToRead(medium), options.jobs ?? os.availableParallelism(), progress);
+  consistentView();
   checkArchives(medium, archives, problems);
-  const compared = compareImagesets(spec, medium, archives, problems, progress);
+  const compared = await compareImagesets(spec, medium, archives, problems, progress);
   // What libzypp checks before the installer gets any of these files: lists, signatures, digests.
   for (const p of await checkChecksums(folder, spec.checksums?.key !== undefined)) problems.push({ imageset: null, ...p });
+  consistentView();
 
   return {
     ok: problems.length === 0,

@@ -25,6 +25,7 @@ import { Reader, deepFreeze, reportSyntaxErrors, sortProblems, unreadableFileHin
 import { type ArchDefault, readArchDefault, readChecksums, readCompression, readImages, readImagesets, readBudget, readLayering, readLevel, readMedium, readMetadata, readVersion } from './fields.js';
 import { checkImages, checkImagesets, completeImage, completeImageset } from './rules.js';
 import { readPrepare, readRepositories } from './package-source.js';
+import { mediumLimitProblems } from './medium-limits.js';
 
 const TOP_KEYS = ['version', 'medium', 'compression', 'level', 'arch', 'repositories', 'prepare', 'imagesets', 'images', 'metadata', 'layering', 'budget', 'checksums'];
 
@@ -87,7 +88,7 @@ function readSpec(reader: Reader, file: string): ComposeSpec | undefined {
   const checksums = readChecksums(reader, fields.get('checksums'));
 
   if (reader.problems.length > 0) return undefined;
-  return {
+  const spec: ComposeSpec = {
     file,
     medium,
     compression,
@@ -102,4 +103,6 @@ function readSpec(reader: Reader, file: string): ComposeSpec | undefined {
     budget,
     ...(checksums ? { checksums } : {}),
   };
+  for (const p of mediumLimitProblems(spec, fields.get('medium')?.at)) reader.problems.push(p);
+  return reader.problems.length > 0 ? undefined : spec;
 }

@@ -5,7 +5,7 @@
  * archives give (the one "is details current?" description).
  */
 import fs from 'node:fs';
-import { ARCH_ALIASES, archsOf, installerXmlParser, isForArch, liesInImagesFolder } from './installer.js';
+import { ARCH_ALIASES, archsOf, installerXmlParser, isForArch, isPlainArchName, liesInImagesFolder, strictXmlProblem } from './installer.js';
 import { InputError, UsageError, describeSystemError } from '../errors.js';
 import type { DetailsImage } from './xml.js';
 
@@ -23,6 +23,9 @@ export interface ListedImageset {
 
 /** Reads XML as the installer does: namespaces stripped, every value a string. */
 function parseXml(file: string, text: string): Record<string, any> {
+  // As strictly as the installer's libxml2: no DOCTYPE or entities, only XML 1.0 characters.
+  const strict = strictXmlProblem(text);
+  if (strict) throw new InputError(file, `not well-formed XML: line ${strict.line}: ${strict.what}`);
   const parser = installerXmlParser(false);
   try {
     return parser.parse(text, true) as Record<string, any>;
@@ -46,6 +49,13 @@ export function readImagesXml(file: string): ListedImageset[] {
     const pkgImage = archiveName(file, where, set.pkg_image);
     const images = ((set.images?.image ?? []) as any[]).map((image) => archiveName(file, where, image?.file));
     const archs = String(set.archs ?? '');
+    // Files are named after archs (details-<arch>.xml): anything but a plain name could name a
+    // file outside the images folder.
+    for (const arch of archsOf(archs).filter(Boolean)) {
+      if (!isPlainArchName(arch)) {
+        throw new InputError(file, `${where}: arch ${JSON.stringify(arch)} is not a plain name`, 'an arch is letters, digits, "_", "-" and "."; the medium is damaged or was made to escape its folder');
+      }
+    }
     return { archs, pkgImage, images };
   });
 }
@@ -64,6 +74,7 @@ export function chosenArchs(imagesets: readonly ListedImageset[], wanted: string
   const named = [...new Set(imagesets.flatMap((s) => archsOf(s.archs).filter(Boolean)))];
   if (wanted !== undefined) {
     const arch = ARCH_ALIASES[wanted] ?? wanted;
+    if (!isPlainArchName(arch)) throw new UsageError(undefined, `--arch ${JSON.stringify(wanted)} is not a plain arch name`, 'name an arch such as x86_64');
     if (!named.includes(arch) && !imagesets.some((s) => archsOf(s.archs).length === 0)) {
       throw new UsageError(imagesXml, `no image_set for arch ${arch}`, `it has: ${named.join(', ')}`);
     }

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
-import { archsOf, chooseImageset, installerXmlParser, isForArch, liesInImagesFolder, numberProblem, patternsOf } from './installer.js';
+import { archsOf, chooseImageset, installerXmlParser, isForArch, isPlainArchName, liesInImagesFolder, numberProblem, patternsOf, strictXmlProblem } from './installer.js';
 import { IMAGES_XML as IMAGES_XML_NAME, archiveFileName, detailsFileName, metaStem } from '../model/names.js';
 import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
 import { InputError, describeSystemError } from '../errors.js';
@@ -66,7 +66,7 @@ export function readMedium(folder: string, spec: ComposeSpec, problems: VerifyPr
       if (liesInImagesFolder(image.file) && isFile(path.join(folder, image.file))) present.add(image.file);
     }
   }
-  const archs = mediumArchs(spec, imagesets ?? []);
+  const archs = mediumArchs(spec, imagesets ?? [], imagesXml);
   const details = new Map(archs.map((arch) => [arch, readDetails(folder, arch, problems)] as const));
   for (const entries of details.values()) {
     for (const e of entries ?? []) if (liesInImagesFolder(e.file) && isFile(path.join(folder, e.file))) present.add(e.file);
@@ -93,12 +93,23 @@ function parseXmlFile(file: string, problems: VerifyProblem[], required: boolean
     report(`cannot read: ${describeSystemError(err)} (the installer then shows no progress)`);
     return undefined;
   }
+  const strict = strictXmlProblem(text);
+  if (strict) {
+    report(`not well-formed XML: line ${strict.line}: ${strict.what}`);
+    return undefined;
+  }
   const valid = XMLValidator.validate(text);
   if (valid !== true) {
     report(`not well-formed XML: line ${valid.err.line}: ${valid.err.msg}`);
     return undefined;
   }
-  const doc = xmlParser.parse(text) as XmlObject;
+  let doc: XmlObject;
+  try {
+    doc = xmlParser.parse(text) as XmlObject;
+  } catch (err) {
+    report(`not well-formed XML: ${(err as Error).message.split('\n')[0]}`);
+    return undefined;
+  }
   for (const element of mixedContent(doc)) {
     report(`<${element}> mixes text and child elements (the installer's XML reader fails)`);
   }
@@ -232,9 +243,14 @@ function matchImagesets(spec: ComposeSpec, sets: readonly MediumImageset[], prob
 }
 
 /** Every arch the medium is for: those of compose.yaml and those images.xml names. */
-function mediumArchs(spec: ComposeSpec, sets: readonly MediumImageset[]): string[] {
+function mediumArchs(spec: ComposeSpec, sets: readonly MediumImageset[], imagesXml: string): string[] {
   const archs = new Set(spec.imagesets.map((s) => s.arch));
   for (const set of sets) for (const arch of archsOf(set.archs)) if (arch) archs.add(arch);
+  for (const arch of archs) {
+    if (!isPlainArchName(arch)) {
+      throw new InputError(imagesXml, `arch ${JSON.stringify(arch)} is not a plain name`, 'an arch is letters, digits, "_", "-" and "."; the medium is damaged or was made to escape its folder');
+    }
+  }
   return [...archs];
 }
 

@@ -7,9 +7,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { OutputError, describeSystemError } from '../errors.js';
+import { InputError, OutputError, describeSystemError } from '../errors.js';
+import { IMAGES_DIR } from '../model/names.js';
 import { onCleanup } from '../runtime/cleanup.js';
 import { makeFolders } from '../runtime/folders.js';
+import { restoreInterruptedSwaps } from './staging.js';
 
 export const LOCK_FILE = '.mediacompose.lock';
 /** What the lock file says about the build that holds it. */
@@ -57,7 +59,15 @@ export class MediumLock {
     // A few rounds at most: each round either takes the lock, refuses, or removes a stale lock.
     for (let round = 0; round < 5; round++) {
       if (createExclusive(file, content)) {
-        return new MediumLock(medium, file, content, createdFolder);
+        const lock = new MediumLock(medium, file, content, createdFolder);
+        // Whatever this command goes on to do, or fails at, the previous images are in place.
+        try {
+          restoreInterruptedSwaps(medium, note);
+        } catch (err) {
+          lock.release();
+          throw new OutputError(path.join(medium, IMAGES_DIR), `cannot restore the images an interrupted build moved away: ${describeSystemError(err)}`, 'check the medium folder and its permissions');
+        }
+        return lock;
       }
       const held = readLock(file);
       if (held === undefined) continue; // released meanwhile: try again
@@ -185,6 +195,26 @@ function judgeLock(held: HeldLock, file: string): Verdict {
     return { live: false, why: `${who}, which no longer runs (its pid now belongs to another process)` };
   }
   return { live: true, owner };
+}
+
+/**
+ * For read-only commands: the error to report when a live build holds the medium's lock (it may
+ * swap images/ while they read), undefined when none does.
+ */
+export function buildWritingMedium(medium: string): InputError | undefined {
+  const file = path.join(medium, LOCK_FILE);
+  let held: HeldLock | undefined;
+  try {
+    held = readLock(file);
+  } catch {
+    return undefined;
+  }
+  if (held === undefined) return undefined;
+  const verdict = judgeLock(held, file);
+  if (!verdict.live) return undefined;
+  const owner = verdict.owner;
+  const who = owner ? ` (pid ${owner.pid}${owner.host === os.hostname() ? '' : ` on host ${owner.host}`}, started ${owner.started})` : '';
+  return new InputError(medium, `a build is writing this medium${who}`, 'wait for it to finish, then run this again');
 }
 
 function refusal(owner: LockOwner | undefined, file: string): OutputError {

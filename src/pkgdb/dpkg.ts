@@ -8,10 +8,11 @@
  * - `info/<name>.list`, or `info/<name>:<arch>.list` for Multi-Arch: same packages: the package's
  *   paths, one absolute path a line, directories included; `/.` stands for the root itself.
  */
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { damagedDatabase, unreadableDatabase } from './dbfile.js';
 import type { InstalledPackage } from './package.js';
+import { readDatabaseText } from './regular-file.js';
+import { resolveInsideRoot } from './root-path.js';
 
 const KIND = 'dpkg';
 
@@ -23,11 +24,14 @@ interface Paragraph {
 
 /**
  * Reads the installed packages of a dpkg `status` file, with file lists from the `info`
- * directory beside it; in the order of the status file.
+ * directory beside it; in the order of the status file. `root` is the root the status file
+ * lies in: every list file is resolved inside it, as after chroot (an `info` folder linking to
+ * /var/lib/dpkg/info names the root's, not the host's). Without it, the lists are resolved
+ * inside the status file's folder.
  */
-export async function readDpkgDatabase(statusPath: string): Promise<InstalledPackage[]> {
+export async function readDpkgDatabase(statusPath: string, root = dirname(statusPath)): Promise<InstalledPackage[]> {
   const text = await readText(statusPath);
-  const infoDir = join(dirname(statusPath), 'info');
+  const infoDir = { root, path: join(relative(root, dirname(statusPath)), 'info') };
   const packages: InstalledPackage[] = [];
   for (const paragraph of parseParagraphs(statusPath, text)) {
     if (!isInstalled(paragraph)) continue;
@@ -40,8 +44,9 @@ export async function readDpkgDatabase(statusPath: string): Promise<InstalledPac
 
 async function readText(path: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return await readDatabaseText(path);
   } catch (err) {
+    if (!(err as NodeJS.ErrnoException).code) throw err;
     throw unreadableDatabase(path, err);
   }
 }
@@ -105,14 +110,17 @@ function packageFromParagraph(path: string, paragraph: Paragraph): InstalledPack
 }
 
 /** The package's recorded paths; a package without a list file is taken to own none. */
-async function readFileList(infoDir: string, pkg: InstalledPackage): Promise<string[]> {
+async function readFileList(infoDir: { root: string; path: string }, pkg: InstalledPackage): Promise<string[]> {
   for (const listName of [`${pkg.name}:${pkg.arch}.list`, `${pkg.name}.list`]) {
-    const path = join(infoDir, listName);
+    if (listName.includes('/')) continue;
+    const path = await resolveInsideRoot(infoDir.root, join(infoDir.path, listName));
+    if (path === undefined) continue;
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      text = await readDatabaseText(path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      if (!(err as NodeJS.ErrnoException).code) throw err;
       throw unreadableDatabase(path, err);
     }
     return text.split('\n').filter((line) => line.startsWith('/') && line !== '/.');

@@ -11,6 +11,7 @@ import { type ArchiveTotals, type ContentSink, readArchive } from '../archive/re
 import { memberName } from '../manifest/installer.js';
 import { InputError, MediaComposeError, OutputError, describeSystemError } from '../errors.js';
 import { PACKAGE_DATABASE_DIRS, type PathOwners, readPathOwners } from './owners.js';
+import { MAX_DATABASE_TEXT } from './regular-file.js';
 import { onCleanup } from '../runtime/cleanup.js';
 import { type BytePath, absoluteBytes, isAtOrBelow, parentsOf, printable } from '../model/entry.js';
 
@@ -36,7 +37,7 @@ export function memberPath(name: BytePath): BytePath {
 /** Streams a metadata image, writing its package database to a temporary root to read it. */
 export async function readMetadataImage(archive: string): Promise<MetadataReading> {
   const { root, remove } = temporaryRoot();
-  const extractor = new DatabaseExtractor(root);
+  const extractor = new DatabaseExtractor(root, archive);
   const nonDirectories: BytePath[] = [];
   try {
     const totals = await readArchive(archive, (member) => {
@@ -51,6 +52,9 @@ export async function readMetadataImage(archive: string): Promise<MetadataReadin
     remove();
   }
 }
+
+/** What a metadata image may put in a temporary package-database root, all files together. */
+export const MAX_TEMPORARY_DATABASE = 2 * 1024 ** 3;
 
 /**
  * A private temporary root, registered with the cleanup registry: a signal that ends the
@@ -90,8 +94,13 @@ async function readOwnersExtracted(archive: string, root: string): Promise<PathO
 class DatabaseExtractor {
   private file?: { fd: number; left: number; path: string };
   private readonly written = new Set<BytePath>();
+  /** Bytes of regular files written to the temporary root so far. */
+  private bytes = 0;
 
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    private readonly archive: string,
+  ) {}
 
   member(member: DecodedMember): ContentSink | undefined {
     this.closeFile();
@@ -122,6 +131,7 @@ class DatabaseExtractor {
           return undefined;
       }
     } catch (err) {
+      if (err instanceof MediaComposeError) throw err;
       throw this.failed(rel, err);
     }
   }
@@ -132,6 +142,17 @@ class DatabaseExtractor {
   }
 
   private openFile(rel: BytePath, dest: Buffer, size: number): ContentSink | undefined {
+    // Checked against the size in the header, before a byte is written: `details --check`
+    // writes nothing to the medium and must not fill TMPDIR either.
+    const limit = isAtOrBelow(rel, 'var/lib/dpkg') ? MAX_DATABASE_TEXT : MAX_TEMPORARY_DATABASE;
+    if (size > limit || this.bytes + size > MAX_TEMPORARY_DATABASE) {
+      throw new InputError(
+        `${this.archive}: ${printable(rel)}`,
+        `package database file of ${size} bytes is too large (at most ${limit / 2 ** 20} MiB, ${MAX_TEMPORARY_DATABASE / 2 ** 20} MiB for all)`,
+        'a real package database is far smaller; the archive is damaged or hostile',
+      );
+    }
+    this.bytes += size;
     if (fs.lstatSync(dest, { throwIfNoEntry: false })?.isSymbolicLink()) fs.rmSync(dest);
     const fd = fs.openSync(dest, 'w');
     this.written.add(rel);

@@ -29,7 +29,8 @@ interface Candidate {
   kind: PackageDatabaseKind;
   /** Relative to the root. */
   path: string;
-  read: (file: string) => Promise<InstalledPackage[]>;
+  /** Reads the database file; `root` for files it names in turn (dpkg's file lists). */
+  read: (file: string, root: string) => Promise<InstalledPackage[]>;
 }
 
 /** rpm's database directories, current location first; each may hold any backend's file. */
@@ -55,7 +56,7 @@ const CANDIDATES: readonly Candidate[] = [
  */
 export async function readPackageDatabase(root: string): Promise<PackageDatabase | undefined> {
   const found = await findPackageDatabase(root);
-  return found && { kind: found.kind, file: found.file, packages: await found.read(found.file) };
+  return found && { kind: found.kind, file: found.file, packages: await found.read(found.file, root) };
 }
 
 /** The first package database file present in `root` (read nothing); undefined when none. */

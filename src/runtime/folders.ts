@@ -6,7 +6,8 @@ import path from 'node:path';
 
 /**
  * `mkdir -p`, returning the outermost folder it created. One level at a time: a recursive
- * mkdirSync reports "no such file or directory" where the cause is a read-only file system.
+ * mkdirSync reports "no such file or directory" where the cause is a read-only file system, and
+ * never returns for a folder under /proc (it retries ENOENT forever, and no signal gets in).
  */
 export function makeFolders(dir: string): string | undefined {
   const missing: string[] = [];

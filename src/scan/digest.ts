@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { InputError, describeSystemError } from '../errors.js';
+import { signalCheckpoint } from '../runtime/signal-checkpoint.js';
 import { type Entry, absoluteBytes, printable } from '../model/entry.js';
 
 const CHUNK = 1 << 20;
@@ -30,6 +31,43 @@ export function digestFile(root: string, entry: Entry): string {
       total += n;
       if (total > entry.size) break;
       hash.update(chunk.subarray(0, n));
+    }
+    if (total !== entry.size) {
+      throw new InputError(where, `file changed size while being read (${entry.size} bytes when scanned, now ${total > entry.size ? 'more' : total})`, 'do not change the roots during a build');
+    }
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError(where, `cannot read: ${describeSystemError(err)}`);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * digestFile for long runs: the same bytes and errors, with a signal checkpoint between chunks
+ * (see runtime/signal-checkpoint.ts), so that SIGINT ends a build comparing big files at once.
+ */
+export async function digestFileInterruptible(root: string, entry: Entry): Promise<string> {
+  const hash = createHash('sha256');
+  if (entry.size === 0) return hash.digest('hex');
+  const buffer = Buffer.allocUnsafe(CHUNK);
+  const where = `${root}/${printable(entry.path)}`;
+  let fd: number;
+  try {
+    fd = fs.openSync(absoluteBytes(root, entry.path), 'r');
+  } catch (err) {
+    throw new InputError(where, `cannot open: ${describeSystemError(err)}`, 'run as root, or fix its permissions');
+  }
+  try {
+    let total = 0;
+    for (;;) {
+      await signalCheckpoint();
+      const n = fs.readSync(fd, buffer, 0, CHUNK, null);
+      if (n === 0) break;
+      total += n;
+      if (total > entry.size) break;
+      hash.update(buffer.subarray(0, n));
     }
     if (total !== entry.size) {
       throw new InputError(where, `file changed size while being read (${entry.size} bytes when scanned, now ${total > entry.size ? 'more' : total})`, 'do not change the roots during a build');

@@ -32,12 +32,14 @@ export function scanRoot(root: string): RootScan {
   const entries: Entry[] = [];
   const warnings: string[] = [];
   const canRead = readabilityCheck();
+  const rootDevice = rootDeviceOf(root);
 
   const walk = (dir: BytePath): void => {
     const names = readNames(root, dir);
     for (const name of names) {
       const path = dir === '' ? name : `${dir}/${name}`;
-      const entry = statEntry(root, path);
+      checkPathLength(root, path);
+      const entry = statEntry(root, path, rootDevice, (line) => warnings.push(line));
       if (entry === 'socket') {
         warnings.push(`${root}/${printable(path)}: socket skipped (sockets cannot be archived)`);
         continue;
@@ -53,6 +55,24 @@ export function scanRoot(root: string): RootScan {
   return { root, entries, warnings };
 }
 
+/** PATH_MAX of Linux, with its terminating NUL: the longest path a system call takes. */
+export const PATH_MAX = 4096;
+
+/**
+ * A path the system calls cannot take (PATH_MAX) is one short error naming its start, not a
+ * message as long as the path.
+ */
+function checkPathLength(root: string, path: BytePath): void {
+  const bytes = Buffer.byteLength(root) + 1 + Buffer.byteLength(path, 'latin1');
+  if (bytes < PATH_MAX) return;
+  const shown = printable(path);
+  throw new InputError(
+    `${root}/${shown.length > 60 ? `${shown.slice(0, 60)}...` : shown}`,
+    `path of ${bytes} bytes is longer than PATH_MAX (${PATH_MAX - 1} bytes)`,
+    'mediacompose archives paths up to PATH_MAX; move the deep folders to a shorter place',
+  );
+}
+
 /** Directory entry names as byte strings, sorted byte-wise. */
 function readNames(root: string, dir: BytePath): BytePath[] {
   const abs = dir === '' ? Buffer.from(root, 'utf8') : absoluteBytes(root, dir);
@@ -65,7 +85,28 @@ function readNames(root: string, dir: BytePath): BytePath[] {
   return names.map((n) => n.toString('latin1')).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-function statEntry(root: string, path: BytePath): Entry | 'socket' {
+/** The device of the root folder itself; undefined when it cannot be read (reported later). */
+function rootDeviceOf(root: string): bigint | undefined {
+  try {
+    return fs.statSync(root, { bigint: true }).dev;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A folder on another file system than its root is a mount point (a bind-mounted /dev, /proc,
+ * a tmpfs): archiving it would store the host's devices or kernel files. GNU tar's
+ * --one-file-system would skip it silently; here it is an error. Only folders are checked:
+ * on overlay file systems other entries may report the device of a lower layer.
+ */
+function checkSameFileSystem(root: string, path: BytePath, st: fs.BigIntStats, rootDevice: bigint | undefined): void {
+  if (rootDevice === undefined || st.dev === rootDevice) return;
+  const mountPoint = `${root}/${printable(path)}`;
+  throw new InputError(mountPoint, 'a mount point: another file system is mounted here inside the root', `unmount it first (umount ${mountPoint}); the build archives one file system per root`);
+}
+
+function statEntry(root: string, path: BytePath, rootDevice?: bigint, warn?: (line: string) => void): Entry | 'socket' {
   const abs = absoluteBytes(root, path);
   let st: fs.BigIntStats;
   try {
@@ -76,6 +117,13 @@ function statEntry(root: string, path: BytePath): Entry | 'socket' {
   const type = TYPES.get(st.mode & S_IFMT);
   if (type === undefined) throw new InputError(`${root}/${printable(path)}`, 'unknown file type');
   if (type === 'socket') return 'socket';
+  if (type === 'dir') checkSameFileSystem(root, path, st, rootDevice);
+  if (type === 'file' && warn && isSparse(st)) {
+    warn(
+      `${root}/${printable(path)}: sparse file of ${st.size} bytes with ${st.blocks * 512n} allocated ` +
+        '(archived as all its bytes; the installer writes it dense, using the full size on the installed disk)',
+    );
+  }
 
   const isDevice = type === 'char' || type === 'block';
   const entry: Entry = {
@@ -100,6 +148,14 @@ function readTarget(abs: Buffer, root: string, path: BytePath): BytePath {
   } catch (err) {
     throw new InputError(`${root}/${printable(path)}`, `cannot read symlink: ${describeSystemError(err)}`);
   }
+}
+
+/**
+ * A file with holes: at least 1 MiB, with less than half of it allocated (small files may
+ * have no blocks of their own on some file systems, so they are not judged).
+ */
+function isSparse(st: fs.BigIntStats): boolean {
+  return st.size >= 1n << 20n && st.blocks * 512n * 2n < st.size;
 }
 
 /** Linux's dev_t encoding (glibc gnu_dev_major / gnu_dev_minor). */

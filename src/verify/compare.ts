@@ -5,7 +5,7 @@
  */
 import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
 import type { Progress } from '../runtime/progress.js';
-import { digestFile } from '../scan/digest.js';
+import { digestFile, digestFileInterruptible } from '../scan/digest.js';
 import { type BytePath, type Entry, comparePaths, printable } from '../model/entry.js';
 import { type RootScan, scanRoot } from '../scan/walk.js';
 import type { ArchiveReading, Listing } from './archives.js';
@@ -24,6 +24,12 @@ class ScannedRoot {
     this.entries = new Map(scan.entries.map((e) => [e.path, e]));
   }
 
+  /** Digests the entry ahead of digest(), with signal checkpoints between its chunks. */
+  async prefetch(entry: Entry): Promise<void> {
+    const key = entry.inode ?? `path:${entry.path}`;
+    if (!this.digests.has(key)) this.digests.set(key, await digestFileInterruptible(this.scan.root, entry));
+  }
+
   digest(entry: Entry): string {
     const key = entry.inode ?? `path:${entry.path}`;
     let digest = this.digests.get(key);
@@ -35,13 +41,13 @@ class ScannedRoot {
   }
 }
 
-export function compareImagesets(
+export async function compareImagesets(
   spec: ComposeSpec,
   medium: Medium,
   archives: ReadonlyMap<string, ArchiveReading>,
   problems: VerifyProblem[],
   progress: Progress,
-): Array<Omit<VerifiedImageset, 'differences'>> {
+): Promise<Array<Omit<VerifiedImageset, 'differences'>>> {
   const roots = new Map<string, ScannedRoot>();
   const rootOf = (imageset: ImagesetSpec): ScannedRoot => {
     let root = roots.get(imageset.root);
@@ -56,7 +62,11 @@ export function compareImagesets(
     return root;
   };
 
-  return spec.imagesets.map((imageset) => {
+  const compared: Array<Omit<VerifiedImageset, 'differences'>> = [];
+  for (const imageset of spec.imagesets) compared.push(await compareImageset(imageset));
+  return compared;
+
+  async function compareImageset(imageset: ImagesetSpec): Promise<Omit<VerifiedImageset, 'differences'>> {
     const set = medium.matched.get(imageset);
     const files = set?.images.map((i) => i.file) ?? [];
     const root = rootOf(imageset);
@@ -70,11 +80,16 @@ export function compareImagesets(
     const report = (p: BytePath, what: string): void => void problems.push({ imageset: label, path: printable(p), what });
     const tree = new DeployedTree(report);
     for (const listing of listings as Listing[]) tree.extract(listing);
+    // The contents to compare are digested first, interruptibly (runtime/signal-checkpoint.ts).
+    for (const [p, entry] of root.entries) {
+      const node = tree.nodes.get(p);
+      if (entry.type === 'file' && node?.type === 'file' && !node.implicit && node.size === entry.size) await root.prefetch(entry);
+    }
     compareTree(root, tree, report);
     const differences = problems.length - before;
     progress.info(`${label}: ${tree.nodes.size} entries deployed, ${differences === 0 ? 'exactly its root' : `${differences} differences`}`);
     return { ...summary, compared: true };
-  });
+  }
 }
 
 function compareTree(root: ScannedRoot, tree: DeployedTree, report: (path: BytePath, what: string) => void): void {
