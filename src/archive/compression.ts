@@ -10,12 +10,13 @@ import { createRequire } from 'node:module';
 import { Duplex } from 'node:stream';
 import zlib from 'node:zlib';
 import type { CompressionName } from '../config/spec.js';
-import { onPath, startFilter } from '../util/command.js';
+import { firstVersionLine, onPath, startFilter } from '../util/command.js';
 
 const require = createRequire(import.meta.url);
 
 interface LzmaNative {
   createStream(coder: string, options: Record<string, unknown>): Duplex;
+  versionString(): string;
   CHECK_CRC64: number;
 }
 let lzmaNative: LzmaNative | undefined;
@@ -36,9 +37,31 @@ export interface CompressionFormat {
   /** File name suffix after the image stem, e.g. "tar.xz". */
   readonly extension: string;
   createCompressor(level: number, threads: number): Compressor;
+  /**
+   * The encoder that compresses, name and version, e.g. "lzma-native 8.0.6 (liblzma 5.2.3)":
+   * part of the image cache's key, since another encoder may give other bytes.
+   */
+  encoderId(): string;
 }
 
 const settled = Promise.resolve();
+
+let lzmaId: string | undefined;
+function lzmaNativeId(): string {
+  lzmaId ??= `lzma-native ${(require('lzma-native/package.json') as { version: string }).version} (liblzma ${lzma().versionString()})`;
+  return lzmaId;
+}
+
+const programIds = new Map<string, string>();
+/** "lbzip2 2.5" from the program's --version line, read once. */
+function programId(program: string): string {
+  let id = programIds.get(program);
+  if (id === undefined) {
+    id = `${program} ${firstVersionLine(program)}`;
+    programIds.set(program, id);
+  }
+  return id;
+}
 
 export const FORMATS: Readonly<Record<CompressionName, CompressionFormat>> = {
   xz: {
@@ -48,17 +71,20 @@ export const FORMATS: Readonly<Record<CompressionName, CompressionFormat>> = {
       stream: lzma().createStream('easyEncoder', { preset: level, threads: Math.max(1, threads), check: lzma().CHECK_CRC64 }),
       done: settled,
     }),
+    encoderId: lzmaNativeId,
   },
   lzma: {
     name: 'lzma',
     extension: 'tar.lzma',
     // Always pass the preset: without it lzma-native's alone encoder uses a faster, larger mode.
     createCompressor: (level) => ({ stream: lzma().createStream('aloneEncoder', { preset: level }), done: settled }),
+    encoderId: lzmaNativeId,
   },
   gzip: {
     name: 'gzip',
     extension: 'tar.gz',
     createCompressor: (level) => ({ stream: zlib.createGzip({ level, chunkSize: 1 << 20 }), done: settled }),
+    encoderId: () => `zlib ${process.versions.zlib}`,
   },
   bzip2: {
     name: 'bzip2',
@@ -68,5 +94,6 @@ export const FORMATS: Readonly<Record<CompressionName, CompressionFormat>> = {
       const filter = startFilter(argv);
       return { stream: Duplex.from({ writable: filter.stdin, readable: filter.stdout }), done: filter.exited };
     },
+    encoderId: () => programId(onPath('lbzip2') ? 'lbzip2' : 'bzip2'),
   },
 };

@@ -1,11 +1,17 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { type BuildResult, build } from '../build.js';
+import { type BuildOptions, type BuildResult, type ShardResult, build, buildShard } from '../build.js';
+import { DEFAULT_CACHE_SIZE, cacheFolder, parseCacheSize } from '../cache/location.js';
+import { UsageError } from '../errors.js';
+import { parseShard } from '../schedule/shard.js';
 import { createProgress } from '../progress.js';
 import { runCommand } from './run.js';
 
 interface BuildArgs {
   compose: string;
   jobs?: number;
+  cache?: string | boolean;
+  cacheSize?: string;
+  shard?: string;
   json: boolean;
   quiet: boolean;
   strict: boolean;
@@ -18,25 +24,43 @@ export const buildCommand: CommandModule<{ debug: boolean }, BuildArgs> = {
   builder: (y: Argv<{ debug: boolean }>) =>
     y
       .positional('compose', { type: 'string', demandOption: true, describe: 'the compose.yaml file' })
-      .option('jobs', { type: 'number', describe: 'images compressed at once (default: number of cores)' })
+      .option('jobs', { type: 'number', describe: 'encoder threads for all images together (default and most: the available cores)' })
+      .option('cache', { type: 'string', describe: 'image cache folder (default: $MEDIACOMPOSE_CACHE, else $XDG_CACHE_HOME/mediacompose, else ~/.cache/mediacompose); --no-cache: compress every image' })
+      .option('cache-size', { type: 'string', describe: 'size bound of the image cache, least recently used entries go first (default 4GiB)' })
+      .option('shard', { type: 'string', describe: 'K/N: compress only shard K (1..N) of the images into the cache, write no medium' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON document' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr (warnings only)' })
       .option('strict', { type: 'boolean', default: false, describe: 'fail (exit 3) on warnings about the roots: sockets, extended attributes, ACLs' })
       .example('$0 build compose.yaml', 'write the medium, e.g. out/medium/images/; bars on a terminal, timestamped lines in a log')
       .example('$0 build compose.yaml 2>build.log', 'progress as timestamped lines in build.log (also when CI=true)')
-      .example('$0 build compose.yaml --jobs 4 --json', 'four at once, result as JSON'),
+      .example('$0 build compose.yaml --jobs 4 --json', 'four encoder threads, result as JSON')
+      .example('parallel $0 build compose.yaml --shard {}/2 ::: 1 2 && $0 build compose.yaml', 'two shards at once, then the medium from the cache'),
   handler: (args: ArgumentsCamelCase<BuildArgs>) =>
     runCommand(args.debug, async () => {
       // Bars on a terminal, timestamped lines in a log or CI; --json keeps stderr quiet too.
+      // Checked before any work: a wrong shard spec or size is a usage error, exit 2.
+      const shard = args.shard === undefined ? undefined : parseShard(args.shard);
+      const maxBytes = args.cacheSize === undefined ? DEFAULT_CACHE_SIZE : parseCacheSize(args.cacheSize);
+      const noCache = args.cache === false;
+      if (shard && noCache) throw new UsageError(undefined, '--shard needs the image cache', 'leave out --no-cache; the shards meet in the cache folder');
+      if (args.jobs !== undefined && !(Number.isInteger(args.jobs) && args.jobs >= 1)) {
+        throw new UsageError(undefined, `--jobs ${args.jobs}: not a whole number of at least 1`, 'e.g. --jobs 4');
+      }
       const progress = createProgress({ quiet: args.quiet || args.json });
-      let result: BuildResult;
+      const options: BuildOptions = {
+        jobs: args.jobs,
+        progress,
+        strict: args.strict,
+        cache: noCache ? undefined : { folder: cacheFolder(typeof args.cache === 'string' ? args.cache : undefined), maxBytes },
+      };
+      let result: BuildResult | ShardResult;
       try {
-        result = await build(args.compose, { jobs: args.jobs, progress, strict: args.strict });
+        result = shard ? await buildShard(args.compose, { ...options, shard }) : await build(args.compose, options);
       } finally {
         // The bars must be finished before the summary or an error is printed below them.
         progress.close?.();
       }
-      process.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : summary(result));
+      process.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : 'shard' in result ? shardSummary(result) : summary(result));
       return 0;
     }),
 };
@@ -53,6 +77,16 @@ function summary(result: BuildResult): string {
     ...rows.map(line),
     `${result.images.length} images, ${mb(total)} MB compressed, in ${result.seconds.toFixed(1)}s: ${result.medium}/images`,
     `${mb(medium)} MB uncompressed against ${mb(onePerRoot)} MB as one archive per root; ${mb(storedTwice)} MB stored more than once (see mediacompose plan)`,
+    '',
+  ].join('\n');
+}
+
+function shardSummary(result: ShardResult): string {
+  const compressed = result.images.filter((i) => !i.cached);
+  const names = result.images.map((i) => `${i.file}${i.cached ? ' (already cached)' : ''}`);
+  return [
+    `shard ${result.shard.index}/${result.shard.count}: ${result.images.length} images, ${compressed.length} compressed, in ${result.seconds.toFixed(1)}s: ${result.cache.folder}`,
+    ...names.map((n) => `  ${n}`),
     '',
   ].join('\n');
 }

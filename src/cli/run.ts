@@ -4,6 +4,7 @@
  */
 import { writeSync } from 'node:fs';
 import { ExitStatus, MediaComposeError } from '../errors.js';
+import { discardPendingEntries } from '../cache/store.js';
 import { discardAllStagings, releaseAllLocks } from '../medium.js';
 
 export async function runCommand(debug: boolean, command: () => Promise<number>): Promise<never> {
@@ -14,6 +15,7 @@ export async function runCommand(debug: boolean, command: () => Promise<number>)
   // SIGKILL cannot be handled: the next build removes the staging folder and takes over the
   // stale lock.
   const onSignal = (signal: NodeJS.Signals): void => {
+    discardPendingEntries();
     discardAllStagings();
     releaseAllLocks();
     writeSync(2, `error: interrupted by ${signal}: staged files removed, the previous medium is unchanged\n`);
@@ -28,6 +30,7 @@ export async function runCommand(debug: boolean, command: () => Promise<number>)
   } catch (err) {
     status = report(err, debug);
   }
+  discardPendingEntries();
   discardAllStagings();
   releaseAllLocks();
   process.exit(status);

@@ -2,7 +2,7 @@
  * The one way mediacompose runs another program: argv only, never a shell. "Not found" and
  * non-zero exits become errors that name the program.
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 
@@ -55,4 +55,15 @@ export function onPath(program: string): boolean {
       return false;
     }
   });
+}
+
+/**
+ * The first line a program prints for `--version` (stdout or stderr), e.g. "lbzip2 version 2.5":
+ * enough to tell one build of a program from another.
+ */
+export function firstVersionLine(program: string): string {
+  const r = spawnSync(program, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+  if (r.error) throw new CommandError([program, '--version'], (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'program not found' : r.error.message);
+  const line = `${r.stdout}\n${r.stderr}`.split('\n').map((l) => l.trim()).find(Boolean);
+  return line ?? 'unknown version';
 }
