@@ -124,7 +124,10 @@ export async function buildShard(composeFile: string, options: BuildOptions & { 
   options.progress.info(`shard ${options.shard.index}/${options.shard.count}: ${produced.images.size} images in the image cache ${cache.entries}`);
   return {
     shard: options.shard,
-    images: [...produced.images.entries()].map(([stem, p]) => ({ file: fileOf(stem), size: p.size, compressedSize: p.compressedSize, cached: p.cached })),
+    images: produced.order.map((stem) => {
+      const p = produced.images.get(stem)!;
+      return { file: fileOf(stem), size: p.size, compressedSize: p.compressedSize, cached: p.cached };
+    }),
     seconds: (Date.now() - started) / 1000,
     timings,
     threads: { budget: threads, peak: produced.peakThreads },

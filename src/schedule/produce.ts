@@ -49,6 +49,8 @@ export interface ProduceContext {
 export interface Produced {
   /** By stem; for a shard build only the shard's images. */
   readonly images: Map<string, ProducedImage>;
+  /** Their stems in the order taken on: largest first. */
+  readonly order: readonly string[];
   /** Seconds of content digests for the keys (in a worker, overlapped with compression). */
   readonly digestSeconds: number;
   readonly digestBytes: number;
@@ -127,7 +129,7 @@ export async function produceImages(images: readonly PlannedImage[], folder: str
     digests?.close();
   }
   cache?.evict(new Set([...produced.values()].map((p) => p.key!).filter(Boolean)));
-  return { images: produced, digestSeconds: digests?.seconds ?? 0, digestBytes: digests?.bytes ?? 0, peakThreads: budget.peak };
+  return { images: produced, order: order.map((i) => i.stem), digestSeconds: digests?.seconds ?? 0, digestBytes: digests?.bytes ?? 0, peakThreads: budget.peak };
 }
 
 /** A full cache folder or disk does not fail the build: the medium is what was asked for. */
