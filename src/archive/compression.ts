@@ -57,7 +57,8 @@ const programIds = new Map<string, string>();
 function programId(program: string): string {
   let id = programIds.get(program);
   if (id === undefined) {
-    id = `${program} ${firstVersionLine(program)}`;
+    // A missing program: compressing fails with the usual error naming it; nothing is cached.
+    id = `${program} ${firstVersionLine(program) ?? '(not found)'}`;
     programIds.set(program, id);
   }
   return id;

@@ -59,11 +59,12 @@ export function onPath(program: string): boolean {
 
 /**
  * The first line a program prints for `--version` (stdout or stderr), e.g. "lbzip2 version 2.5":
- * enough to tell one build of a program from another.
+ * enough to tell one build of a program from another. Undefined when the program cannot be run
+ * (running it for real then fails with the usual error).
  */
-export function firstVersionLine(program: string): string {
+export function firstVersionLine(program: string): string | undefined {
   const r = spawnSync(program, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
-  if (r.error) throw new CommandError([program, '--version'], (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'program not found' : r.error.message);
+  if (r.error) return undefined;
   const line = `${r.stdout}\n${r.stderr}`.split('\n').map((l) => l.trim()).find(Boolean);
   return line ?? 'unknown version';
 }
