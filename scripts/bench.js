@@ -11,6 +11,7 @@
 //                              peak RSS and seconds per 100k entries
 //
 // Options: --pairs N (default 3), --roots DIR (default $MC_ROOTS or /var/tmp/mediacompose-roots),
+// --no-sizes (skip the sizes against one archive per root and the encoder throughput),
 // --lzma (also measure LZMA-alone sizes), --entries N (scale mode's largest total, default 1000000).
 // Needs the real roots (shared/scripts/real-roots.sh), GNU time (/usr/bin/time), xz, GNU parallel.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -89,6 +90,12 @@ function realRoots() {
   print(`cold build ${median(builds).toFixed(1)}s, reference ${median(references).toFixed(1)}s: median ratio ${median(ratios).toFixed(3)} (<= 1.05 wanted)`);
   print(`peak RSS of build: ${(Math.max(...rss) / 1024).toFixed(0)} MiB`);
 
+  cacheAndShards(work, file, result, median(builds), firstCache, freshCache);
+  memory(file, freshCache);
+  if (flag('no-sizes')) {
+    fs.rmSync(work, { recursive: true, force: true });
+    return;
+  }
   // Sizes: the medium against one archive per root.
   const mediumBytes = result.images.reduce((n, i) => n + i.compressedSize, 0);
   const perRoot = (compressor) =>
@@ -102,8 +109,6 @@ function realRoots() {
     print(`lzma: medium ${mb(lzBytes)} vs one archive per root ${mb(lzRoots)}: ${(100 * (1 - lzBytes / lzRoots)).toFixed(1)}% saved`);
   }
   encoderThroughput(streams[0]);
-  cacheAndShards(work, file, result, median(builds), firstCache, freshCache);
-  memory(file, freshCache);
   fs.rmSync(work, { recursive: true, force: true });
 }
 

@@ -14,7 +14,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { OutputError, describeSystemError } from '../errors.js';
 
@@ -75,9 +74,14 @@ export interface CacheReport {
   bytes: number;
 }
 
+/** How the cache digests its archives (default: a stream on the main thread). */
+export type FileDigester = (file: string, size: number) => Promise<string>;
+
 export class ImageCache {
   readonly entries: string;
   readonly report: CacheReport;
+  /** Set by the build to read archives for their digests off the main thread. */
+  digester: FileDigester = (file) => sha256Of(file);
 
   private constructor(
     readonly folder: string,
@@ -130,11 +134,11 @@ export class ImageCache {
     const archive = path.join(this.entry(key), ARCHIVE);
     let digest: string;
     try {
-      digest = dest === undefined ? await sha256Of(archive) : await copyWithDigest(archive, dest);
+      digest = await this.copyWithDigest(archive, dest);
     } catch (err) {
       if (dest !== undefined) fs.rmSync(dest, { force: true });
       // Evicted by another build between reading the record and the archive: a miss.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || !fs.existsSync(archive)) return undefined;
       if ((err as NodeJS.ErrnoException).code === 'EIO' || !(err as NodeJS.ErrnoException).code) {
         this.drop(key, `its archive cannot be read: ${describeSystemError(err)}`);
         return undefined;
@@ -183,12 +187,24 @@ export class ImageCache {
   async add(file: string, key: string, format: string, image: CachedImage): Promise<void> {
     const pending = this.begin();
     try {
-      const digest = await copyWithDigest(file, pending.archive);
+      const digest = await this.copyWithDigest(file, pending.archive);
       if (digest !== image.sha256) throw new Error(`${file} changed while it was added to the cache`);
       this.commit(pending, key, format, image);
     } finally {
       this.discard(pending);
     }
+  }
+
+  /**
+   * Copies `from` to `to` (which must not exist; no copy when undefined) and returns the sha256
+   * of what arrived. A copy (in the kernel, a reflink where the file system has them), never a
+   * hard link: the medium and the cache never share an inode, so nothing done to one can change
+   * the other.
+   */
+  private async copyWithDigest(from: string, to: string | undefined): Promise<string> {
+    if (to !== undefined) await fs.promises.copyFile(from, to, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE);
+    const file = to ?? from;
+    return this.digester(file, (await fs.promises.stat(file)).size);
   }
 
   discard(pending: PendingEntry): void {
@@ -285,19 +301,3 @@ async function sha256Of(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/**
- * Copies `from` to `to` (which must not exist), digesting the bytes as they are written, and
- * returns their sha256. A copy, not a hard link: the medium and the cache never share an inode,
- * so nothing done to one can change the other.
- */
-async function copyWithDigest(from: string, to: string): Promise<string> {
-  const hash = createHash('sha256');
-  const tap = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
-  await pipeline(fs.createReadStream(from, { highWaterMark: 1 << 20 }), tap, fs.createWriteStream(to, { flags: 'wx', highWaterMark: 1 << 20 }));
-  return hash.digest('hex');
-}

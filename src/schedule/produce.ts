@@ -70,6 +70,7 @@ export async function produceImages(images: readonly PlannedImage[], folder: str
   const order = [...selected].sort((a, b) => bytesOf(b) - bytesOf(a) || (a.stem < b.stem ? -1 : 1));
   const encoding = { format: ctx.format.name, level: ctx.level, encoder: cache ? ctx.format.encoderId() : '' };
   const digests = cache ? new ContentDigests() : undefined;
+  if (cache && digests) cache.digester = (file, size) => digests.ofFile(file, size);
   // Asked for all at once, answered one after the other in this order.
   const keyed = order.map((image) =>
     digests ? digests.withDigests(image.members).then((members) => ({ members, key: imageKey(members, encoding) })) : Promise.resolve({ members: image.members as readonly Member[], key: undefined }),
