@@ -76,6 +76,7 @@ function summary(result: BuildResult): string {
     line(header),
     ...rows.map(line),
     `${result.images.length} images, ${mb(total)} MB compressed, in ${result.seconds.toFixed(1)}s: ${result.medium}/images`,
+    ...(result.cache ? [`${result.cache.hits} images taken from the image cache, ${result.cache.misses} compressed (${result.cache.folder})`] : []),
     `${mb(medium)} MB uncompressed against ${mb(onePerRoot)} MB as one archive per root; ${mb(storedTwice)} MB stored more than once (see mediacompose plan)`,
     '',
   ].join('\n');

@@ -4,9 +4,10 @@
  * within one budget. For a shard build, only the shard's images are produced, into the cache
  * alone.
  *
- * Keys need a digest of every file's content. The digests are taken in a worker thread in
+ * Keys need a digest of every file's content. The digests are taken in worker threads in
  * compression order (largest image first), so only the first image waits for its own; the rest
- * are digested while it compresses.
+ * are digested while it compresses. The same workers check cached archives against their
+ * recorded digests.
  */
 import path from 'node:path';
 import { type CompressionFormat } from '../archive/compression.js';
@@ -51,7 +52,7 @@ export interface Produced {
   readonly images: Map<string, ProducedImage>;
   /** Their stems in the order taken on: largest first. */
   readonly order: readonly string[];
-  /** Seconds of content digests for the keys (in a worker, overlapped with compression). */
+  /** Seconds of digests (content for the keys, cached archives), in workers, overlapped with compression. */
   readonly digestSeconds: number;
   readonly digestBytes: number;
   /** Most encoder threads at once. */
