@@ -12,6 +12,7 @@
 //
 // Options: --pairs N (default 3), --roots DIR (default $MC_ROOTS or /var/tmp/mediacompose-roots),
 // --no-sizes (skip the sizes against one archive per root and the encoder throughput),
+// --memory-jobs LIST (the --jobs values of the memory runs, default 1,2,4,8; empty: none),
 // --lzma (also measure LZMA-alone sizes), --entries N (scale mode's largest total, default 1000000).
 // Needs the real roots (shared/scripts/real-roots.sh), GNU time (/usr/bin/time), xz, GNU parallel.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -67,7 +68,7 @@ function realRoots() {
   // The reference's input: the medium's archives, decompressed once beforehand.
   const first = timed([process.execPath, BIN, 'build', file, '--quiet', '--json', '--cache', firstCache]);
   const result = JSON.parse(first.stdout);
-  const streams = result.images.map((image) => {
+  const streams = pairs === 0 && flag('no-sizes') ? [] : result.images.map((image) => {
     const out = path.join(work, image.file.replace(/\.xz$/, ''));
     execFileSync('sh', ['-c', 'xz -dc "$1" > "$2"', 'sh', path.join(result.medium, 'images', image.file), out]);
     return out;
@@ -86,8 +87,16 @@ function realRoots() {
     print(`  pair ${i + 1}: build ${b.seconds.toFixed(1)}s, reference ${r.seconds.toFixed(1)}s, ratio ${(b.seconds / r.seconds).toFixed(3)}` +
       (timing ? `  [scan+compare ${timing.scan.toFixed(1)}s, plan ${timing.plan.toFixed(1)}s, tar ${timing.tar.toFixed(1)}s and digests ${(timing.digest ?? 0).toFixed(1)}s (overlapped), tar+compress ${timing.write.toFixed(1)}s]` : ''));
   }
-  const ratios = builds.map((b, i) => b / references[i]);
-  print(`cold build ${median(builds).toFixed(1)}s, reference ${median(references).toFixed(1)}s: median ratio ${median(ratios).toFixed(3)} (<= 1.05 wanted)`);
+  if (pairs > 0) {
+    const ratios = builds.map((b, i) => b / references[i]);
+    print(`cold build ${median(builds).toFixed(1)}s, reference ${median(references).toFixed(1)}s: median ratio ${median(ratios).toFixed(3)} (<= 1.05 wanted)`);
+  } else {
+    // --pairs 0: no reference; the first build is the cold build.
+    builds.push(first.seconds);
+    rss.push(first.rssKiB);
+    const timing = result.timings;
+    print(`cold build ${first.seconds.toFixed(1)}s (no reference with --pairs 0)  [scan+compare ${timing.scan.toFixed(1)}s, plan ${timing.plan.toFixed(1)}s, tar ${timing.tar.toFixed(1)}s and digests ${timing.digest.toFixed(1)}s (overlapped), tar+compress ${timing.write.toFixed(1)}s]`);
+  }
   print(`peak RSS of build: ${(Math.max(...rss) / 1024).toFixed(0)} MiB`);
 
   cacheAndShards(work, file, result, median(builds), firstCache, freshCache);
@@ -193,14 +202,14 @@ function uniqueFile(root, others) {
 
 /** Peak RSS of cold builds at --jobs 1, 2, 4, 8 (each with an empty cache). */
 function memory(file, freshCache) {
-  const rows = [1, 2, 4, 8].map((jobs) => {
+  const rows = option('memory-jobs', '1,2,4,8').split(',').filter(Boolean).map(Number).map((jobs) => {
     const r = timed([process.execPath, BIN, 'build', file, '--quiet', '--json', '--cache', freshCache(), '--jobs', String(jobs)]);
     const json = JSON.parse(r.stdout);
     return { jobs, rss: r.rssKiB / 1024, seconds: r.seconds, threads: json.threads };
   });
   for (const r of rows) print(`  --jobs ${r.jobs}: peak RSS ${r.rss.toFixed(0)} MiB, ${r.seconds.toFixed(1)}s, thread budget ${r.threads.budget} (peak ${r.threads.peak})`);
   const upper = rows.filter((r) => r.jobs >= 2).map((r) => r.rss);
-  print(`peak RSS from --jobs 2 to 8: max/min ${(Math.max(...upper) / Math.min(...upper)).toFixed(2)} (<= 1.5 wanted; ${os.availableParallelism()} cores here)`);
+  if (upper.length > 1) print(`peak RSS from --jobs 2 to 8: max/min ${(Math.max(...upper) / Math.min(...upper)).toFixed(2)} (<= 1.5 wanted; ${os.availableParallelism()} cores here)`);
 }
 
 /** lzma-native's encoder against the xz program on the same stream, same preset, both cores. */
