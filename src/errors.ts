@@ -1,6 +1,6 @@
 /**
  * One error base for everything mediacompose reports to a person. Each error carries the exit
- * status documented in compose-spec.md and renders as one line: `error: <file>: <what> (<hint>)`.
+ * status documented in docs/compose-spec.md and renders as one line: `error: <file>: <what> (<hint>)`.
  */
 export const ExitStatus = {
   ok: 0,
@@ -66,7 +66,7 @@ export class ComposeError extends MediaComposeError {
   }
 }
 
-export function formatComposeProblem(file: string, p: ComposeProblem): string {
+function formatComposeProblem(file: string, p: ComposeProblem): string {
   const where = p.position ? `${file}:${p.position.line}:${p.position.column}` : file;
   return formatProblem(where, p.what, p.hint);
 }

@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MediaComposeError, OutputError, describeSystemError } from '../errors.js';
-import type { Member } from '../plan/plan.js';
-import type { CompressionFormat } from './compression.js';
+import type { Member } from '../model/member.js';
+import type { CompressionFormat } from './formats.js';
 import { type TarTotals, tarChunks } from './tar-stream.js';
 
 export interface WrittenImage {
@@ -24,7 +24,7 @@ export interface WrittenImage {
   readonly sha256: string;
 }
 
-export interface WriteOptions {
+interface WriteOptions {
   readonly format: CompressionFormat;
   readonly level: number;
   readonly threads: number;

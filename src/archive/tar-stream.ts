@@ -6,9 +6,10 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { InputError, describeSystemError } from '../errors.js';
-import { type Entry, absoluteBytes, printable } from '../scan/entry.js';
-import { floorSeconds } from '../scan/walk.js';
-import type { Member } from '../plan/plan.js';
+import { type Entry, absoluteBytes, printable } from '../model/entry.js';
+import { floorSeconds } from '../model/entry.js';
+import type { Member } from '../model/member.js';
+import { headerOf } from './member-header.js';
 import { BLOCK, RECORD, type MemberHeader, encodeHeader, headerLength, paddingAfter } from './header.js';
 
 const CHUNK = 1 << 20;
@@ -71,35 +72,6 @@ class ChunkFiller {
     this.used = 0;
     return out;
   }
-}
-
-/** A member's header. One object shape for every type: this runs once per member. */
-export function headerOf(member: Member): MemberHeader {
-  const e = member.entry;
-  const isLink = member.linkTo !== undefined;
-  return {
-    path: e.path,
-    type: isLink ? 'link' : e.type,
-    mode: e.mode,
-    uid: e.uid,
-    gid: e.gid,
-    mtime: e.mtime,
-    size: !isLink && e.type === 'file' ? e.size : 0,
-    devmajor: e.devmajor,
-    devminor: e.devminor,
-    linkname: isLink ? member.linkTo : e.type === 'symlink' ? (e.target ?? '') : undefined,
-  };
-}
-
-/** The exact length of the tar stream `tarChunks` writes for these members, without reading them. */
-export function tarSize(members: readonly Member[]): number {
-  let bytes = 0;
-  for (const member of members) {
-    const header = headerOf(member);
-    bytes += headerLength(header) + header.size + paddingAfter(header.size);
-  }
-  bytes += 2 * BLOCK;
-  return bytes + ((RECORD - (bytes % RECORD)) % RECORD);
 }
 
 /** Generates the tar stream of `members`; `totals` is complete when the generator is done. */

@@ -4,7 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { MediaComposeError } from '../errors.js';
-import type { Entry } from '../scan/entry.js';
+import type { Entry } from '../model/entry.js';
 import { digestFile } from '../scan/digest.js';
 
 export interface DigestRequest {

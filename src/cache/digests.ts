@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../errors.js';
-import type { Member } from '../plan/plan.js';
+import type { Member } from '../model/member.js';
 import type { DigestReply, DigestRequest } from './digest-worker.js';
 import { hasContent } from './key.js';
 

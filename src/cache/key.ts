@@ -7,8 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { encodeHeader } from '../archive/header.js';
-import { headerOf } from '../archive/tar-stream.js';
-import type { Member } from '../plan/plan.js';
+import { headerOf } from '../archive/member-header.js';
+import type { Member } from '../model/member.js';
 
 /** Changes whenever the writer's output for the same members could change. */
 export const KEY_SCHEME = 'mediacompose image cache 1';

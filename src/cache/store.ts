@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { OutputError, describeSystemError } from '../errors.js';
+import { onCleanup } from '../runtime/cleanup.js';
 
 export const ENTRIES_DIR = 'images';
 const ARCHIVE = 'archive';
@@ -43,21 +44,16 @@ interface Meta extends CachedImage {
   readonly format: string;
 }
 
-/** An entry being assembled; removed by discard() or a signal handler unless committed. */
+/**
+ * An entry being assembled; removed by discard(), or by the cleanup registry when the command
+ * ends early (an error, SIGINT, SIGTERM), unless committed.
+ */
 export interface PendingEntry {
   readonly folder: string;
   readonly archive: string;
 }
 
-const livePending = new Set<string>();
-
-/** Removes the entries this process was assembling (for signal handlers that end it). */
-export function discardPendingEntries(): void {
-  for (const folder of [...livePending]) {
-    fs.rmSync(folder, { recursive: true, force: true });
-    livePending.delete(folder);
-  }
-}
+const unregister = new Map<string, () => void>();
 
 export interface CacheReport {
   readonly folder: string;
@@ -163,7 +159,7 @@ export class ImageCache {
     } catch (err) {
       throw new OutputError(folder, `cannot write to the image cache: ${describeSystemError(err)}`, 'choose another folder with --cache, or build with --no-cache');
     }
-    livePending.add(folder);
+    unregister.set(folder, onCleanup(() => fs.rmSync(folder, { recursive: true, force: true })));
     return { folder, archive: path.join(folder, ARCHIVE) };
   }
 
@@ -209,7 +205,8 @@ export class ImageCache {
 
   discard(pending: PendingEntry): void {
     fs.rmSync(pending.folder, { recursive: true, force: true });
-    livePending.delete(pending.folder);
+    unregister.get(pending.folder)?.();
+    unregister.delete(pending.folder);
   }
 
   private drop(key: string, why: string): void {

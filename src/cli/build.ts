@@ -1,9 +1,11 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { type BuildOptions, type BuildResult, type ShardResult, build, buildShard } from '../build.js';
+import { type BuildOptions, type BuildResult, type ShardResult, build, buildShard } from '../commands/build.js';
 import { DEFAULT_CACHE_SIZE, cacheFolder, parseCacheSize } from '../cache/location.js';
 import { UsageError } from '../errors.js';
 import { parseShard } from '../schedule/shard.js';
-import { createProgress } from '../progress.js';
+import { createProgress } from './render/progress.js';
+import { formatSeconds, mb } from '../runtime/format.js';
+import { table } from './render/table.js';
 import { runCommand } from './run.js';
 
 interface BuildArgs {
@@ -37,7 +39,6 @@ export const buildCommand: CommandModule<{ debug: boolean }, BuildArgs> = {
       .example('parallel $0 build compose.yaml --shard {}/2 ::: 1 2 && $0 build compose.yaml', 'two shards at once, then the medium from the cache'),
   handler: (args: ArgumentsCamelCase<BuildArgs>) =>
     runCommand(args.debug, async () => {
-      // Bars on a terminal, timestamped lines in a log or CI; --json keeps stderr quiet too.
       // Checked before any work: a wrong shard spec or size is a usage error, exit 2.
       const shard = args.shard === undefined ? undefined : parseShard(args.shard);
       const maxBytes = args.cacheSize === undefined ? DEFAULT_CACHE_SIZE : parseCacheSize(args.cacheSize);
@@ -46,6 +47,7 @@ export const buildCommand: CommandModule<{ debug: boolean }, BuildArgs> = {
       if (args.jobs !== undefined && !(Number.isInteger(args.jobs) && args.jobs >= 1)) {
         throw new UsageError(undefined, `--jobs ${args.jobs}: not a whole number of at least 1`, 'e.g. --jobs 4');
       }
+      // Bars on a terminal, timestamped lines in a log or CI; --json keeps stderr quiet too.
       const progress = createProgress({ quiet: args.quiet || args.json });
       const options: BuildOptions = {
         jobs: args.jobs,
@@ -67,15 +69,11 @@ export const buildCommand: CommandModule<{ debug: boolean }, BuildArgs> = {
 
 function summary(result: BuildResult): string {
   const rows = result.images.map((i) => [i.file, String(i.files), mb(i.size), mb(i.compressedSize), i.imagesets.join(',')]);
-  const header = ['image', 'members', 'tar MB', 'compressed MB', 'used by'];
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]): string => cells.map((cell, c) => (c === 0 || c === 4 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd();
   const total = result.images.reduce((n, i) => n + i.compressedSize, 0);
   const { medium, onePerRoot, storedTwice } = result.plan.totals;
   return [
-    line(header),
-    ...rows.map(line),
-    `${result.images.length} images, ${mb(total)} MB compressed, in ${result.seconds.toFixed(1)}s: ${result.medium}/images`,
+    ...table(['image', 'members', 'tar MB', 'compressed MB', 'used by'], rows, [1, 2, 3]),
+    `${result.images.length} images, ${mb(total)} MB compressed, in ${formatSeconds(result.seconds)}: ${result.medium}/images`,
     ...(result.cache ? [`${result.cache.hits} images taken from the image cache, ${result.cache.misses} compressed (${result.cache.folder})`] : []),
     `${mb(medium)} MB uncompressed against ${mb(onePerRoot)} MB as one archive per root; ${mb(storedTwice)} MB stored more than once (see mediacompose plan)`,
     '',
@@ -86,12 +84,8 @@ function shardSummary(result: ShardResult): string {
   const compressed = result.images.filter((i) => !i.cached);
   const names = result.images.map((i) => `${i.file}${i.cached ? ' (already cached)' : ''}`);
   return [
-    `shard ${result.shard.index}/${result.shard.count}: ${result.images.length} images, ${compressed.length} compressed, in ${result.seconds.toFixed(1)}s: ${result.cache.folder}`,
+    `shard ${result.shard.index}/${result.shard.count}: ${result.images.length} images, ${compressed.length} compressed, in ${formatSeconds(result.seconds)}: ${result.cache.folder}`,
     ...names.map((n) => `  ${n}`),
     '',
   ].join('\n');
-}
-
-function mb(bytes: number): string {
-  return (bytes / 1e6).toFixed(1);
 }

@@ -1,7 +1,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { type ArchDetails, regenerateDetails } from '../details.js';
+import { type ArchDetails, regenerateDetails } from '../commands/details.js';
 import { ExitStatus } from '../errors.js';
-import { plainProgress } from '../progress.js';
+import { plainProgress } from './render/progress.js';
 import { runCommand } from './run.js';
 
 interface DetailsArgs {

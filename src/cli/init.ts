@@ -8,15 +8,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { parse } from 'yaml';
-import { closest } from '../config/load.js';
+import { closest } from '../config/reader.js';
 import { OutputError, UsageError, describeSystemError } from '../errors.js';
+import { makeFolders } from '../runtime/folders.js';
 import { runCommand } from './run.js';
 
 /** The package's own folder: src/cli and dist/cli both sit two levels below it. */
 const PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));
 export const TEMPLATES_DIR = path.join(PACKAGE_DIR, 'templates');
 export const SCHEMA_FILE = path.join(PACKAGE_DIR, 'schema', 'compose.schema.json');
-export const DEFAULT_TEMPLATE = 'minimal';
+const DEFAULT_TEMPLATE = 'minimal';
 
 /** The editor hint on a template's first line (yaml-language-server, used by VS Code and others). */
 const SCHEMA_MODELINE = /^# yaml-language-server: \$schema=.*$/m;
@@ -53,7 +54,7 @@ export const initCommand: CommandModule<{ debug: boolean }, InitArgs> = {
     }),
 };
 
-export interface Template {
+interface Template {
   readonly name: string;
   /** The first line of its leading comment. */
   readonly summary: string;
@@ -61,7 +62,7 @@ export interface Template {
 }
 
 /** The templates shipped in the package, by name. */
-export function listTemplates(): Template[] {
+function listTemplates(): Template[] {
   return fs
     .readdirSync(TEMPLATES_DIR)
     .filter((f) => f.endsWith('.yaml'))
@@ -88,7 +89,7 @@ function templateList(): string {
 }
 
 /** Writes DIR/compose.yaml from a template; returns its path. */
-export function writeStarter(dir: string, templateName: string): string {
+function writeStarter(dir: string, templateName: string): string {
   const template = findTemplate(templateName);
   const file = path.join(dir, 'compose.yaml');
   if (fs.existsSync(file)) throw alreadyExists(file);
@@ -123,7 +124,8 @@ function findTemplate(name: string): Template {
 
 function makeFolder(dir: string): void {
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    makeFolders(dir);
+    if (!fs.statSync(dir).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' || code === 'ENOTDIR') throw new UsageError(dir, 'is not a folder', 'name a folder for compose.yaml');
@@ -137,7 +139,7 @@ function makeFolder(dir: string): void {
  * checked out elsewhere together with its node_modules; when the two share nothing but `/`
  * (a global install, say) an absolute path is the one that keeps working.
  */
-export function withSchemaReference(text: string, dir: string): string {
+function withSchemaReference(text: string, dir: string): string {
   return text.replace(SCHEMA_MODELINE, `# yaml-language-server: $schema=${schemaReference(dir)}`);
 }
 

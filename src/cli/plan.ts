@@ -1,10 +1,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { FORMATS } from '../archive/compression.js';
-import { scanAndCompare } from '../build.js';
-import { loadCompose } from '../config/load.js';
-import { planMedium } from '../plan/plan.js';
-import { formatPlanReport, reportPlan } from '../plan/report.js';
-import { plainProgress } from '../progress.js';
+import { planCompose } from '../commands/plan.js';
+import { formatPlanReport } from './render/plan-report.js';
+import { plainProgress } from './render/progress.js';
 import { runCommand } from './run.js';
 
 interface PlanArgs {
@@ -24,10 +21,7 @@ export const planCommand: CommandModule<{ debug: boolean }, PlanArgs> = {
       .example('$0 plan compose.yaml --json | jq .totals', 'the saving, for scripts'),
   handler: (args: ArgumentsCamelCase<PlanArgs>) =>
     runCommand(args.debug, async () => {
-      const spec = loadCompose(args.compose);
-      const scans = scanAndCompare(spec, plainProgress(args.json));
-      const extension = FORMATS[spec.compression].extension;
-      const report = reportPlan(planMedium(spec, scans), scans, (stem) => `${stem}.${extension}`);
+      const report = planCompose(args.compose, plainProgress(args.json));
       process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatPlanReport(report));
       return 0;
     }),

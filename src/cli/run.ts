@@ -4,20 +4,18 @@
  */
 import { writeSync } from 'node:fs';
 import { ExitStatus, MediaComposeError } from '../errors.js';
-import { discardPendingEntries } from '../cache/store.js';
-import { discardAllStagings, releaseAllLocks } from '../medium.js';
+import { drainCleanups } from '../runtime/cleanup.js';
 
 export async function runCommand(debug: boolean, command: () => Promise<number>): Promise<never> {
-  // SIGINT and SIGTERM end the run at once, after removing what was staged and releasing the
-  // medium's lock. The process then dies of the signal itself, with the default action: the
-  // shell reports 130 or 143 and a calling script sees that it was interrupted. process.exit()
+  // SIGINT and SIGTERM end the run at once, after draining the cleanup registry (bars finished,
+  // what was staged removed, the medium's lock released, temporary roots removed). The process
+  // then dies of the signal itself, with the default action: the shell reports 130 or 143 and a
+  // calling script sees that it was interrupted. process.exit()
   // would first wait for the compressor's threads to finish their blocks, which takes minutes.
   // SIGKILL cannot be handled: the next build removes the staging folder and takes over the
   // stale lock.
   const onSignal = (signal: NodeJS.Signals): void => {
-    discardPendingEntries();
-    discardAllStagings();
-    releaseAllLocks();
+    drainCleanups();
     writeSync(2, `error: interrupted by ${signal}: staged files removed, the previous medium is unchanged\n`);
     process.removeAllListeners(signal);
     process.kill(process.pid, signal);
@@ -30,9 +28,7 @@ export async function runCommand(debug: boolean, command: () => Promise<number>)
   } catch (err) {
     status = report(err, debug);
   }
-  discardPendingEntries();
-  discardAllStagings();
-  releaseAllLocks();
+  drainCleanups();
   process.exit(status);
 }
 

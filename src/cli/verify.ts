@@ -1,8 +1,9 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { ExitStatus } from '../errors.js';
-import { createProgress } from '../progress.js';
-import { type VerifyResult, verify } from '../verify/index.js';
+import { createProgress } from './render/progress.js';
+import { type VerifyResult, verify } from '../commands/verify.js';
 import { runCommand } from './run.js';
+import { formatSeconds } from '../runtime/format.js';
 
 interface VerifyArgs {
   compose: string;
@@ -54,7 +55,7 @@ function report(result: VerifyResult): string {
 }
 
 function summary(result: VerifyResult): string {
-  const time = `in ${result.seconds.toFixed(1)}s`;
+  const time = `in ${formatSeconds(result.seconds)}`;
   const skipped = result.imagesets.filter((s) => !s.compared).map((s) => s.label);
   if (result.ok) {
     const sets = result.imagesets.map((s) => `${s.label} (${s.entries} entries)`).join(', ');

@@ -4,7 +4,9 @@
  */
 import type { SourcePosition } from '../errors.js';
 
-export type CompressionName = 'xz' | 'lzma' | 'bzip2' | 'gzip';
+import type { CompressionName } from '../model/names.js';
+
+export type { CompressionName };
 
 export interface ImagesetSpec {
   /** [a-z0-9][a-z0-9._-]*, unique per arch. */

@@ -1,14 +1,14 @@
 /**
- * images.xml and details-<arch>.xml, as the installer reads them (docs: yast-contract.md):
+ * images.xml and details-<arch>.xml, as the installer reads them (docs/yast-contract.md):
  * the yast2 namespaces, lists typed with config:type="list", numbers as plain decimal text.
  */
 import { create } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 
-export const YAST_NS = 'http://www.suse.com/1.0/yast2ns';
-export const CONFIG_NS = 'http://www.suse.com/1.0/configns';
+const YAST_NS = 'http://www.suse.com/1.0/yast2ns';
+const CONFIG_NS = 'http://www.suse.com/1.0/configns';
 
-export interface ImagesXmlImage {
+interface ImagesXmlImage {
   /** Label shown in the progress dialog. */
   readonly name: string;
   /** Archive file name, relative to /images/. */

@@ -8,7 +8,7 @@ import { HeaderFormatError, packageFromHeaderBlob } from './header.js';
 import type { InstalledPackage } from './package.js';
 
 /** The kinds of database read here, as named in messages. */
-export type DatabaseKind = 'rpm sqlite' | 'rpm ndb' | 'rpm Berkeley DB' | 'dpkg';
+type DatabaseKind = 'rpm sqlite' | 'rpm ndb' | 'rpm Berkeley DB' | 'dpkg';
 
 /** The error every reader throws for a database it cannot make sense of. */
 export function damagedDatabase(file: string, kind: DatabaseKind, what: string, options?: ErrorOptions): InputError {

@@ -47,7 +47,7 @@ async function readText(path: string): Promise<string> {
 }
 
 /** Splits a control file into paragraphs of fields; field names are kept as written. */
-export function parseParagraphs(path: string, text: string): Paragraph[] {
+function parseParagraphs(path: string, text: string): Paragraph[] {
   const paragraphs: Paragraph[] = [];
   let current: Paragraph | undefined;
   let lastField: string | undefined;

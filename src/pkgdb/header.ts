@@ -74,7 +74,7 @@ const MAX_INDEX_ENTRIES = 0xffff;
 const MAX_DATA_SIZE = 0x0fffffff;
 const MAX_ARRAY_COUNT = 0x000fffff;
 
-export interface HeaderEntry {
+interface HeaderEntry {
   tag: number;
   type: number;
   /** Offset into the data store. */
@@ -85,7 +85,7 @@ export interface HeaderEntry {
 }
 
 /** A parsed and checked header blob; entries are looked up by tag. */
-export class RpmHeader {
+class RpmHeader {
   private readonly entries = new Map<number, HeaderEntry>();
 
   constructor(
@@ -308,7 +308,7 @@ function requiredString(header: RpmHeader, tag: number, tagName: string): string
  * Paths are stored split: BASENAMES[i] lives in DIRNAMES[DIRINDEXES[i]] (dirnames end in '/').
  * Packages built before rpm 4.0 and not rewritten since carry whole OLDFILENAMES instead.
  */
-export function filePaths(header: RpmHeader): string[] {
+function filePaths(header: RpmHeader): string[] {
   const baseNames = header.stringArray(RpmTag.baseNames);
   if (!baseNames) return header.stringArray(RpmTag.oldFilenames) ?? [];
   const dirNames = header.stringArray(RpmTag.dirNames) ?? [];

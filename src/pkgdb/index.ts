@@ -16,7 +16,7 @@ export { readDpkgDatabase } from './dpkg.js';
 export { readNdbDatabase } from './ndb.js';
 export { readSqliteDatabase } from './sqlite.js';
 
-export type PackageDatabaseKind = 'rpm-sqlite' | 'rpm-ndb' | 'rpm-bdb' | 'dpkg';
+type PackageDatabaseKind = 'rpm-sqlite' | 'rpm-ndb' | 'rpm-bdb' | 'dpkg';
 
 export interface PackageDatabase {
   kind: PackageDatabaseKind;

@@ -119,7 +119,7 @@ async function readBlob(file: DatabaseFile, slot: Slot): Promise<Uint8Array> {
 }
 
 /** Adler-32 (RFC 1950), as rpm uses it for blob checksums. */
-export function adler32(bytes: Uint8Array): number {
+function adler32(bytes: Uint8Array): number {
   const MOD = 65521;
   const CHUNK = 5552; // the most bytes before the sums can overflow 32 bits
   let a = 1;

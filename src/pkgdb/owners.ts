@@ -1,7 +1,7 @@
 /**
  * Which installed packages own which paths, and from that an image's `<rpms>` list: the names of
  * the installed packages that own at least one non-directory member of the archive, sorted
- * (compose-spec.md). The tag is `<rpms>` for dpkg roots too; the contract names it so.
+ * (docs/compose-spec.md). The tag is `<rpms>` for dpkg roots too; the contract names it so.
  *
  * Paths are compared as byte strings (BytePath, one char per byte), the form archive members and
  * scans use. Package databases hold file names as text decoded from UTF-8, so each package path
@@ -9,8 +9,8 @@
  * its leading '/' dropped: '/usr/bin/x' becomes the member path 'usr/bin/x'.
  */
 import type { MediumPlan, PlannedImage } from '../plan/plan.js';
-import type { Progress } from '../progress.js';
-import type { BytePath } from '../scan/entry.js';
+import type { Progress } from '../runtime/progress.js';
+import type { BytePath } from '../model/entry.js';
 import { type InstalledPackage, type PackageDatabase, readPackageDatabase } from './index.js';
 
 /**

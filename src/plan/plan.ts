@@ -14,7 +14,9 @@
  * - every image carries the parent directories its members need.
  */
 import type { ComposeSpec, ImagesetSpec, SharedImageSpec } from '../config/spec.js';
-import { type BytePath, type Entry, comparePaths, isAtOrBelow, parentsOf } from '../scan/entry.js';
+import { type BytePath, type Entry, comparePaths, isAtOrBelow, parentsOf } from '../model/entry.js';
+import type { Member } from '../model/member.js';
+import { imageStem, metaStem, uniqueStem } from '../model/names.js';
 import { type Digests, type Unit, metadataSignature, unitsOf } from './units.js';
 
 export interface ImagesetScan {
@@ -25,17 +27,7 @@ export interface ImagesetScan {
   readonly digests: Digests;
 }
 
-export interface Member {
-  readonly entry: Entry;
-  /** The root to read the entry's content from. */
-  readonly root: string;
-  /** For the second and later paths of a hardlink group: the path the link points to. */
-  readonly linkTo?: BytePath;
-  /** The content's sha256 when the scan compared it; the writer checks it has not changed. */
-  readonly digest?: string;
-}
-
-export type ImageKind = 'shared' | 'own' | 'meta';
+type ImageKind = 'shared' | 'own' | 'meta';
 
 export interface PlannedImage {
   /** File name without the ".tar.<ext>" suffix, e.g. "common-base-x86_64". */
@@ -50,7 +42,7 @@ export interface PlannedImage {
   readonly members: readonly Member[];
 }
 
-export interface PlannedImageset {
+interface PlannedImageset {
   readonly spec: ImagesetSpec;
   /** Stems of its images in extraction order: shared ones, its own, its metadata image. */
   readonly images: readonly string[];
@@ -127,8 +119,8 @@ function planArch(spec: ComposeSpec, arch: string, scans: readonly ImagesetScan[
   const declared = spec.images
     .map((image) => sharedBuilder(image, arch, scans))
     .filter((b): b is ImageBuilder => b !== undefined);
-  const own = new Map(scans.map((s) => [s, builder(`${s.imageset.name}-${arch}`, 'own', '', [s])]));
-  const meta = new Map(scans.map((s) => [s, builder(`${s.imageset.name}-meta-${arch}`, 'meta', 'meta', [s])]));
+  const own = new Map(scans.map((s) => [s, builder(imageStem(s.imageset.name, arch), 'own', '', [s])]));
+  const meta = new Map(scans.map((s) => [s, builder(metaStem(s.imageset.name, arch), 'meta', 'meta', [s])]));
 
   // Metadata and declared images first; what is left is grouped by the imagesets holding it.
   // Leftovers are found by path, then by signature (no composite string key per unit: at a
@@ -247,17 +239,10 @@ function compareNames(a: readonly ImagesetScan[], b: readonly ImagesetScan[]): n
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-function uniqueStem(base: string, arch: string, taken: Set<string>): string {
-  let stem = `${base}-${arch}`;
-  for (let n = 2; taken.has(stem); n++) stem = `${base}-${n}-${arch}`;
-  taken.add(stem);
-  return stem;
-}
-
 function sharedBuilder(image: SharedImageSpec, arch: string, scans: readonly ImagesetScan[]): ImageBuilder | undefined {
   const users = image.sharedBy === 'all' ? scans : scans.filter((s) => (image.sharedBy as readonly string[]).includes(s.imageset.name));
   if (users.length === 0) return undefined;
-  return builder(`${image.name}-${arch}`, 'shared', image.label, users);
+  return builder(imageStem(image.name, arch), 'shared', image.label, users);
 }
 
 function builder(stem: string, kind: ImageKind, label: string, users: readonly ImagesetScan[]): ImageBuilder {

@@ -4,9 +4,10 @@
  * against one archive per root. The same document backs `plan`, `plan --json` and build's
  * summary.
  */
-import { tarSize } from '../archive/tar-stream.js';
-import type { BytePath } from '../scan/entry.js';
-import type { Duplicate, ImagesetScan, MediumPlan, Member } from './plan.js';
+import { tarSize } from '../archive/member-header.js';
+import type { BytePath } from '../model/entry.js';
+import type { Member } from '../model/member.js';
+import type { Duplicate, ImagesetScan, MediumPlan } from './plan.js';
 
 export interface PlanReport {
   readonly images: ReadonlyArray<{
@@ -70,45 +71,4 @@ function wholeRoot(scan: ImagesetScan): Member[] {
     }
     return { entry, root, linkTo: target };
   });
-}
-
-/** The report as text: tables for images and imagesets, then duplicates and the saving. */
-export function formatPlanReport(report: PlanReport): string {
-  const lines: string[] = [];
-  lines.push(
-    ...table(
-      ['image', 'members', 'tar MB', 'used by'],
-      report.images.map((i) => [i.file, String(i.members), mb(i.bytes), i.imagesets.join(', ')]),
-      [1, 2],
-    ),
-    '',
-    ...table(
-      ['imageset', 'arch', 'patterns', 'images in extraction order'],
-      report.imagesets.map((s) => [s.name, s.arch, s.patterns, s.images.join(' ')]),
-      [],
-    ),
-    '',
-  );
-  if (report.duplicates.length === 0) lines.push('stored more than once: nothing');
-  else {
-    lines.push(`stored more than once: ${mb(report.totals.storedTwice)} MB`);
-    for (const d of report.duplicates) {
-      lines.push(`  ${mb(d.extraBytes)} MB extra: ${d.members} members held by ${d.imagesets.join(', ')} (${d.arch}): ${d.reason}`);
-    }
-  }
-  const { medium, onePerRoot } = report.totals;
-  const saving = onePerRoot > 0 ? (100 * (1 - medium / onePerRoot)).toFixed(1) : '0.0';
-  lines.push(`medium: ${mb(medium)} MB uncompressed; one archive per root: ${mb(onePerRoot)} MB; saving ${saving}%`);
-  return `${lines.join('\n')}\n`;
-}
-
-function table(header: string[], rows: string[][], rightAligned: number[]): string[] {
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]): string =>
-    cells.map((cell, c) => (rightAligned.includes(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)];
-}
-
-export function mb(bytes: number): string {
-  return (bytes / 1e6).toFixed(1);
 }

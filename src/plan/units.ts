@@ -4,7 +4,7 @@
  * bits, owner, mtime, size and content digest, link target, device numbers and, for a hardlink
  * group, the exact set of its paths.
  */
-import type { BytePath, Entry } from '../scan/entry.js';
+import type { BytePath, Entry } from '../model/entry.js';
 
 export interface Unit {
   /** The unit's first path in archive order; a group is known by it. */

@@ -1,11 +1,11 @@
 /**
  * Content digests of regular files, read synchronously in 1 MiB chunks (reading is not the
- * bottleneck: about 1 GB/s with sha256, see docs: measured.md).
+ * bottleneck: about 1 GB/s with sha256, see docs/measured.md).
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { InputError, describeSystemError } from '../errors.js';
-import { type Entry, absoluteBytes, printable } from './entry.js';
+import { type Entry, absoluteBytes, printable } from '../model/entry.js';
 
 const CHUNK = 1 << 20;
 let chunk: Buffer | undefined;

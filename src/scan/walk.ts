@@ -1,11 +1,12 @@
 /**
  * Walks a root without following symlinks: every entry by lstat, in archive order (see
  * comparePaths), names read as bytes. Synchronous on purpose: per-call promise overhead makes an
- * async walk about ten times slower (docs: measured.md), and nothing else runs during a scan.
+ * async walk about ten times slower (docs/measured.md), and nothing else runs during a scan.
  */
 import fs from 'node:fs';
 import { InputError, describeSystemError } from '../errors.js';
-import { type BytePath, type Entry, type EntryType, absoluteBytes, printable } from './entry.js';
+import { type BytePath, type Entry, type EntryType, absoluteBytes, printable } from '../model/entry.js';
+import { floorSeconds } from '../model/entry.js';
 
 export interface RootScan {
   /** Absolute path of the root (already symlink-resolved). */
@@ -99,11 +100,6 @@ function readTarget(abs: Buffer, root: string, path: BytePath): BytePath {
   } catch (err) {
     throw new InputError(`${root}/${printable(path)}`, `cannot read symlink: ${describeSystemError(err)}`);
   }
-}
-
-export function floorSeconds(ns: bigint): number {
-  const s = ns / 1_000_000_000n;
-  return Number(ns < 0n && s * 1_000_000_000n !== ns ? s - 1n : s);
 }
 
 /** Linux's dev_t encoding (glibc gnu_dev_major / gnu_dev_minor). */

@@ -7,14 +7,14 @@
  * Node has no xattr API, so the system's getfattr (package `attr`) lists them: one process per
  * root, its output parsed as it streams.
  */
-import { CommandError, onPath, startFilter } from '../util/command.js';
-import { type BytePath, comparePaths, printable } from './entry.js';
+import { CommandError, onPath, startFilter } from '../runtime/command.js';
+import { type BytePath, comparePaths, printable } from '../model/entry.js';
 
 /** Entries of a root by extended attribute name, e.g. "security.capability" -> ["usr/bin/ping"]. */
-export type AttributeIndex = Map<string, BytePath[]>;
+type AttributeIndex = Map<string, BytePath[]>;
 
 /** The result of checking one root. */
-export interface RootAttributes {
+interface RootAttributes {
   readonly root: string;
   readonly attributes: AttributeIndex;
   /** Why the check is incomplete (getfattr failed on some file), when it is. */
@@ -33,7 +33,7 @@ const ACLS = new Set(['system.posix_acl_access', 'system.posix_acl_default', 'sy
 const LISTED = 20;
 
 /** The getfattr command line: recursive, never following symlinks, names only, all namespaces. */
-export function getfattrArgv(root: string): string[] {
+function getfattrArgv(root: string): string[] {
   return ['getfattr', '--recursive', '--physical', '--no-dereference', '--match=-', '--absolute-names', '--', root];
 }
 

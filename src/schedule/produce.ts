@@ -10,14 +10,16 @@
  * recorded digests.
  */
 import path from 'node:path';
-import { type CompressionFormat } from '../archive/compression.js';
+import { type CompressionFormat } from '../archive/formats.js';
 import { type WrittenImage, writeImage } from '../archive/image-writer.js';
 import { ContentDigests } from '../cache/digests.js';
 import { imageKey } from '../cache/key.js';
 import type { CachedImage, ImageCache } from '../cache/store.js';
 import { MediaComposeError } from '../errors.js';
-import type { Member, PlannedImage } from '../plan/plan.js';
-import type { Progress } from '../progress.js';
+import type { Member } from '../model/member.js';
+import type { PlannedImage } from '../plan/plan.js';
+import { formatMB, secondsSince } from '../runtime/format.js';
+import type { Progress } from '../runtime/progress.js';
 import { type ShardSpec, assignShards } from './shard.js';
 import { ThreadBudget, usefulThreads } from './threads.js';
 
@@ -94,7 +96,7 @@ export async function produceImages(images: readonly PlannedImage[], folder: str
         produced.set(image.stem, { size: hit.size, files: hit.files, compressedSize: hit.compressedSize, cached: true, key, tarSeconds: 0 });
         progress.imageStarted?.(file);
         progress.imageBytes?.(file, hit.size);
-        progress.info(`${dest ? 'took' : 'found'} ${file} in the image cache: ${mb(hit.size)} -> ${mb(hit.compressedSize)}`);
+        progress.info(`${dest ? 'took' : 'found'} ${file} in the image cache: ${formatMB(hit.size)} -> ${formatMB(hit.compressedSize)}`);
         progress.imageFinished?.(file);
         return;
       }
@@ -121,7 +123,7 @@ export async function produceImages(images: readonly PlannedImage[], folder: str
     }
     if (cache) cache.report.misses++;
     produced.set(image.stem, { size: written.size, files: written.files, compressedSize: written.compressedSize, cached: false, key, tarSeconds: written.tarSeconds });
-    progress.info(`wrote ${file}${threads > 1 ? ` (${threads} threads)` : ''}: ${written.files} members, ${mb(written.size)} -> ${mb(written.compressedSize)} in ${seconds(t)}`);
+    progress.info(`wrote ${file}${threads > 1 ? ` (${threads} threads)` : ''}: ${written.files} members, ${formatMB(written.size)} -> ${formatMB(written.compressedSize)} in ${secondsSince(t)}`);
     progress.imageFinished?.(file);
   };
 
@@ -142,12 +144,4 @@ async function addToCache(cache: ImageCache, file: string, key: string, format: 
     const what = err instanceof MediaComposeError ? err.message : (err as Error).message;
     progress.warn(`not added to the image cache: ${what}`);
   }
-}
-
-function seconds(since: number): string {
-  return `${((Date.now() - since) / 1000).toFixed(1)}s`;
-}
-
-function mb(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
 }

@@ -7,12 +7,16 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { type ArchiveFormat, type DecodedMember, readArchive } from '../archive/reader.js';
+import { type ArchiveFormat, formatByName } from '../archive/formats.js';
+import type { DecodedMember } from '../archive/header.js';
+import { readArchive } from '../archive/reader.js';
 import { MediaComposeError, formatProblem } from '../errors.js';
-import type { Progress } from '../progress.js';
-import { type BytePath, printable } from '../scan/entry.js';
-import { type Medium, detailsFile } from './medium.js';
-import { type VerifyProblem, mediumFile, reporter } from './result.js';
+import type { Progress } from '../runtime/progress.js';
+import { type BytePath, printable } from '../model/entry.js';
+import { type Medium, detailsFile } from '../manifest/medium.js';
+import { type VerifyProblem, mediumFile, reporter } from '../manifest/problems.js';
+import { memberName } from '../manifest/installer.js';
+import { formatMB, secondsSince } from '../runtime/format.js';
 
 /** A member as replay needs it: a safe, normalised path, and the digest of its content. */
 export interface ListedMember {
@@ -83,7 +87,7 @@ async function listArchive(folder: string, name: string, progress: Progress): Pr
       return open.hash;
     });
     close();
-    progress.info(`read ${name}: ${totals.members} members, ${(totals.size / 1e6).toFixed(1)} MB in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    progress.info(`read ${name}: ${totals.members} members, ${formatMB(totals.size)} in ${secondsSince(started)}`);
     return { kind: 'listing', file: name, format: totals.format, size: totals.size, count: totals.members, members, refused };
   } catch (err) {
     if (!(err instanceof MediaComposeError)) throw err;
@@ -116,19 +120,12 @@ export function checkArchives(medium: Medium, archives: ReadonlyMap<string, Arch
   }
 }
 
-/** The installer pipes *.xz through xzdec and *.lzma through lzmadec; tar detects the rest itself. */
-function formatByName(file: string): ArchiveFormat | undefined {
-  if (file.endsWith('.xz')) return 'xz';
-  if (file.endsWith('.lzma')) return 'lzma';
-  return undefined;
-}
-
 /**
  * A member with its normalised path (and hardlink target), or without a path when it must not be
  * applied: absolute names and names with '..' are reported and never followed.
  */
 function listedMember(header: DecodedMember, refuse: (what: string) => void): ListedMember {
-  const name = normaliseName(header.path);
+  const name = memberName(header.path);
   if (typeof name !== 'string') {
     refuse(`member "${printable(header.path)}": ${name.problem}; never applied`);
     return { header };
@@ -138,7 +135,7 @@ function listedMember(header: DecodedMember, refuse: (what: string) => void): Li
     return { header };
   }
   if (header.type !== 'link') return { header, path: name };
-  const target = normaliseName(header.linkname);
+  const target = memberName(header.linkname);
   if (typeof target !== 'string') {
     refuse(`member "${printable(header.path)}": hard link to "${printable(header.linkname)}", ${target.problem}; never applied`);
     return { header };
@@ -146,14 +143,3 @@ function listedMember(header: DecodedMember, refuse: (what: string) => void): Li
   return { header, path: name, linkTarget: target };
 }
 
-/** Names with a '.' or '..' component, an empty component, or a leading '/'. */
-const NOT_PLAIN = /(^|\/)\.\.?(\/|$)|\/\/|^\/|\/$|^$/;
-
-function normaliseName(name: BytePath): BytePath | { problem: string } {
-  if (!NOT_PLAIN.test(name)) return name; // the usual case: keep the reader's string
-  if (name.startsWith('/')) return { problem: 'an absolute name' };
-  const parts = name.split('/');
-  if (parts.includes('..')) return { problem: 'a name with ".."' };
-  const normal = parts.filter((p) => p !== '' && p !== '.').join('/');
-  return normal === '' ? { problem: 'the target directory itself' } : normal;
-}

@@ -1,17 +1,19 @@
 /**
  * Each imageset's deployed tree against a fresh scan of its root: paths, types, permission bits,
  * owners, content digests, mtimes to the second, symlink targets, device numbers and hardlink
- * groups (the invariant of compose-spec.md).
+ * groups (the invariant of docs/compose-spec.md).
  */
 import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
-import type { Progress } from '../progress.js';
+import type { Progress } from '../runtime/progress.js';
 import { digestFile } from '../scan/digest.js';
-import { type BytePath, type Entry, comparePaths, printable } from '../scan/entry.js';
+import { type BytePath, type Entry, comparePaths, printable } from '../model/entry.js';
 import { type RootScan, scanRoot } from '../scan/walk.js';
 import type { ArchiveReading, Listing } from './archives.js';
-import { type Medium, labelOf } from './medium.js';
+import { type Medium, labelOf } from '../manifest/medium.js';
 import { type DeployedNode, DeployedTree, TYPE_NAMES } from './replay.js';
-import type { VerifiedImageset, VerifyProblem } from './result.js';
+import type { VerifyProblem } from '../manifest/problems.js';
+import type { VerifiedImageset } from './result.js';
+import { secondsSince } from '../runtime/format.js';
 
 /** A root scanned once, with content digests computed on demand (once per inode). */
 class ScannedRoot {
@@ -47,7 +49,7 @@ export function compareImagesets(
       const started = Date.now();
       const scan = scanRoot(imageset.root);
       for (const w of scan.warnings) progress.warn(w);
-      progress.info(`scanned ${imageset.rootAsWritten}: ${scan.entries.length} entries in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+      progress.info(`scanned ${imageset.rootAsWritten}: ${scan.entries.length} entries in ${secondsSince(started)}`);
       root = new ScannedRoot(scan);
       roots.set(imageset.root, root);
     }

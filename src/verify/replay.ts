@@ -2,7 +2,7 @@
  * Replay: an imageset's archives applied, in images.xml order, as GNU tar extracts them, into an
  * in-memory tree of what each path would hold on the installed system.
  */
-import { type BytePath, type EntryType, isAtOrBelow, parentsOf, printable } from '../scan/entry.js';
+import { type BytePath, type EntryType, isAtOrBelow, parentsOf, printable } from '../model/entry.js';
 import type { ListedMember, Listing } from './archives.js';
 
 /** What one path of the deployed tree holds. Hardlinked paths share one node, as an inode. */

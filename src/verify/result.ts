@@ -1,16 +1,7 @@
 /**
  * What `mediacompose verify` hands back, and how its checks add to the one list of problems.
  */
-import { IMAGES_DIR } from '../medium.js';
-
-export interface VerifyProblem {
-  /** The imageset it is about; null for the medium as a whole (a details file, an archive). */
-  readonly imageset: string | null;
-  /** A path in the imageset's root, or a file of the medium (`images/<file>`). */
-  readonly path: string;
-  /** What differs, in a few words. */
-  readonly what: string;
-}
+import type { VerifyProblem } from '../manifest/problems.js';
 
 export interface VerifiedImageset {
   readonly name: string;
@@ -43,16 +34,4 @@ export interface VerifyResult {
   /** Archives that cannot be read (damaged, truncated, not an archive). */
   readonly unreadable: readonly UnreadableArchive[];
   readonly seconds: number;
-}
-
-/** Adds problems about one place: an imageset (null: the medium as a whole) and one path. */
-export type Report = (what: string) => void;
-
-export function reporter(problems: VerifyProblem[], imageset: string | null, path: string): Report {
-  return (what) => void problems.push({ imageset, path, what });
-}
-
-/** A file of the medium as problems name it: `images/<name>`. */
-export function mediumFile(name: string): string {
-  return `${IMAGES_DIR}/${name}`;
 }

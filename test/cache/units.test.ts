@@ -6,8 +6,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cacheFolder, parseCacheSize } from '../../src/cache/location.js';
 import { imageKey } from '../../src/cache/key.js';
-import type { Member } from '../../src/plan/plan.js';
-import type { Entry } from '../../src/scan/entry.js';
+import type { Member } from '../../src/model/member.js';
+import type { Entry } from '../../src/model/entry.js';
 import { assignShards, parseShard } from '../../src/schedule/shard.js';
 import { ThreadBudget, usefulThreads } from '../../src/schedule/threads.js';
 

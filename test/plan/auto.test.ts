@@ -4,30 +4,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ComposeSpec, ImagesetSpec, SharedImageSpec } from '../../src/config/spec.js';
-import { type ImagesetScan, type MediumPlan, planMedium } from '../../src/plan/plan.js';
-import type { Entry } from '../../src/scan/entry.js';
+import { type MediumPlan, planMedium } from '../../src/plan/plan.js';
+import type { Entry } from '../../src/model/entry.js';
+import { MB, composeSpec, dirEntry, fileEntry, imagesetSpec, syntheticScan } from '../support/plan-fixtures.js';
 
-const MB = 1 << 20;
-const file = (path: string, size = MB, extra: Partial<Entry> = {}): Entry => ({
-  path, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 100, size, devmajor: 0, devminor: 0, ...extra,
-});
-const dir = (path: string, extra: Partial<Entry> = {}): Entry => ({
-  path, type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: 100, size: 0, devmajor: 0, devminor: 0, ...extra,
-});
-
-const set = (name: string): ImagesetSpec => ({ name, title: name.toUpperCase(), patterns: [name], root: `/r/${name}`, rootAsWritten: name, arch: 'x86_64' });
-
-function spec(imagesets: ImagesetSpec[], images: SharedImageSpec[] = [], auto = true, minSize = MB): ComposeSpec {
-  return {
-    file: '/c/compose.yaml', medium: '/c/out', compression: 'xz', level: 6, imagesets, images,
-    imagesDeclared: images.length > 0, metadata: ['var/lib/rpm'], layering: { auto, minSize },
-  };
-}
-
-function scan(s: ImagesetSpec, entries: Entry[], content: Record<string, string> = {}): ImagesetScan {
-  const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : 1));
-  return { imageset: s, entries: sorted, digests: new Map(sorted.filter((e) => e.type === 'file').map((e) => [e.path, content[e.path] ?? 'same'])) };
-}
+const file = (path: string, size = MB, extra: Partial<Entry> = {}): Entry => fileEntry(path, size, extra);
+const dir = dirEntry;
+const set = (name: string): ImagesetSpec => imagesetSpec(name);
+const spec = (imagesets: ImagesetSpec[], images: SharedImageSpec[] = [], auto = true, minSize = MB): ComposeSpec => composeSpec(imagesets, images, { auto, minSize });
+const scan = syntheticScan;
 
 const shared = (plan: MediumPlan): Record<string, string[]> =>
   Object.fromEntries(plan.images.filter((i) => i.kind === 'shared').map((i) => [i.stem, i.members.map((m) => m.entry.path)]));

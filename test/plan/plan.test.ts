@@ -1,32 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { ComposeSpec, ImagesetSpec, SharedImageSpec } from '../../src/config/spec.js';
 import { type ImagesetScan, type MediumPlan, filesToCompare, planMedium } from '../../src/plan/plan.js';
-import type { Entry } from '../../src/scan/entry.js';
+import type { Entry } from '../../src/model/entry.js';
+import { MB, composeSpec, dirEntry, fileEntry, imagesetSpec, syntheticScan } from '../support/plan-fixtures.js';
 
-const dir = (path: string, extra: Partial<Entry> = {}): Entry => ({
-  path, type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: 100, size: 0, devmajor: 0, devminor: 0, ...extra,
-});
-const file = (path: string, extra: Partial<Entry> = {}): Entry => ({
-  path, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 100, size: 10, devmajor: 0, devminor: 0, ...extra,
-});
-
-function imageset(name: string, arch = 'x86_64'): ImagesetSpec {
-  return { name, title: name.toUpperCase(), patterns: [name], root: `/roots/${name}`, rootAsWritten: name, arch };
-}
-
-function spec(imagesets: ImagesetSpec[], images: SharedImageSpec[]): ComposeSpec {
-  return {
-    file: '/c/compose.yaml', medium: '/c/out', compression: 'xz', level: 6, imagesets, images,
-    imagesDeclared: images.length > 0, metadata: ['var/lib/rpm'], layering: { auto: false, minSize: 1 << 20 },
-  };
-}
-
-/** A scan whose files all get a digest from `content` (default: same content everywhere). */
-function scan(set: ImagesetSpec, entries: Entry[], content: Record<string, string> = {}): ImagesetScan {
-  const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : 1));
-  const digests = new Map(sorted.filter((e) => e.type === 'file').map((e) => [e.path, content[e.path] ?? 'same']));
-  return { imageset: set, entries: sorted, digests };
-}
+const dir = dirEntry;
+const file = (path: string, extra: Partial<Entry> = {}): Entry => fileEntry(path, 10, extra);
+const imageset = imagesetSpec;
+const spec = (imagesets: ImagesetSpec[], images: SharedImageSpec[]): ComposeSpec => composeSpec(imagesets, images, { auto: false, minSize: MB });
+const scan = syntheticScan;
 
 function members(plan: MediumPlan, stem: string): string[] {
   const image = plan.images.find((i) => i.stem === stem);

@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { OutputError } from '../../src/errors.js';
-import { LOCK_FILE, MediumLock, Staging } from '../../src/medium.js';
+import { LOCK_FILE, MediumLock } from '../../src/medium/lock.js';
+import { Staging } from '../../src/medium/staging.js';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-lock-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tarChunks } from '../../src/archive/tar-stream.js';
 import { InputError } from '../../src/errors.js';
-import type { Member } from '../../src/plan/plan.js';
+import type { Member } from '../../src/model/member.js';
 import { digestFile } from '../../src/scan/digest.js';
 import { scanRoot } from '../../src/scan/walk.js';
 

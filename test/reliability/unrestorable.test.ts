@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetfattrParser, readRootAttributes, unescapeOctal } from '../../src/scan/xattrs.js';
-import { onPath } from '../../src/util/command.js';
+import { onPath } from '../../src/runtime/command.js';
 import { buildOk, composeYaml, fingerprint, mediacompose, mediacomposeWith, writeCompose } from '../support/build.js';
 import { isRoot } from '../support/installer.js';
 

@@ -82,3 +82,23 @@ export function composeYaml(fields: ComposeFields): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * The compose file of a small two-imageset medium at DIR/medium (gzip, level 1, easy to take
+ * apart): imagesets a and b from DIR/roots/a and DIR/roots/b, one image shared by both.
+ */
+export function writeTwoImagesetCompose(dir: string): string {
+  return writeCompose(
+    dir,
+    composeYaml({
+      medium: 'medium',
+      compression: 'gzip',
+      level: 1,
+      imagesets: [
+        { name: 'a', patterns: ['base'], root: 'roots/a' },
+        { name: 'b', patterns: ['base', 'b'], root: 'roots/b' },
+      ],
+      images: [{ name: 'common', sharedBy: 'all' }],
+    }),
+  );
+}

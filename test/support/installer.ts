@@ -1,5 +1,5 @@
 /**
- * Test oracle: deploys an imageset the way the installer does (yast-contract.md): images.xml read
+ * Test oracle: deploys an imageset the way the installer does (docs/yast-contract.md): images.xml read
  * with namespaces stripped, images extracted in listed order with the installer's exact tar
  * command lines, as root, into an empty directory.
  */

@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProgress, formatDuration } from '../../src/progress.js';
+import { createProgress } from '../../src/cli/render/progress.js';
+import { formatDuration } from '../../src/runtime/format.js';
 import { BIN, mediacomposeWith, writeCompose } from '../support/build.js';
 
 let work: string;

@@ -18,7 +18,8 @@ import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { TEMPLATES_DIR } from '../../src/cli/init.js';
-import { COMPRESSIONS, NAME_PATTERN, parseCompose } from '../../src/config/load.js';
+import { COMPRESSIONS, NAME_PATTERN } from '../../src/config/fields.js';
+import { parseCompose } from '../../src/config/load.js';
 import { INSTALLER_ARCHS } from '../../src/config/spec.js';
 
 const SCHEMA_FILE = path.resolve(import.meta.dirname, '../../schema/compose.schema.json');

@@ -3,7 +3,7 @@
  * verify applies it to every imageset's own patterns.
  */
 import { describe, expect, it } from 'vitest';
-import { chooseImageset } from '../../src/verify/index.js';
+import { chooseImageset } from '../../src/manifest/installer.js';
 
 const set = (patterns: string, archs = 'x86_64'): { patterns: string; archs: string } => ({ patterns, archs });
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeHeader } from '../../src/archive/header.js';
-import { buildOk, composeYaml, mediacompose, writeCompose } from '../support/build.js';
+import { buildOk, mediacompose, writeTwoImagesetCompose } from '../support/build.js';
 import { isRoot } from '../support/installer.js';
 
 const T = 1_500_000_000;
@@ -62,19 +62,7 @@ interface Fixture {
 function builtMedium(): Fixture {
   const dir = fs.mkdtempSync(path.join(work, 'case-'));
   execFileSync('cp', ['-a', template, path.join(dir, 'roots')]);
-  const compose = writeCompose(
-    dir,
-    composeYaml({
-      medium: 'medium',
-      compression: 'gzip',
-      level: 1,
-      imagesets: [
-        { name: 'a', patterns: ['base'], root: 'roots/a' },
-        { name: 'b', patterns: ['base', 'b'], root: 'roots/b' },
-      ],
-      images: [{ name: 'common', sharedBy: 'all' }],
-    }),
-  );
+  const compose = writeTwoImagesetCompose(dir);
   buildOk(compose);
   return { compose, images: path.join(dir, 'medium', 'images'), root: (name) => path.join(dir, 'roots', name) };
 }

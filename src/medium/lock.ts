@@ -1,107 +1,19 @@
 /**
- * The medium's images folder, replaced as a whole: a build stages every archive and XML file in
- * a private folder under the medium and swaps it in only when all are complete. A failed or
- * interrupted build removes its staging folder and leaves the previous images untouched.
- *
  * One build at a time writes a medium: it holds a lock file in the medium folder, created with
  * O_EXCL and naming the process that holds it, so that a lock left by a crashed build is
- * recognised as stale and taken over instead of blocking the medium forever.
+ * recognised as stale and taken over instead of blocking the medium forever. A held lock is
+ * registered with the cleanup registry (runtime/cleanup.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { OutputError, describeSystemError } from './errors.js';
+import { OutputError, describeSystemError } from '../errors.js';
+import { onCleanup } from '../runtime/cleanup.js';
+import { makeFolders } from '../runtime/folders.js';
 
-export const IMAGES_DIR = 'images';
 export const LOCK_FILE = '.mediacompose.lock';
-const STAGING_PREFIX = '.mediacompose-staging-';
-
-export class Staging {
-  private constructor(
-    readonly medium: string,
-    /** Where the new images folder is assembled. */
-    readonly images: string,
-    private readonly folder: string,
-  ) {}
-
-  /** A staging folder for the medium whose lock the caller holds. */
-  static create(lock: MediumLock): Staging {
-    const medium = lock.medium;
-    const folder = path.join(medium, `${STAGING_PREFIX}${process.pid}`);
-    try {
-      fs.mkdirSync(medium, { recursive: true });
-      removeStale(medium);
-      fs.rmSync(folder, { recursive: true, force: true });
-      fs.mkdirSync(path.join(folder, IMAGES_DIR), { recursive: true });
-    } catch (err) {
-      throw new OutputError(folder, `cannot create the staging folder: ${describeSystemError(err)}`, 'check the medium folder, its permissions and free space');
-    }
-    const staging = new Staging(medium, path.join(folder, IMAGES_DIR), folder);
-    liveStagings.add(staging);
-    return staging;
-  }
-
-  /** Moves the staged images folder into place, then removes the previous one. */
-  commit(): void {
-    const target = path.join(this.medium, IMAGES_DIR);
-    const previous = path.join(this.folder, 'previous');
-    try {
-      if (fs.existsSync(target)) fs.renameSync(target, previous);
-      fs.renameSync(this.images, target);
-    } catch (err) {
-      if (!fs.existsSync(target) && fs.existsSync(previous)) fs.renameSync(previous, target);
-      throw new OutputError(target, `cannot move the new images into place: ${describeSystemError(err)}`);
-    }
-    this.discard();
-  }
-
-  /** Removes everything staged (idempotent). */
-  discard(): void {
-    fs.rmSync(this.folder, { recursive: true, force: true });
-    liveStagings.delete(this);
-  }
-}
-
-const liveStagings = new Set<Staging>();
-
-/** Removes what live stagings left, for signal handlers that end the process. */
-export function discardAllStagings(): void {
-  for (const s of [...liveStagings]) s.discard();
-}
-
-/**
- * Removes the staging folders that earlier builds left (killed with SIGKILL, or a crashed host).
- * The caller holds the medium's lock, so no other build is writing any of them.
- */
-function removeStale(medium: string): void {
-  for (const name of fs.readdirSync(medium)) {
-    if (!name.startsWith(STAGING_PREFIX)) continue;
-    restoreInterruptedSwap(medium, path.join(medium, name));
-    fs.rmSync(path.join(medium, name), { recursive: true, force: true });
-  }
-}
-
-/** A build killed between the two renames of commit() left the previous images in its staging. */
-function restoreInterruptedSwap(medium: string, stale: string): void {
-  const target = path.join(medium, IMAGES_DIR);
-  const previous = path.join(stale, 'previous');
-  if (!fs.existsSync(target) && fs.existsSync(previous)) fs.renameSync(previous, target);
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The lock
-
 /** What the lock file says about the build that holds it. */
-export interface LockOwner {
+interface LockOwner {
   readonly pid: number;
   readonly host: string;
   /** /proc/sys/kernel/random/boot_id: a pid means nothing across a reboot. */
@@ -122,7 +34,12 @@ export class MediumLock {
     private readonly content: string,
     /** The outermost folder this lock created for the medium, removed again if left empty. */
     private readonly createdFolder: string | undefined,
-  ) {}
+  ) {
+    this.unregister = onCleanup(() => this.release());
+  }
+
+  private readonly unregister: () => void;
+  private released = false;
 
   /**
    * Takes the medium's lock, creating the medium folder if needed. A lock whose holder no longer
@@ -140,9 +57,7 @@ export class MediumLock {
     // A few rounds at most: each round either takes the lock, refuses, or removes a stale lock.
     for (let round = 0; round < 5; round++) {
       if (createExclusive(file, content)) {
-        const lock = new MediumLock(medium, file, content, createdFolder);
-        liveLocks.add(lock);
-        return lock;
+        return new MediumLock(medium, file, content, createdFolder);
       }
       const held = readLock(file);
       if (held === undefined) continue; // released meanwhile: try again
@@ -155,7 +70,9 @@ export class MediumLock {
 
   /** Removes the lock file if it is still this build's (idempotent). */
   release(): void {
-    if (!liveLocks.delete(this)) return;
+    if (this.released) return;
+    this.released = true;
+    this.unregister();
     try {
       if (fs.readFileSync(this.file, 'utf8') === this.content) fs.unlinkSync(this.file);
     } catch {
@@ -177,24 +94,6 @@ export class MediumLock {
       if (dir === top || dir === path.dirname(dir)) return;
     }
   }
-}
-
-const liveLocks = new Set<MediumLock>();
-
-/** Releases the locks this process holds, for signal handlers that end the process. */
-export function releaseAllLocks(): void {
-  for (const lock of [...liveLocks]) lock.release();
-}
-
-/**
- * `mkdir -p`, returning the outermost folder it created. One level at a time: a recursive
- * mkdirSync reports "no such file or directory" where the cause is a read-only file system.
- */
-function makeFolders(dir: string): string | undefined {
-  const missing: string[] = [];
-  for (let d = path.resolve(dir); !fs.existsSync(d) && d !== path.dirname(d); d = path.dirname(d)) missing.unshift(d);
-  for (const d of missing) fs.mkdirSync(d);
-  return missing[0];
 }
 
 function currentOwner(): LockOwner {
@@ -341,5 +240,14 @@ function processStartTime(pid: number): string | undefined {
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
   } catch {
     return undefined;
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -36,7 +36,7 @@ export function printable(path: BytePath): string {
 }
 
 /** The path as bytes, for the file system. */
-export function pathBytes(path: BytePath): Buffer {
+function pathBytes(path: BytePath): Buffer {
   return Buffer.from(path, 'latin1');
 }
 
@@ -80,4 +80,10 @@ export function parentsOf(path: BytePath): BytePath[] {
 /** True when `path` is `prefix` or lies below it. */
 export function isAtOrBelow(path: BytePath, prefix: BytePath): boolean {
   return path === prefix || (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 0x2f);
+}
+
+/** Whole seconds of a nanosecond timestamp, rounded down (also before 1970). */
+export function floorSeconds(ns: bigint): number {
+  const s = ns / 1_000_000_000n;
+  return Number(ns < 0n && s * 1_000_000_000n !== ns ? s - 1n : s);
 }

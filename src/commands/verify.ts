@@ -2,35 +2,37 @@
  * `mediacompose verify`: the medium against the roots, as a list of problems.
  *
  * Two halves. The medium itself: images.xml and every details-<arch>.xml read as the installer
- * reads them (docs: yast-contract.md) and checked against that contract, including which
+ * reads them (docs/yast-contract.md) and checked against that contract, including which
  * imageset the installer would choose for each imageset's own patterns. Then, for each imageset,
  * its archives are replayed in images.xml order the way GNU tar extracts them, into an in-memory
  * tree, and that tree is compared with a fresh scan of the imageset's root: paths, types,
  * permission bits, owners, content digests, mtimes to the second, symlink targets, device
- * numbers and hardlink groups (the invariant of compose-spec.md).
+ * numbers and hardlink groups (the invariant of docs/compose-spec.md).
  *
  * Every archive is streamed once, also when several imagesets list it: its content is hashed as
  * it streams and only member headers with their digests are kept, so memory grows with the
  * number of entries, never with bytes.
  *
- * medium.ts reads and checks images.xml and the details files, archives.ts streams the archives
- * into member records, replay.ts extracts them as GNU tar would, compare.ts holds the result
- * against each root; result.ts has the types verify returns.
+ * manifest/medium.ts reads and checks images.xml and the details files; verify/archives.ts
+ * streams the archives into member records, verify/replay.ts extracts them as GNU tar would,
+ * verify/compare.ts holds the result against each root; verify/result.ts has the types verify
+ * returns.
  */
 import os from 'node:os';
 import path from 'node:path';
 import { loadCompose } from '../config/load.js';
-import { IMAGES_DIR } from '../medium.js';
-import type { Progress } from '../progress.js';
-import { type Unreadable, archivesToRead, checkArchives, readArchives } from './archives.js';
-import { compareImagesets } from './compare.js';
-import { readMedium } from './medium.js';
-import type { VerifyProblem, VerifyResult } from './result.js';
+import { IMAGES_DIR } from '../model/names.js';
+import type { Progress } from '../runtime/progress.js';
+import { type Unreadable, archivesToRead, checkArchives, readArchives } from '../verify/archives.js';
+import { compareImagesets } from '../verify/compare.js';
+import { readMedium } from '../manifest/medium.js';
+import type { VerifyProblem } from '../manifest/problems.js';
+import type { VerifyResult } from '../verify/result.js';
 
-export { chooseImageset } from './medium.js';
-export type { UnreadableArchive, VerifiedImageset, VerifyProblem, VerifyResult } from './result.js';
+export type { VerifyProblem } from '../manifest/problems.js';
+export type { UnreadableArchive, VerifiedImageset, VerifyResult } from '../verify/result.js';
 
-export interface VerifyOptions {
+interface VerifyOptions {
   readonly progress: Progress;
   /** Archives read at once (default: number of cores). */
   readonly jobs?: number;

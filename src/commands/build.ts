@@ -1,28 +1,29 @@
 /**
  * The build, as a short list of steps: load compose.yaml, scan the roots, compare contents where
- * metadata matches, plan the images, write and compress them (staged), write the XML, swap the
- * staged images folder into place.
+ * metadata matches, plan the images, produce them (from the image cache or compressed, staged),
+ * write the XML, swap the staged images folder into place. `buildShard` stops after producing
+ * one shard's images into the cache.
  */
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
-import { FORMATS } from './archive/compression.js';
-import { type CacheReport, ImageCache } from './cache/store.js';
-import { loadCompose } from './config/load.js';
-import type { ComposeSpec } from './config/spec.js';
-import { InputError, OutputError, describeSystemError } from './errors.js';
-import { type DetailsImage, type ImagesXmlImageset, detailsXml, imagesXml } from './manifest/xml.js';
-import { MediumLock, Staging } from './medium.js';
-import { plannedImageRpms, readRootOwners } from './pkgdb/owners.js';
-import { type ImagesetScan, type MediumPlan, type PlannedImage, filesToCompare, planMedium } from './plan/plan.js';
-import { type PlanReport, reportPlan } from './plan/report.js';
-import type { Progress } from './progress.js';
-import { digestFile } from './scan/digest.js';
-import type { BytePath } from './scan/entry.js';
-import { type RootScan, scanRoot } from './scan/walk.js';
-import { type ProducedImage, produceImages } from './schedule/produce.js';
-import type { ShardSpec } from './schedule/shard.js';
-import { ATTRIBUTES_NOT_CHECKED, attributeWarnings, canCheckAttributes, readRootAttributes } from './scan/xattrs.js';
+import { FORMATS } from '../archive/formats.js';
+import { IMAGES_XML, archiveFileName } from '../model/names.js';
+import { type CacheReport, ImageCache } from '../cache/store.js';
+import { loadCompose } from '../config/load.js';
+import type { ComposeSpec } from '../config/spec.js';
+import { InputError, OutputError, describeSystemError } from '../errors.js';
+import { type DetailsImage, type ImagesXmlImageset, detailsXml, imagesXml } from '../manifest/xml.js';
+import { MediumLock } from '../medium/lock.js';
+import { Staging } from '../medium/staging.js';
+import { plannedImageRpms, readRootOwners } from '../pkgdb/owners.js';
+import { type ImagesetScan, type MediumPlan, type PlannedImage, planMedium } from '../plan/plan.js';
+import { type PlanReport, reportPlan } from '../plan/report.js';
+import type { Progress } from '../runtime/progress.js';
+import { scanRoots } from './scan-roots.js';
+import { type ProducedImage, produceImages } from '../schedule/produce.js';
+import type { ShardSpec } from '../schedule/shard.js';
+import { ATTRIBUTES_NOT_CHECKED, attributeWarnings, canCheckAttributes, readRootAttributes } from '../scan/xattrs.js';
 
 export interface BuildOptions {
   /** Encoder threads of all images at once (at most the available cores, which is the default). */
@@ -137,14 +138,14 @@ export async function buildShard(composeFile: string, options: BuildOptions & { 
 }
 
 function fileNamer(spec: ComposeSpec): (stem: string) => string {
-  return (stem) => `${stem}.${FORMATS[spec.compression].extension}`;
+  return (stem) => archiveFileName(stem, spec.compression);
 }
 
 /** Scan, compare, check attributes and plan: what every build and shard build does first. */
 async function prepare(spec: ComposeSpec, options: BuildOptions): Promise<{ scans: ImagesetScan[]; plan: MediumPlan; report: PlanReport; timings: Timings }> {
   const timings: Timings = { scan: 0, plan: 0, write: 0, tar: 0, digest: 0 };
   const rootWarnings = countingWarnings(options.progress);
-  const scans = timed(timings, 'scan', () => scanAndCompare(spec, rootWarnings));
+  const scans = timed(timings, 'scan', () => scanRoots(spec, rootWarnings));
   await checkAttributes(spec, rootWarnings);
   if (options.strict && rootWarnings.count > 0) throw strictFailure(spec.file, rootWarnings);
   const plan = timed(timings, 'plan', () => planMedium(spec, scans));
@@ -212,44 +213,6 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
   }
 }
 
-/** Scans every root once, then digests the files whose path and metadata match another root's. */
-export function scanAndCompare(spec: ComposeSpec, progress: Progress): ImagesetScan[] {
-  const byRoot = new Map<string, RootScan>();
-  for (const imageset of spec.imagesets) {
-    if (byRoot.has(imageset.root)) continue;
-    const t = Date.now();
-    const scan = scanRoot(imageset.root);
-    for (const w of scan.warnings) progress.warn(w);
-    progress.info(`scanned ${imageset.rootAsWritten}: ${scan.entries.length} entries in ${seconds(t)} (${perSecond(scan.entries.length, t)} entries/s)`);
-    byRoot.set(imageset.root, scan);
-  }
-  const t = Date.now();
-  const toCompare = filesToCompare(spec.imagesets.map((s) => ({ arch: s.arch, entries: byRoot.get(s.root)!.entries })));
-  const digestsByRoot = new Map<string, Map<BytePath, string>>();
-  let compared = 0;
-  spec.imagesets.forEach((imageset, i) => {
-    const digests = digestsByRoot.get(imageset.root) ?? new Map<BytePath, string>();
-    digestsByRoot.set(imageset.root, digests);
-    const byInode = new Map<string, string>();
-    for (const entry of byRoot.get(imageset.root)!.entries) {
-      if (!toCompare[i]!.has(entry.path) || digests.has(entry.path)) continue;
-      let digest = entry.inode ? byInode.get(entry.inode) : undefined;
-      if (digest === undefined) {
-        digest = digestFile(imageset.root, entry);
-        compared += entry.size;
-        if (entry.inode) byInode.set(entry.inode, digest);
-      }
-      digests.set(entry.path, digest);
-    }
-  });
-  progress.info(`compared ${(compared / 1e6).toFixed(1)} MB of content in ${seconds(t)}`);
-  return spec.imagesets.map((imageset) => ({
-    imageset,
-    entries: byRoot.get(imageset.root)!.entries,
-    digests: digestsByRoot.get(imageset.root)!,
-  }));
-}
-
 /** Warns about what the installer's tar cannot restore: extended attributes and ACLs. */
 async function checkAttributes(spec: ComposeSpec, progress: Progress): Promise<void> {
   if (!canCheckAttributes()) {
@@ -299,7 +262,7 @@ function writeXml(
     pkgImage: fileOf(set.pkgImage),
     images: set.images.map((stem) => ({ name: displayName(set.spec.title, images.get(stem)!), file: fileOf(stem) })),
   }));
-  writeFile(path.join(folder, 'images.xml'), imagesXml(sets));
+  writeFile(path.join(folder, IMAGES_XML), imagesXml(sets));
   for (const arch of plan.archs) {
     const details: DetailsImage[] = plan.images
       .filter((i) => i.arch === arch)
@@ -332,18 +295,4 @@ function timed<T>(timings: Timings, name: keyof Timings, step: () => T): T {
   if (result instanceof Promise) return result.finally(add) as T;
   add();
   return result;
-}
-
-/** Items per second since `since`, rounded for display. */
-function perSecond(count: number, since: number): string {
-  const elapsed = Math.max(Date.now() - since, 1) / 1000;
-  return Math.round(count / elapsed).toLocaleString('en-US');
-}
-
-function seconds(since: number): string {
-  return `${((Date.now() - since) / 1000).toFixed(1)}s`;
-}
-
-function mb(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
 }

@@ -13,7 +13,7 @@ export class CommandError extends Error {
   }
 }
 
-export interface RunningFilter {
+interface RunningFilter {
   readonly stdin: Writable;
   readonly stdout: Readable;
   /** Resolves when the program exited 0; rejects with a CommandError otherwise. */

@@ -1,22 +1,22 @@
 /**
- * The medium as the installer reads it: images.xml and every details-<arch>.xml (docs:
- * yast-contract.md), checked against that contract, including which imageset the installer would
- * choose for each imageset's own patterns.
+ * The medium as the installer reads it: images.xml and every details-<arch>.xml
+ * (docs/yast-contract.md), checked against that contract, including which imageset the installer
+ * would choose for each imageset's own patterns. The rules themselves are in installer.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
-import { installerXmlParser, liesInImagesFolder } from '../manifest/read.js';
-import { FORMATS } from '../archive/compression.js';
+import { archsOf, chooseImageset, installerXmlParser, isForArch, liesInImagesFolder, patternsOf } from './installer.js';
+import { IMAGES_XML as IMAGES_XML_NAME, archiveFileName, detailsFileName, metaStem } from '../model/names.js';
 import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
 import { InputError, describeSystemError } from '../errors.js';
-import { type Report, type VerifyProblem, mediumFile, reporter } from './result.js';
+import { type Report, type VerifyProblem, mediumFile, reporter } from './problems.js';
 
 /** An image_set of images.xml. */
 interface MediumImageset {
   /** The compose imageset it is, or `image_set N` when compose.yaml has none for it. */
-  label: string;
-  spec?: ImagesetSpec;
+  readonly label: string;
+  readonly spec?: ImagesetSpec;
   readonly patterns: string;
   readonly archs: string;
   readonly pkgImage: string;
@@ -45,18 +45,19 @@ const xmlParser = installerXmlParser(true);
 
 type XmlObject = Record<string, unknown>;
 
-const IMAGES_XML = mediumFile('images.xml');
+const IMAGES_XML = mediumFile(IMAGES_XML_NAME);
 
 /** `images/details-<arch>.xml`, as problems name it. */
 export function detailsFile(arch: string): string {
-  return mediumFile(`details-${arch}.xml`);
+  return mediumFile(detailsFileName(arch));
 }
 
 export function readMedium(folder: string, spec: ComposeSpec, problems: VerifyProblem[]): Medium {
-  const imagesXml = path.join(folder, 'images.xml');
+  const imagesXml = path.join(folder, IMAGES_XML_NAME);
   const doc = parseXmlFile(imagesXml, problems, true);
-  const imagesets = doc === undefined ? undefined : readImagesets(doc, problems);
-  const matched = imagesets === undefined ? new Map<ImagesetSpec, MediumImageset>() : matchImagesets(spec, imagesets, problems);
+  const parsed = doc === undefined ? undefined : readImagesets(doc, problems);
+  const imagesets = parsed === undefined ? undefined : matchImagesets(spec, parsed, problems);
+  const matched = new Map((imagesets ?? []).filter((s) => s.spec !== undefined).map((s) => [s.spec!, s] as const));
   const present = new Set<string>();
   for (const set of imagesets ?? []) {
     for (const image of set.images) {
@@ -195,37 +196,40 @@ export function labelOf(spec: ComposeSpec, imageset: ImagesetSpec): string {
   return spec.imagesets.some((s) => s !== imageset && s.name === imageset.name) ? `${imageset.name} (${imageset.arch})` : imageset.name;
 }
 
-/** Pairs compose imagesets with image_sets by their metadata image, the one file that names them. */
-function matchImagesets(spec: ComposeSpec, sets: MediumImageset[], problems: VerifyProblem[]): Map<ImagesetSpec, MediumImageset> {
-  const extension = FORMATS[spec.compression].extension;
-  const matched = new Map<ImagesetSpec, MediumImageset>();
+/**
+ * Pairs compose imagesets with image_sets by their metadata image, the one file that names them;
+ * returns the image_sets labelled (new objects: the parsed ones stay as read).
+ */
+function matchImagesets(spec: ComposeSpec, sets: readonly MediumImageset[], problems: VerifyProblem[]): MediumImageset[] {
+  const specOf = new Map<MediumImageset, ImagesetSpec>();
   for (const imageset of spec.imagesets) {
-    const pkgImage = `${imageset.name}-meta-${imageset.arch}.${extension}`;
-    const set = sets.find((s) => s.pkgImage === pkgImage && s.spec === undefined);
+    const pkgImage = archiveFileName(metaStem(imageset.name, imageset.arch), spec.compression);
+    const set = sets.find((s) => s.pkgImage === pkgImage && !specOf.has(s));
     if (!set) {
       problems.push({ imageset: labelOf(spec, imageset), path: IMAGES_XML, what: `no image_set with pkg_image ${pkgImage}: the installer cannot deploy this imageset` });
       continue;
     }
-    set.label = labelOf(spec, imageset);
-    set.spec = imageset;
-    matched.set(imageset, set);
-    const report = reporter(problems, set.label, IMAGES_XML);
+    specOf.set(set, imageset);
+    const report = reporter(problems, labelOf(spec, imageset), IMAGES_XML);
     const patterns = imageset.patterns.join(',');
     if (set.patterns !== patterns) report(`patterns "${set.patterns}", compose.yaml says "${patterns}"`);
     if (set.archs !== imageset.arch) report(`archs "${set.archs}", compose.yaml says "${imageset.arch}"`);
   }
   for (const set of sets) {
-    if (set.spec === undefined) {
+    if (!specOf.has(set)) {
       problems.push({ imageset: null, path: IMAGES_XML, what: `${set.label} (pkg_image "${set.pkgImage}", patterns "${set.patterns}") is no imageset of compose.yaml` });
     }
   }
-  return matched;
+  return sets.map((set) => {
+    const imageset = specOf.get(set);
+    return imageset === undefined ? set : { ...set, label: labelOf(spec, imageset), spec: imageset };
+  });
 }
 
 /** Every arch the medium is for: those of compose.yaml and those images.xml names. */
 function mediumArchs(spec: ComposeSpec, sets: readonly MediumImageset[]): string[] {
   const archs = new Set(spec.imagesets.map((s) => s.arch));
-  for (const set of sets) for (const arch of splitYast(set.archs, /[ ,]/)) if (arch) archs.add(arch);
+  for (const set of sets) for (const arch of archsOf(set.archs)) if (arch) archs.add(arch);
   return [...archs];
 }
 
@@ -236,7 +240,7 @@ function mediumArchs(spec: ComposeSpec, sets: readonly MediumImageset[]): string
 function checkInstallerChoice(sets: readonly MediumImageset[], archs: readonly string[], problems: VerifyProblem[]): void {
   for (const set of sets) {
     const report = reporter(problems, set.label, IMAGES_XML);
-    const fields = splitYast(set.patterns, /[, ]/);
+    const fields = patternsOf(set.patterns);
     if (fields.length === 0) report('no patterns: the installer would choose this imageset for any selection');
     else if (set.patterns.includes(' ') || fields.includes('')) {
       report(`patterns "${set.patterns}" are not comma-only: the installer splits on ',' and ' ' and keeps empty names, so it never chooses this imageset`);
@@ -255,7 +259,7 @@ function checkInstallerChoice(sets: readonly MediumImageset[], archs: readonly s
       });
     }
     for (const set of sets.filter((s) => isForArch(s, arch))) {
-      const selected = [...new Set(splitYast(set.patterns, /[, ]/).filter(Boolean))];
+      const selected = [...new Set(patternsOf(set.patterns).filter(Boolean))];
       const chosen = chooseImageset(sets, arch, selected);
       if (chosen === sets.indexOf(set)) continue;
       const instead = chosen === undefined ? 'no imageset (image installation is switched off)' : sets[chosen]!.label;
@@ -268,52 +272,8 @@ function checkInstallerChoice(sets: readonly MediumImageset[], archs: readonly s
   }
 }
 
-function isForArch(set: { archs: string }, arch: string): boolean {
-  const archs = splitYast(set.archs, /[ ,]/);
-  return archs.length === 0 || archs.includes(arch);
-}
 
-/**
- * The installer's choice (yast-installation ImageInstallation.FindImageSet) for one arch and the
- * patterns the user selected: the index of the imageset it deploys, or undefined when none.
- * - candidates are the imagesets for the arch, keyed by their patterns string: a later one with
- *   the same string replaces an earlier one but keeps its place (Ruby hash semantics);
- * - patterns are split on ',' and ' ', keeping empty names that never match;
- * - an imageset qualifies when all its patterns are selected; the most patterns wins, the first
- *   on a tie; an imageset without patterns qualifies for anything with zero matches.
- */
-export function chooseImageset(sets: ReadonlyArray<{ patterns: string; archs: string }>, arch: string, selected: readonly string[]): number | undefined {
-  const candidates = new Map<string, number>();
-  const matching = new Map<string, number>();
-  const sizes = new Map<string, number>();
-  sets.forEach((set, index) => {
-    if (!isForArch(set, arch)) return;
-    const patterns = splitYast(set.patterns, /[, ]/);
-    sizes.set(set.patterns, patterns.length);
-    if (patterns.length === 0) {
-      candidates.set(set.patterns, index);
-      return;
-    }
-    const count = selected.filter((p) => patterns.includes(p)).length;
-    matching.set(set.patterns, count);
-    if (count > 0) candidates.set(set.patterns, index);
-  });
-  let best = -1;
-  let chosen: number | undefined;
-  for (const [patterns, index] of candidates) {
-    const count = matching.get(patterns) ?? 0;
-    if (count > best && count >= (sizes.get(patterns) ?? 0)) {
-      best = count;
-      chosen = index;
-    }
-  }
-  return chosen;
-}
 
-/** yast2's splitstring: every separator splits, empty fields are kept, "" gives no field. */
-function splitYast(text: string, separators: RegExp): string[] {
-  return text === '' ? [] : text.split(separators);
-}
 
 /** Image types, names, order and presence. */
 function checkImageFiles(medium: Medium, problems: VerifyProblem[]): void {
@@ -339,7 +299,7 @@ function checkImageFiles(medium: Medium, problems: VerifyProblem[]): void {
 /** details-<arch>.xml, parsed; undefined (reported) when missing or unusable. */
 function readDetails(folder: string, arch: string, problems: VerifyProblem[]): DetailsEntry[] | undefined {
   const report = reporter(problems, null, detailsFile(arch));
-  const doc = parseXmlFile(path.join(folder, `details-${arch}.xml`), problems, false);
+  const doc = parseXmlFile(path.join(folder, detailsFileName(arch)), problems, false);
   if (doc === undefined) return undefined;
   const root = asObject(doc.image_installation_details);
   const list = root === undefined ? undefined : asObject(root.details);

@@ -1,0 +1,15 @@
+/**
+ * A member of an image as the plan decides it and the archive writer takes it: a root entry,
+ * where its content is read from, and whether it is a hardlink to an earlier member.
+ */
+import type { BytePath, Entry } from './entry.js';
+
+export interface Member {
+  readonly entry: Entry;
+  /** The root to read the entry's content from. */
+  readonly root: string;
+  /** For the second and later paths of a hardlink group: the path the link points to. */
+  readonly linkTo?: BytePath;
+  /** The content's sha256 when the scan compared it; the writer checks it has not changed. */
+  readonly digest?: string;
+}
