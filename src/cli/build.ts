@@ -3,6 +3,7 @@ import { type BuildOptions, type BuildResult, type ShardResult, build, buildShar
 import { DEFAULT_CACHE_SIZE, cacheFolder, parseCacheSize } from '../cache/location.js';
 import { UsageError } from '../errors.js';
 import { parseShard } from '../schedule/shard.js';
+import { preparedLines } from './render/prepared.js';
 import { createProgress } from './render/progress.js';
 import { formatSeconds, mb } from '../runtime/format.js';
 import { table } from './render/table.js';
@@ -72,6 +73,7 @@ function summary(result: BuildResult): string {
   const total = result.images.reduce((n, i) => n + i.compressedSize, 0);
   const { medium, onePerRoot, storedTwice } = result.plan.totals;
   return [
+    ...preparedLines(result.prepared),
     ...table(['image', 'members', 'tar MB', 'compressed MB', 'used by'], rows, [1, 2, 3]),
     `${result.images.length} images, ${mb(total)} MB compressed, in ${formatSeconds(result.seconds)}: ${result.medium}/images`,
     ...(result.cache ? [`${result.cache.hits} images taken from the image cache, ${result.cache.misses} compressed (${result.cache.folder})`] : []),

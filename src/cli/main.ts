@@ -8,6 +8,7 @@ import { buildCommand } from './build.js';
 import { detailsCommand } from './details.js';
 import { initCommand } from './init.js';
 import { planCommand } from './plan.js';
+import { prepareCommand } from './prepare.js';
 import { verifyCommand } from './verify.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -27,11 +28,12 @@ export async function main(argv: string[]): Promise<void> {
     .option('debug', { type: 'boolean', default: false, describe: 'show stack traces on errors' })
     .command(buildCommand)
     .command(planCommand)
+    .command(prepareCommand)
     .command(detailsCommand)
     .command(initCommand)
     .command(verifyCommand)
     .example('$0 init dvd --template opensuse-dvd', 'start dvd/compose.yaml from a template')
-    .example('$0 build dvd/compose.yaml', 'write the medium it describes')
+    .example('$0 build dvd/compose.yaml', 'write the medium it describes (preparing roots from repositories first)')
     .epilog(EPILOG)
     .demandCommand(1, 'name a command')
     .strict()

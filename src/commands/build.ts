@@ -1,8 +1,9 @@
 /**
- * The build, as a short list of steps: load compose.yaml, scan the roots, compare contents where
- * metadata matches, plan the images, produce them (from the image cache or compressed, staged),
- * write the XML, swap the staged images folder into place. `buildShard` stops after producing
- * one shard's images into the cache.
+ * The build, as a short list of steps: load compose.yaml, prepare the roots of imagesets that
+ * name none (stage 1, src/prepare/), scan the roots, compare contents where metadata matches,
+ * plan the images, produce them (from the image cache or compressed, staged), write the XML,
+ * swap the staged images folder into place. `buildShard` stops after producing one shard's
+ * images into the cache.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +20,7 @@ import { Staging } from '../medium/staging.js';
 import { plannedImageRpms, readRootOwners } from '../pkgdb/owners.js';
 import { type ImagesetScan, type MediumPlan, type PlannedImage, planMedium } from '../plan/plan.js';
 import { type PlanReport, reportPlan } from '../plan/report.js';
+import { type PrepareResult, prepareRoots } from '../prepare/prepare.js';
 import type { Progress } from '../runtime/progress.js';
 import { scanRoots } from './scan-roots.js';
 import { type ProducedImage, produceImages } from '../schedule/produce.js';
@@ -56,6 +58,8 @@ export interface BuildResult {
   readonly seconds: number;
   /** What the plan shares, stores twice and saves (as `plan` prints it). */
   readonly plan: PlanReport;
+  /** The roots prepared from repositories before the build, or reused (empty when none). */
+  readonly prepared: PrepareResult['roots'];
   /**
    * Where the time went, in seconds; `tar` (producing tar streams) and `digest` (content digests
    * for the cache keys, in a worker thread) overlap with compression.
@@ -111,7 +115,9 @@ export async function buildShard(composeFile: string, options: BuildOptions & { 
   const started = Date.now();
   const spec = loadCompose(composeFile);
   const cache = openCache(options)!;
-  const { plan, report, timings } = await prepare(spec, options);
+  // Stage 1, when imagesets name no root: each worker needs the roots.
+  await prepareRoots(spec, options.progress);
+  const { plan, report, timings } = await scanAndPlan(spec, options);
   const fileOf = fileNamer(spec);
   const threads = threadBudget(options.jobs);
   const produced = await timed(timings, 'write', () =>
@@ -142,7 +148,7 @@ function fileNamer(spec: ComposeSpec): (stem: string) => string {
 }
 
 /** Scan, compare, check attributes and plan: what every build and shard build does first. */
-async function prepare(spec: ComposeSpec, options: BuildOptions): Promise<{ scans: ImagesetScan[]; plan: MediumPlan; report: PlanReport; timings: Timings }> {
+async function scanAndPlan(spec: ComposeSpec, options: BuildOptions): Promise<{ scans: ImagesetScan[]; plan: MediumPlan; report: PlanReport; timings: Timings }> {
   const timings: Timings = { scan: 0, plan: 0, write: 0, tar: 0, digest: 0 };
   const rootWarnings = countingWarnings(options.progress);
   const scans = timed(timings, 'scan', () => scanRoots(spec, rootWarnings));
@@ -155,21 +161,23 @@ async function prepare(spec: ComposeSpec, options: BuildOptions): Promise<{ scan
 
 export async function build(composeFile: string, options: BuildOptions): Promise<BuildResult> {
   const spec = loadCompose(composeFile);
+  // Stage 1, when imagesets name no root: install or reuse them (before the medium is locked).
+  const prepared = await prepareRoots(spec, options.progress);
   // One build at a time per medium, from before the scan until the new images are in place.
   const lock = MediumLock.acquire(spec.medium, (note) => options.progress.warn(note));
   try {
-    return await buildMedium(spec, lock, options);
+    return { ...(await buildMedium(spec, lock, options)), prepared: prepared.roots };
   } finally {
     lock.release();
   }
 }
 
-async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOptions): Promise<BuildResult> {
+async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOptions): Promise<Omit<BuildResult, 'prepared'>> {
   const started = Date.now();
   const { progress } = options;
   const threads = threadBudget(options.jobs);
   const cache = openCache(options);
-  const { plan, report, timings } = await prepare(spec, options);
+  const { plan, report, timings } = await scanAndPlan(spec, options);
   const fileOf = fileNamer(spec);
   const owners = await readRootOwners(spec.imagesets.map((s) => s.root), progress);
 

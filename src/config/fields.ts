@@ -1,21 +1,23 @@
 /**
  * Each field of compose.yaml read and validated on its own: version, medium, compression and
- * level, archs, imagesets (names, patterns, roots: a root must be an existing folder), shared
- * images, metadata paths, layering.
+ * level, archs, imagesets (names, patterns, roots: a root must be an existing folder, or none when
+ * repositories: prepare it), shared images, metadata paths, layering. The package source
+ * (repositories:, prepare:, packages:) is read in package-source.ts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isScalar, isSeq } from 'yaml';
 import { describeSystemError, type SourcePosition } from '../errors.js';
 import { ARCH_ALIASES, DEFAULT_LEVEL, DEFAULT_METADATA, DEFAULT_MIN_SHARED_SIZE, INSTALLER_ARCHS, type LayeringSpec, type CompressionName } from './spec.js';
-import { type Fields, type Located, Reader, closest, shown } from './reader.js';
+import { type Fields, type Located, Reader, closest, readBoolean, shown } from './reader.js';
+import { readPackages } from './package-source.js';
 
 export const COMPRESSIONS: readonly CompressionName[] = ['xz', 'lzma', 'bzip2', 'gzip'];
 
 /** Imageset and shared image names: they become file stems on the medium. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 const LAYERING_KEYS = ['auto', 'min_size'];
-const IMAGESET_KEYS = ['name', 'title', 'patterns', 'root', 'arch'];
+const IMAGESET_KEYS = ['name', 'title', 'patterns', 'root', 'packages', 'arch'];
 const IMAGE_KEYS = ['name', 'label', 'shared_by'];
 
 export interface ArchDefault {
@@ -42,12 +44,6 @@ export function readLayering(reader: Reader, v: Located | undefined, imagesDecla
     auto: auto ? readBoolean(reader, auto, 'auto', defaults.auto) : defaults.auto,
     minSize: minSize ? readSize(reader, minSize, defaults.minSize) : defaults.minSize,
   };
-}
-
-function readBoolean(reader: Reader, v: Located, key: string, fallback: boolean): boolean {
-  if (isScalar(v.value) && typeof v.value.value === 'boolean') return v.value.value;
-  reader.problem(v.at, `${key} must be true or false, found ${shown(v.value)}`, `write ${key}: true or ${key}: false`);
-  return fallback;
 }
 
 /** A byte count: an integer, or a number with KiB, MiB or GiB ("512KiB", "1MiB"). */
@@ -149,11 +145,13 @@ export interface ImagesetDraft {
   name?: NameAt;
   title?: string;
   patterns?: { list: string[]; at: SourcePosition };
-  root?: { resolved: string; written: string };
+  /** `prepared` when the imageset names no root and repositories are given. */
+  root?: { resolved: string; written: string } | 'prepared';
+  packages: string[];
   arch?: string;
 }
 
-export function readImagesets(reader: Reader, fields: Fields, topAt: SourcePosition, archDefault: ArchDefault): ImagesetDraft[] {
+export function readImagesets(reader: Reader, fields: Fields, topAt: SourcePosition, archDefault: ArchDefault, repositories: boolean): ImagesetDraft[] {
   const hint = 'list one imageset per installed root: - {name: kde, patterns: [base, kde], root: roots/kde}';
   const v = reader.required(fields, 'imagesets', 'the top level', topAt, `add imagesets: and ${hint}`);
   if (!v) return [];
@@ -162,13 +160,13 @@ export function readImagesets(reader: Reader, fields: Fields, topAt: SourcePosit
   if (items.length === 0) reader.problem(v.at, 'imagesets is empty', hint);
   const drafts: ImagesetDraft[] = [];
   for (const item of items) {
-    const draft = readImageset(reader, item, archDefault);
+    const draft = readImageset(reader, item, archDefault, repositories);
     if (draft) drafts.push(draft);
   }
   return drafts;
 }
 
-function readImageset(reader: Reader, item: Located, archDefault: ArchDefault): ImagesetDraft | undefined {
+function readImageset(reader: Reader, item: Located, archDefault: ArchDefault, repositories: boolean): ImagesetDraft | undefined {
   const map = reader.map(item, 'imageset', 'an imageset is a mapping with name:, patterns: and root:');
   if (!map) return undefined;
   const fields = reader.fields(map, IMAGESET_KEYS, 'imageset', item.at);
@@ -180,7 +178,8 @@ function readImageset(reader: Reader, item: Located, archDefault: ArchDefault): 
     name,
     title,
     patterns: readPatterns(reader, fields, item.at),
-    root: readRoot(reader, fields, item.at),
+    root: !fields.has('root') && repositories ? 'prepared' : readRoot(reader, fields, item.at),
+    packages: readPackages(reader, fields),
     arch: effectiveArch(reader, fields.get('arch'), archDefault, { name: name?.name ?? '', at: item.at }),
   };
 }
@@ -238,7 +237,7 @@ function checkPattern(reader: Reader, pattern: string, at: SourcePosition): bool
 
 function readRoot(reader: Reader, fields: Fields, ownerAt: SourcePosition): ImagesetDraft['root'] {
   const hint = 'the installed root folder, relative to the compose file, e.g. root: roots/kde';
-  const v = reader.required(fields, 'root', 'imageset', ownerAt, 'add the installed root folder, e.g. root: roots/kde');
+  const v = reader.required(fields, 'root', 'imageset', ownerAt, 'add the installed root folder, e.g. root: roots/kde, or give repositories: to prepare it');
   if (!v) return undefined;
   const written = reader.text(v, 'root', hint);
   if (written === undefined) return undefined;

@@ -13,7 +13,8 @@
  * hand-written.
  *
  * load.ts: the top level, in reading order; reader.ts: YAML nodes with positions, problems,
- * hints; fields.ts: each field's validation; rules.ts: cross-item rules (uniqueness, file names).
+ * hints; fields.ts: each field's validation; package-source.ts: repositories:, prepare: and
+ * packages:; rules.ts: cross-item rules (uniqueness, file names).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -23,8 +24,9 @@ import type { ComposeSpec } from './spec.js';
 import { Reader, deepFreeze, reportSyntaxErrors, sortProblems, unreadableFileHint } from './reader.js';
 import { type ArchDefault, readArchDefault, readCompression, readImages, readImagesets, readLayering, readLevel, readMedium, readMetadata, readVersion } from './fields.js';
 import { checkImages, checkImagesets, completeImage, completeImageset } from './rules.js';
+import { readPrepare, readRepositories } from './package-source.js';
 
-const TOP_KEYS = ['version', 'medium', 'compression', 'level', 'arch', 'imagesets', 'images', 'metadata', 'layering'];
+const TOP_KEYS = ['version', 'medium', 'compression', 'level', 'arch', 'repositories', 'prepare', 'imagesets', 'images', 'metadata', 'layering'];
 
 /** Reads and validates a compose file; throws ComposeError listing every problem. */
 export function loadCompose(file: string): ComposeSpec {
@@ -73,7 +75,9 @@ function readSpec(reader: Reader, file: string): ComposeSpec | undefined {
   const compression = readCompression(reader, fields.get('compression'));
   const level = readLevel(reader, fields.get('level'), compression);
   const archDefault = readArchDefault(reader, fields.get('arch'));
-  const imagesets = readImagesets(reader, fields, top.at, archDefault);
+  const repositories = readRepositories(reader, fields.get('repositories'));
+  const prepare = readPrepare(reader, fields.get('prepare'));
+  const imagesets = readImagesets(reader, fields, top.at, archDefault, fields.has('repositories'));
   checkImagesets(reader, imagesets);
   const images = readImages(reader, fields.get('images'), imagesets);
   checkImages(reader, images, imagesets);
@@ -86,10 +90,12 @@ function readSpec(reader: Reader, file: string): ComposeSpec | undefined {
     medium,
     compression,
     level,
-    imagesets: imagesets.map(completeImageset),
+    imagesets: imagesets.map((d) => completeImageset(d, prepare)),
     images: images.map(completeImage),
     imagesDeclared: fields.has('images'),
     metadata,
     layering,
+    repositories,
+    prepare,
   };
 }

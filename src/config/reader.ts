@@ -130,6 +130,13 @@ export function shown(value: Value): string {
   return kindOf(value);
 }
 
+/** A true/false field; `fallback` (and a problem) when it is anything else. */
+export function readBoolean(reader: Reader, v: Located, key: string, fallback: boolean): boolean {
+  if (isScalar(v.value) && typeof v.value.value === 'boolean') return v.value.value;
+  reader.problem(v.at, `${key} must be true or false, found ${shown(v.value)}`, `write ${key}: true or ${key}: false`);
+  return fallback;
+}
+
 /** For a number or boolean where a string was expected, suggest quoting it. */
 function quoteHint(value: Value, key: string): string | undefined {
   if (!isScalar(value)) return undefined;

@@ -3,7 +3,8 @@
  * shared image names unique and not clashing with an imageset's file names; and the drafts
  * completed into the frozen spec.
  */
-import type { ImagesetSpec, SharedImageSpec } from './spec.js';
+import * as path from 'node:path';
+import type { ImagesetSpec, PrepareSpec, SharedImageSpec } from './spec.js';
 import { archiveFilePattern } from '../model/names.js';
 import { Reader, duplicates } from './reader.js';
 import type { ImageDraft, ImagesetDraft } from './fields.js';
@@ -59,10 +60,24 @@ function describeImageset(draft: ImagesetDraft): string {
   return draft.name ? `imageset "${draft.name.name}" (line ${draft.at.line})` : `the imageset at line ${draft.at.line}`;
 }
 
-export function completeImageset(draft: ImagesetDraft): ImagesetSpec {
+export function completeImageset(draft: ImagesetDraft, prepare: PrepareSpec): ImagesetSpec {
   const { name, title, patterns, root, arch } = draft;
   if (!name || title === undefined || !patterns || !root || !arch) {
     throw new Error(`internal error: incomplete imageset at line ${draft.at.line}`);
+  }
+  if (root === 'prepared') {
+    // No root: prepared from the repositories into <prepare.roots>/<name>-<arch> (src/prepare/).
+    const folder = `${name.name}-${arch}`;
+    return {
+      name: name.name,
+      title,
+      patterns: patterns.list,
+      root: path.join(prepare.roots, folder),
+      rootAsWritten: path.join(prepare.rootsAsWritten, folder),
+      prepared: { packages: draft.packages },
+      arch,
+      position: draft.at,
+    };
   }
   return {
     name: name.name,

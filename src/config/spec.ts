@@ -19,9 +19,40 @@ export interface ImagesetSpec {
   readonly root: string;
   /** The root as written in compose.yaml (for messages). */
   readonly rootAsWritten: string;
+  /**
+   * Present when compose.yaml names no root: the root is prepared from the repositories into
+   * `<prepare.roots>/<name>-<arch>` (see src/prepare/).
+   */
+  readonly prepared?: PreparedRootSpec;
   /** The installer's short arch (x86_64, i386, ppc, s390, ...). */
   readonly arch: string;
   readonly position?: SourcePosition;
+}
+
+/** What a prepared root holds besides its patterns. */
+export interface PreparedRootSpec {
+  /** Extra packages, in the order written. */
+  readonly packages: readonly string[];
+}
+
+/** A zypper repository the prepared roots are installed from. */
+export interface RepositorySpec {
+  /** The repository's alias inside the roots ([A-Za-z0-9._-]+, unique). */
+  readonly name: string;
+  /** Any zypper URI: http(s)://, ftp://, dir://, iso://, ... */
+  readonly url: string;
+  /** Check the signatures of metadata and packages (default true). */
+  readonly gpgcheck: boolean;
+  readonly position?: SourcePosition;
+}
+
+export interface PrepareSpec {
+  /** Absolute folder of the prepared roots, the shared package cache and their records. */
+  readonly roots: string;
+  /** The folder as written (for messages). */
+  readonly rootsAsWritten: string;
+  /** Install recommended packages too (zypper's default). */
+  readonly recommends: boolean;
 }
 
 export interface SharedImageSpec {
@@ -50,6 +81,9 @@ export interface ComposeSpec {
   /** Paths (relative, no leading or trailing '/') that always go to the metadata image. */
   readonly metadata: readonly string[];
   readonly layering: LayeringSpec;
+  /** Where imagesets without a root are installed from; empty when none is given. */
+  readonly repositories: readonly RepositorySpec[];
+  readonly prepare: PrepareSpec;
 }
 
 /** Automatic layering: shared images found from what the roots hold identically. */

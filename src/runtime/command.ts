@@ -57,6 +57,70 @@ export function onPath(program: string): boolean {
   });
 }
 
+export interface ProgramOptions {
+  /** Extra environment variables (added to this process's environment). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Called with each line of stdout, without its newline; stdout is not kept otherwise. */
+  readonly onLine?: (line: string) => void;
+  /** Called with each chunk of stdout as it arrives (e.g. to append it to a log). */
+  readonly onStdout?: (chunk: string) => void;
+  /** Called with the child's pid once it started (to end it on a signal). */
+  readonly onStart?: (pid: number) => void;
+  /** Called with the child's pid once it ended. */
+  readonly onExit?: (pid: number) => void;
+}
+
+export interface ProgramResult {
+  /** The exit status, or undefined when a signal ended the program. */
+  readonly status: number | undefined;
+  readonly signal: NodeJS.Signals | undefined;
+  /** The last 64 KiB of stderr. */
+  readonly stderr: string;
+}
+
+const STDERR_KEPT = 64 * 1024;
+
+/**
+ * Runs a program to its end with stdin closed; its exit status is the caller's to judge. Rejects
+ * with a CommandError only when the program cannot be started (`program not found`).
+ */
+export function runProgram(argv: readonly string[], options: ProgramOptions = {}): Promise<ProgramResult> {
+  const [program, ...args] = argv;
+  if (!program) throw new Error('empty command');
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: options.env ? { ...process.env, ...options.env } : process.env,
+    });
+    let stderr = '';
+    let partial = '';
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      options.onStdout?.(d);
+      if (!options.onLine) return;
+      const lines = (partial + d).split('\n');
+      partial = lines.pop() ?? '';
+      if (partial.length > STDERR_KEPT) partial = '';
+      for (const line of lines) options.onLine(line);
+    });
+    child.stderr.on('data', (d: string) => {
+      stderr = (stderr + d).slice(-STDERR_KEPT);
+    });
+    child.on('spawn', () => {
+      if (child.pid !== undefined) options.onStart?.(child.pid);
+    });
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      reject(new CommandError(argv, err.code === 'ENOENT' ? 'program not found' : err.message));
+    });
+    child.on('close', (code, signal) => {
+      if (child.pid !== undefined) options.onExit?.(child.pid);
+      if (partial && options.onLine) options.onLine(partial);
+      resolve({ status: code ?? undefined, signal: signal ?? undefined, stderr });
+    });
+  });
+}
+
 /**
  * The first line a program prints for `--version` (stdout or stderr), e.g. "lbzip2 version 2.5":
  * enough to tell one build of a program from another. Undefined when the program cannot be run

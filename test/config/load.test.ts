@@ -349,7 +349,7 @@ describe('loadCompose: unknown keys', () => {
 
   it('lists the valid keys when nothing is close', () => {
     expect(onlyProblem([...MINIMAL, 'output: x'])).toBe(
-      '7:1 unknown key "output" in the top level (valid keys here: version, medium, compression, level, arch, imagesets, images, metadata, layering)',
+      '7:1 unknown key "output" in the top level (valid keys here: version, medium, compression, level, arch, repositories, prepare, imagesets, images, metadata, layering)',
     );
   });
 });
@@ -442,7 +442,7 @@ describe('loadCompose: imagesets', () => {
     expect(problemsOf(['medium: out', 'arch: x86_64', 'imagesets:', '  - title: KDE']).map(render)).toEqual([
       '4:5 missing required key "name" in imageset (add name:, e.g. name: kde)',
       '4:5 missing required key "patterns" in imageset (add the pattern names of this root, e.g. patterns: [base, x11, kde])',
-      '4:5 missing required key "root" in imageset (add the installed root folder, e.g. root: roots/kde)',
+      '4:5 missing required key "root" in imageset (add the installed root folder, e.g. root: roots/kde, or give repositories: to prepare it)',
     ]);
   });
 
@@ -651,5 +651,61 @@ describe('loadCompose: layering', () => {
       '8:13 min_size must be a size, found "1 MB" (write bytes as an integer or with a unit: 512KiB, 1MiB, 1GiB)',
     );
     expect(onlyProblem([...MINIMAL, 'layering:', '  minsize: 1'])).toMatch(/^8:3 unknown key "minsize" in layering \(did you mean "min_size"\?/);
+  });
+});
+
+describe('loadCompose: repositories and prepared roots', () => {
+  const REPOS = ['medium: out', 'arch: x86_64', 'repositories:', '  - {name: oss, url: "http://download.example.org/repo/oss"}', '  - {name: local, url: "dir:///srv/repo", gpgcheck: false}'];
+
+  it('prepares an imageset without root into <prepare.roots>/<name>-<arch>, with its packages', () => {
+    const spec = load([...REPOS, 'prepare: {roots: prepared, recommends: false}', 'imagesets:', '  - {name: kde, patterns: [base, kde], packages: [vim, less, vim]}']);
+    expect(spec.repositories.map((r) => [r.name, r.url, r.gpgcheck])).toEqual([
+      ['oss', 'http://download.example.org/repo/oss', true],
+      ['local', 'dir:///srv/repo', false],
+    ]);
+    expect(spec.prepare.recommends).toBe(false);
+    expect(spec.imagesets[0]!.root).toBe(path.join(path.dirname(spec.file), 'prepared', 'kde-x86_64'));
+    expect(spec.imagesets[0]!.rootAsWritten).toBe(path.join('prepared', 'kde-x86_64'));
+    expect(spec.imagesets[0]!.prepared).toEqual({ packages: ['vim', 'less'] });
+  });
+
+  it('defaults: roots/ and recommends', () => {
+    const spec = load([...REPOS, 'imagesets:', '  - {name: kde, patterns: [kde]}']);
+    expect(spec.prepare).toEqual({ roots: path.join(path.dirname(spec.file), 'roots'), rootsAsWritten: 'roots', recommends: true });
+  });
+
+  it('keeps an imageset with root as it is', () => {
+    const dir = workspace();
+    fs.mkdirSync(path.join(dir, 'roots', 'kde'), { recursive: true });
+    const spec = loadCompose(writeCompose(dir, [...REPOS, 'imagesets:', '  - {name: kde, patterns: [kde], root: roots/kde}']));
+    expect(spec.imagesets[0]!.prepared).toBeUndefined();
+  });
+
+  it('reports bad repositories, packages and prepare values', () => {
+    expect(problemsOf([
+      'medium: out', 'arch: x86_64',
+      'repositories:',
+      '  - {name: oss, url: /srv/repo}',
+      '  - {name: oss, url: "dir:///srv/b"}',
+      '  - {url: "dir:///srv/c", gpgcheck: maybe}',
+      'prepare: {recommends: "yes", root: x}',
+      'imagesets:',
+      '  - {name: kde, patterns: [kde], packages: [--force, vim]}',
+    ]).map(render)).toEqual([
+      '4:22 repository url "/srv/repo" is not a zypper URI (write it with its scheme: http://host/repo, https://..., dir:///srv/repo, iso:/?iso=/srv/dvd.iso)',
+      '5:12 duplicate repository "oss" (the first one is at line 4; repository names must be unique)',
+      '6:5 missing required key "name" in repository (add its alias, e.g. name: oss)',
+      '6:37 gpgcheck must be true or false, found "maybe" (write gpgcheck: true or gpgcheck: false)',
+      '7:23 recommends must be true or false, found "yes" (write recommends: true or recommends: false)',
+      '7:30 unknown key "root" in prepare (did you mean "roots"?)',
+      '9:45 invalid package name "--force" (a package name: letters, digits and "_+.-", not starting with "-" or ".")',
+    ]);
+  });
+
+  it('rejects packages for an imageset with its own root', () => {
+    const dir = workspace();
+    fs.mkdirSync(path.join(dir, 'roots', 'kde'), { recursive: true });
+    expect(composeError(() => loadCompose(writeCompose(dir, [...REPOS, 'imagesets:', '  - {name: kde, patterns: [kde], root: roots/kde, packages: [vim]}']))).message)
+      .toMatch(/packages: is for imagesets prepared from repositories/);
   });
 });

@@ -125,9 +125,26 @@ const VALID: Record<string, string> = {
   'version 1': lines('version: 1', ...MINIMAL),
   'layering with a unit': lines(...MINIMAL, 'layering: {auto: true, min_size: 1MiB}'),
   'layering in bytes': lines(...MINIMAL, 'layering:', '  min_size: 524288'),
+  'imagesets prepared from repositories': lines(
+    'medium: out',
+    'arch: x86_64',
+    'repositories:',
+    '  - {name: oss, url: "http://download.example.org/repo/oss"}',
+    '  - {name: local, url: "dir:///srv/repo", gpgcheck: false}',
+    'prepare: {roots: prepared, recommends: false}',
+    'imagesets:',
+    '  - {name: kde, patterns: [base, kde], packages: [vim, less]}',
+    '  - {name: gnome, patterns: [gnome], root: roots/gnome}',
+  ),
 };
 
 const INVALID: Record<string, string> = {
+  'an imageset without root and no repositories': lines('medium: out', 'arch: x86_64', 'imagesets: [{name: a, patterns: [a]}]'),
+  'packages with a root': lines('medium: out', 'arch: x86_64', 'repositories: [{name: r, url: "dir:///srv/r"}]', 'imagesets: [{name: a, patterns: [a], root: roots/kde, packages: [vim]}]'),
+  'a repository url without scheme': lines('medium: out', 'arch: x86_64', 'repositories: [{name: r, url: /srv/r}]', 'imagesets: [{name: a, patterns: [a]}]'),
+  'a repository without url': lines('medium: out', 'arch: x86_64', 'repositories: [{name: r}]', 'imagesets: [{name: a, patterns: [a]}]'),
+  'a package name that is an option': lines('medium: out', 'arch: x86_64', 'repositories: [{name: r, url: "dir:///srv/r"}]', 'imagesets: [{name: a, patterns: [a], packages: [--force]}]'),
+  'recommends as a string': lines('medium: out', 'arch: x86_64', 'repositories: [{name: r, url: "dir:///srv/r"}]', 'prepare: {recommends: "yes"}', 'imagesets: [{name: a, patterns: [a]}]'),
   'a misspelt top-level key': lines('medium: out', 'compresion: gzip', 'imagesets: []'),
   'many problems at once': lines(
     'version: 2',

@@ -1,0 +1,256 @@
+/**
+ * Stage 1 with the real zypper, rpm, rpmbuild and createrepo_c: a local rpm-md repository with
+ * patterns base, x11 and tools; `prepare` then `build`; every imageset deployed as the installer
+ * does must equal its prepared root, and hold in its rpm database what zypper installed.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, fingerprint, mediacompose } from '../support/build.js';
+import { deploy } from '../support/installer.js';
+import { rpmRepoUnavailable, buildRpmRepo, bumped } from '../support/rpm-repo.js';
+import { diffTrees, listTree } from '../support/tree.js';
+
+const unavailable = rpmRepoUnavailable();
+if (unavailable) console.log(`skipping prepare tests: ${unavailable}`);
+
+const SETS = [
+  { name: 'base', patterns: ['base'] },
+  { name: 'x11', patterns: ['base', 'x11'] },
+  { name: 'tools', patterns: ['base', 'tools'] },
+];
+
+let work: string;
+let repo: string;
+let compose: string;
+const roots = (): string => path.join(work, 'roots');
+const rootOf = (name: string): string => path.join(roots(), `${name}-x86_64`);
+const images = (): string => path.join(work, 'out/medium/images');
+
+function composeText(options: { repoUrl?: string; gpgcheck?: boolean; sets?: Array<{ name: string; patterns: string[]; packages?: string[] }> } = {}): string {
+  const sets = options.sets ?? SETS;
+  return [
+    'medium: out/medium',
+    'arch: x86_64',
+    'repositories:',
+    `  - {name: local, url: "${options.repoUrl ?? `dir://${repo}`}", gpgcheck: ${options.gpgcheck ?? false}}`,
+    'prepare: {roots: roots, recommends: true}',
+    'layering: {min_size: 0}',
+    'imagesets:',
+    ...sets.map((s) => `  - {name: ${s.name}, patterns: [${s.patterns.join(', ')}]${s.packages ? `, packages: [${s.packages.join(', ')}]` : ''}}`),
+    '',
+  ].join('\n');
+}
+
+function writeComposeAt(file: string, text: string): string {
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+function json<T>(args: string[]): T {
+  const r = mediacompose(...args);
+  if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status}):\n${r.stderr}${r.stdout}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+type Prepared = Array<{ imageset: string; status: string; packages: number; base?: string }>;
+const statusOf = (prepared: Prepared): Record<string, string> => Object.fromEntries(prepared.map((r) => [r.imageset, r.status]));
+
+/** What zypper installed into a root, from its own history (var/log/zypp/history). */
+function zypperHistory(root: string): string[] {
+  const installed = new Set<string>();
+  for (const line of fs.readFileSync(path.join(root, 'var/log/zypp/history'), 'utf8').split('\n')) {
+    const f = line.split('|');
+    if (f[1] === 'install') installed.add(`${f[2]}-${f[3]}.${f[4]}`);
+  }
+  return [...installed].sort();
+}
+
+/** `rpm -qa` of a deployed tree, on a copy of it (rpm may touch the database it reads). */
+function rpmQa(tree: string): string[] {
+  const copy = fs.mkdtempSync(path.join(work, 'rpmqa-'));
+  execFileSync('cp', ['-a', `${tree}/.`, copy]);
+  const out = execFileSync('rpm', ['--root', copy, '--dbpath', '/usr/lib/sysimage/rpm', '-qa', '--qf', '%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\\n'], { encoding: 'utf8' });
+  fs.rmSync(copy, { recursive: true, force: true });
+  return out.split('\n').filter(Boolean).sort();
+}
+
+/** The prepared roots and their records, as a tree listing (to show they are untouched). */
+function rootsState(): string {
+  return SETS.map((s) => {
+    const tree = listTree(rootOf(s.name));
+    const record = fs.readFileSync(`${rootOf(s.name)}.prepared.json`, 'utf8');
+    return JSON.stringify([...tree.entries]) + record;
+  }).join('\n');
+}
+
+function leftovers(): string[] {
+  return fs.readdirSync(roots()).filter((n) => n.startsWith('.staging-') || n.startsWith('.old-') || n === '.mediacompose.lock');
+}
+
+/** An error case: one line, the status, the message, and the roots exactly as they were. */
+function expectFailure(text: string, status: number, message: RegExp, env?: NodeJS.ProcessEnv, uid?: number): void {
+  const file = writeComposeAt(path.join(work, 'failing.yaml'), text);
+  const before = rootsState();
+  const r = spawnSync(process.execPath, [BIN, 'prepare', file, '--quiet'], { encoding: 'utf8', env: { ...process.env, ...env }, ...(uid === undefined ? {} : { uid, gid: uid }) });
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  expect(r.stderr.trim()).toMatch(message);
+  expect(r.status).toBe(status);
+  expect(rootsState()).toBe(before);
+  expect(leftovers()).toEqual([]);
+}
+
+describe.skipIf(unavailable !== undefined)('prepare: from an rpm-md repository to a medium', () => {
+  beforeAll(() => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-prepare-'));
+    fs.chmodSync(work, 0o755);
+    repo = path.join(work, 'repo');
+    buildRpmRepo(repo, path.join(work, 'rpmbuild'));
+    compose = writeComposeAt(path.join(work, 'compose.yaml'), composeText());
+  });
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  it('prepare then build: every imageset deploys exactly to its prepared root and holds what zypper installed', () => {
+    const prepared = json<{ roots: Prepared }>(['prepare', compose, '--json']);
+    expect(prepared.roots.map((r) => [r.imageset, r.status, r.packages])).toEqual([
+      ['base', 'prepared', 3],
+      ['x11', 'prepared', 5],
+      // htop-lite recommends xorg-lite; recommends: true installs it.
+      ['tools', 'prepared', 6],
+    ]);
+    // The larger roots were installed on a copy of the smaller one their packages include.
+    expect(prepared.roots.map((r) => r.base)).toEqual([undefined, 'base', 'base']);
+
+    const built = json<{ prepared: Prepared }>(['build', compose, '--json', '--quiet']);
+    expect(statusOf(built.prepared)).toEqual({ base: 'reused', x11: 'reused', tools: 'reused' });
+
+    const medium = path.join(work, 'out/medium');
+    for (const set of SETS) {
+      const { target, warnings } = deploy(medium, set.patterns.join(','), work);
+      expect(warnings).toEqual([]);
+      expect(diffTrees(listTree(rootOf(set.name)), listTree(target))).toEqual([]);
+      const history = zypperHistory(rootOf(set.name));
+      expect(history.length).toBe(prepared.roots.find((r) => r.imageset === set.name)!.packages);
+      expect(rpmQa(target)).toEqual(history);
+      fs.rmSync(target, { recursive: true, force: true });
+    }
+    expect(zypperHistory(rootOf('tools'))).toEqual([
+      'bash-lite-1.0-1.noarch', 'filesystem-1.0-1.noarch', 'htop-lite-1.0-1.noarch',
+      'patterns-base-1.0-1.noarch', 'patterns-tools-1.0-1.noarch', 'xorg-lite-1.0-1.noarch',
+    ]);
+  });
+
+  it('the medium holds the distinct entries of the prepared roots within 5%', () => {
+    const plan = json<{ totals: { medium: number; storedTwice: number }; duplicates: Array<{ extraBytes: number; reason: string }>; prepared: Prepared }>(['plan', compose, '--json']);
+    expect(statusOf(plan.prepared)).toEqual({ base: 'reused', x11: 'reused', tools: 'reused' });
+    // Independently of the planner: each distinct entry (path and every attribute and digest,
+    // counted once however many roots hold it) as tar stores it, a header and padded content.
+    const distinct = new Map<string, number>();
+    for (const set of SETS) {
+      for (const [p, e] of listTree(rootOf(set.name)).entries) {
+        const bytes = 512 + (e.type === 'f' ? Math.ceil(Number(e.size) / 512) * 512 : 0);
+        distinct.set(`${p}\0${JSON.stringify(e)}`, bytes);
+      }
+    }
+    const distinctBytes = [...distinct.values()].reduce((a, b) => a + b, 0);
+    expect({ medium: plan.totals.medium, distinctBytes, ratio: plan.totals.medium / distinctBytes }).toEqual({ medium: plan.totals.medium, distinctBytes, ratio: expect.closeTo(1, 1) });
+    expect(Math.abs(plan.totals.medium - distinctBytes) / distinctBytes).toBeLessThan(0.05);
+    expect(plan.totals.storedTwice / plan.totals.medium).toBeLessThan(0.05);
+  });
+
+  it('a second build with unchanged repositories reuses every root and writes the same bytes', () => {
+    const first = fingerprint(images());
+    const built = json<{ prepared: Prepared }>(['build', compose, '--json', '--quiet']);
+    expect(statusOf(built.prepared)).toEqual({ base: 'reused', x11: 'reused', tools: 'reused' });
+    expect(fingerprint(images())).toEqual(first);
+  });
+
+  it('a version bump prepares again only the roots holding the package, and only their images change', () => {
+    const before = fingerprint(images());
+    const untouched = ['base', 'x11'].map((n) => JSON.stringify([...listTree(rootOf(n)).entries]));
+    buildRpmRepo(repo, path.join(work, 'rpmbuild'), bumped('htop-lite', '1.1'));
+    const built = json<{ prepared: Prepared; images: Array<{ file: string; imagesets: string[] }> }>(['build', compose, '--json', '--quiet']);
+    expect(statusOf(built.prepared)).toEqual({ base: 'reused', x11: 'reused', tools: 'prepared' });
+    expect(zypperHistory(rootOf('tools'))).toContain('htop-lite-1.1-1.noarch');
+    expect(['base', 'x11'].map((n) => JSON.stringify([...listTree(rootOf(n)).entries]))).toEqual(untouched);
+    const after = fingerprint(images());
+    const changed = Object.keys(after).filter((f) => after[f] !== before[f]);
+    expect(changed).toContain('tools-x86_64.tar.xz');
+    for (const file of changed.filter((f) => f.includes('.tar.'))) {
+      expect(built.images.find((i) => i.file === file)?.imagesets).toContain('tools');
+    }
+    const { target } = deploy(path.join(work, 'out/medium'), 'base,tools', work);
+    expect(diffTrees(listTree(rootOf('tools')), listTree(target))).toEqual([]);
+    expect(rpmQa(target)).toEqual(zypperHistory(rootOf('tools')).filter((p) => p !== 'htop-lite-1.0-1.noarch'));
+  });
+
+  it('a pattern or package no repository provides: exit 3 naming them, before any root is touched', () => {
+    expectFailure(
+      composeText({ sets: [...SETS, { name: 'extra', patterns: ['base', 'nope'], packages: ['nopkg'] }] }),
+      3,
+      /^error: .*failing\.yaml: no repository provides pattern "nope", package "nopkg" \(/,
+    );
+    expect(fs.existsSync(rootOf('extra'))).toBe(false);
+  });
+
+  it('dependencies no repository satisfies: exit 3 naming the problem, before any root is touched', () => {
+    expectFailure(
+      composeText({ sets: [{ name: 'base', patterns: ['base'], packages: ['orphan-lite'] }, ...SETS.slice(1)] }),
+      3,
+      /^error: .*failing\.yaml: imageset "base" cannot be installed: nothing provides no-such-capability needed by orphan-lite-1\.0-1\.noarch \(/,
+    );
+  });
+
+  it('an unreachable repository: exit 3 with its URL', () => {
+    expectFailure(composeText({ repoUrl: 'http://127.0.0.1:9/repo' }), 3, /^error: .*: repository "local" \(http:\/\/127\.0\.0\.1:9\/repo\) cannot be read: .*Couldn't connect to server/);
+  });
+
+  it('a repository whose signature cannot be checked: exit 3, GPG check failed', () => {
+    expectFailure(composeText({ gpgcheck: true }), 3, /^error: .*: repository "local" \(dir:\/\/.*\): GPG check failed: .*repomd\.xml.*\(sign the repository/);
+  });
+
+  it('an installation that fails: exit 4, staged roots removed, the previous roots as they were', () => {
+    expectFailure(
+      composeText({ sets: [{ name: 'base', patterns: ['base'], packages: ['broken-lite'] }, ...SETS.slice(1)] }),
+      4,
+      /^error: roots\/base-x86_64: zypper install failed \(exit status \d+\): .*\(see .*\.logs\/base-x86_64\.log\)$/,
+    );
+  });
+
+  it('SIGTERM while zypper installs: exit 143, zypper ended, staging removed, the previous roots as they were', async () => {
+    const file = writeComposeAt(path.join(work, 'interrupted.yaml'), composeText({ sets: [{ name: 'base', patterns: ['base'], packages: ['xorg-lite'] }, ...SETS.slice(1)] }));
+    const before = rootsState();
+    const child = spawn(process.execPath, [BIN, 'prepare', file, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal === 'SIGTERM' ? 143 : code)));
+    const deadline = Date.now() + 60_000;
+    while (!fs.existsSync(path.join(roots(), '.staging-base-x86_64')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(fs.existsSync(path.join(roots(), '.staging-base-x86_64'))).toBe(true);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(stderr).toMatch(/^error: interrupted by SIGTERM/m);
+    expect(rootsState()).toBe(before);
+    // No zypper of that run is left writing, and the next prepare starts clean.
+    expect(spawnSync('pgrep', ['-f', 'staging-base-x86_64']).status).toBe(1);
+    expect(mediacompose('prepare', compose, '--quiet').status).toBe(0);
+    expect(leftovers()).toEqual([]);
+    expect(rootsState()).toBe(before);
+  });
+
+    it('not running as root: exit 3 with the hint', () => {
+    expectFailure(composeText(), 3, /^error: roots: preparing roots needs root \(.*run mediacompose as root, e\.g\. with sudo\)$/, {}, 65534);
+  });
+
+  it('zypper missing: exit 4 naming the Debian package', () => {
+    const bin = path.join(work, 'bin-without-zypper');
+    fs.mkdirSync(bin, { recursive: true });
+    for (const program of ['rpm', 'cp']) {
+      const real = execFileSync('bash', ['-c', `command -v ${program}`], { encoding: 'utf8' }).trim();
+      if (!fs.existsSync(path.join(bin, program))) fs.symlinkSync(real, path.join(bin, program));
+    }
+    expectFailure(composeText(), 4, /^error: zypper: program not found \(.*Debian package zypper/, { PATH: bin });
+  });
+});
