@@ -10,6 +10,10 @@
 //   npm run bench -- --scale   generated trees of 100k and 1M small entries over two imagesets:
 //                              peak RSS and seconds per 100k entries
 //
+//   npm run bench -- --estimate  real roots: one build and one `plan`: plan's compressed-size
+//                              estimate against the built medium, and its time against the build's
+//                              (the full run prints the same after its pairs)
+//
 // Options: --pairs N (default 3), --roots DIR (default $MC_ROOTS or /var/tmp/mediacompose-roots),
 // --no-sizes (skip the sizes against one archive per root and the encoder throughput),
 // --memory-jobs LIST (the --jobs values of the memory runs, default 1,2,4,8; empty: none),
@@ -59,7 +63,9 @@ function realRoots() {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-bench-'));
   const pairs = Number(option('pairs', '3'));
   const file = compose(work, 'xz');
-  print(`mediacompose build (xz, default level and jobs) vs. xz -6 -T2 on the same tar streams, ${pairs} alternating pairs`);
+  print(flag('estimate')
+    ? 'mediacompose plan\'s estimate vs. one build (xz, default level and jobs)'
+    : `mediacompose build (xz, default level and jobs) vs. xz -6 -T2 on the same tar streams, ${pairs} alternating pairs`);
 
   // Every cold build gets an empty image cache of its own: it keys, compresses and stores all.
   let caches = 0;
@@ -73,6 +79,12 @@ function realRoots() {
     execFileSync('sh', ['-c', 'xz -dc "$1" > "$2"', 'sh', path.join(result.medium, 'images', image.file), out]);
     return out;
   });
+
+  if (flag('estimate')) {
+    estimateFigure(file, result, first.seconds);
+    fs.rmSync(work, { recursive: true, force: true });
+    return;
+  }
 
   const builds = [];
   const references = [];
@@ -117,6 +129,7 @@ function realRoots() {
     const lzRoots = perRoot('xz --format=lzma -6');
     print(`lzma: medium ${mb(lzBytes)} vs one archive per root ${mb(lzRoots)}: ${(100 * (1 - lzBytes / lzRoots)).toFixed(1)}% saved`);
   }
+  estimateFigure(file, result, median(builds));
   encoderThroughput(streams[0]);
   fs.rmSync(work, { recursive: true, force: true });
 }
@@ -210,6 +223,26 @@ function memory(file, freshCache) {
   for (const r of rows) print(`  --jobs ${r.jobs}: peak RSS ${r.rss.toFixed(0)} MiB, ${r.seconds.toFixed(1)}s, thread budget ${r.threads.budget} (peak ${r.threads.peak})`);
   const upper = rows.filter((r) => r.jobs >= 2).map((r) => r.rss);
   if (upper.length > 1) print(`peak RSS from --jobs 2 to 8: max/min ${(Math.max(...upper) / Math.min(...upper)).toFixed(2)} (<= 1.5 wanted; ${os.availableParallelism()} cores here)`);
+}
+
+/**
+ * plan's estimate of the compressed medium (samples through the real encoder) against what the
+ * build wrote, and plan's time against the build's. Figures, not a pass/fail: wanted are an
+ * estimate within 15% and a plan under a tenth of the build's time.
+ */
+function estimateFigure(file, built, buildSeconds) {
+  const p = timed([process.execPath, BIN, 'plan', file, '--json']);
+  const plan = JSON.parse(p.stdout);
+  const real = new Map(built.images.map((i) => [i.file, i.compressedSize]));
+  const total = built.images.reduce((n, i) => n + i.compressedSize, 0);
+  const e = plan.estimate;
+  print(`estimate: ${mb(e.bytes)} (${mb(e.low)} - ${mb(e.high)}) for a medium of ${mb(total)}: ${(100 * (e.bytes / total - 1)).toFixed(1)}% off (within 15% wanted)`);
+  for (const image of plan.images) {
+    const size = real.get(image.file);
+    print(`  ${image.file}: ${mb(image.estimate.bytes)}${image.estimate.exact ? ' (compressed whole)' : ''} vs ${mb(size)}: ${(100 * (image.estimate.bytes / size - 1)).toFixed(1)}%`);
+  }
+  print(`estimate took ${e.seconds.toFixed(1)}s (${mb(e.sampled)} of tar compressed), whole plan ${p.seconds.toFixed(1)}s, build ${buildSeconds.toFixed(1)}s: ` +
+    `plan/build ${(p.seconds / buildSeconds).toFixed(3)} (< 0.1 wanted)`);
 }
 
 /** lzma-native's encoder against the xz program on the same stream, same preset, both cores. */

@@ -8,6 +8,7 @@ export const ExitStatus = {
   usage: 2,
   input: 3,
   output: 4,
+  budget: 5,
 } as const;
 export type ExitStatus = (typeof ExitStatus)[keyof typeof ExitStatus];
 
@@ -82,6 +83,13 @@ export class InputError extends MediaComposeError {
 export class OutputError extends MediaComposeError {
   constructor(file: string | undefined, what: string, hint?: string, options?: ErrorOptions) {
     super(ExitStatus.output, file, what, hint, options);
+  }
+}
+
+/** The medium was built but does not fit compose.yaml's budget; the previous medium is kept: exit 5. */
+export class BudgetError extends MediaComposeError {
+  constructor(file: string | undefined, what: string, hint?: string, options?: ErrorOptions) {
+    super(ExitStatus.budget, file, what, hint, options);
   }
 }
 

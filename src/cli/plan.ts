@@ -1,30 +1,47 @@
+import os from 'node:os';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { planCompose } from '../commands/plan.js';
+import { planCompose, planJson } from '../commands/plan.js';
+import { formatEstimate } from './render/estimate.js';
+import { formatNearMisses } from './render/near-misses.js';
 import { formatPlanReport } from './render/plan-report.js';
 import { formatPrepared } from './render/prepared.js';
 import { plainProgress } from './render/progress.js';
+import { formatSummary } from './render/summary.js';
 import { runCommand } from './run.js';
 
 interface PlanArgs {
   compose: string;
   json: boolean;
+  estimate: boolean;
+  jobs?: number;
   debug: boolean;
 }
 
 export const planCommand: CommandModule<{ debug: boolean }, PlanArgs> = {
   command: 'plan <compose>',
-  describe: 'show the layering and what it saves; write no medium (roots without root: are prepared first)',
+  describe: 'show the layering, what it saves, near misses and whether the medium fits; write no medium (roots without root: are prepared first)',
   builder: (y: Argv<{ debug: boolean }>) =>
     y
       .positional('compose', { type: 'string', demandOption: true, describe: 'the compose.yaml file' })
       .option('json', { type: 'boolean', default: false, describe: 'print the plan as one JSON document' })
-      .example('$0 plan compose.yaml', 'images, their users and sizes, per imageset its images in order')
-      .example('$0 plan compose.yaml --json | jq .totals', 'the saving, for scripts'),
+      .option('estimate', { type: 'boolean', default: true, describe: 'estimate compressed sizes from samples (--no-estimate: skip)' })
+      .option('jobs', { type: 'number', describe: 'samples compressed at once (default: number of cores)' })
+      .example('$0 plan compose.yaml', 'summary, images, their users and sizes, near misses, the estimate against the budget')
+      .example('$0 plan compose.yaml --json | jq .near_misses', 'identical content not shared because its metadata differs'),
   handler: (args: ArgumentsCamelCase<PlanArgs>) =>
     runCommand(args.debug, async () => {
-      const { report, prepared } = await planCompose(args.compose, plainProgress(args.json));
-      const text = formatPrepared(prepared) + formatPlanReport(report);
-      process.stdout.write(args.json ? `${JSON.stringify({ ...report, prepared }, null, 2)}\n` : text);
+      const doc = await planCompose(args.compose, plainProgress(args.json), {
+        estimate: args.estimate,
+        jobs: Math.max(1, args.jobs ?? os.availableParallelism()),
+      });
+      if (args.json) {
+        process.stdout.write(`${JSON.stringify(planJson(doc), null, 2)}\n`);
+        return 0;
+      }
+      const { summary, report, nearMisses, estimate, verdict, spec, prepared } = doc;
+      const sections = [formatPrepared(prepared) + formatSummary(summary), formatPlanReport(report), formatNearMisses(nearMisses)];
+      if (estimate && verdict) sections.push(formatEstimate(spec, estimate, verdict));
+      process.stdout.write(sections.join('\n'));
       return 0;
     }),
 };

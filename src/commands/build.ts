@@ -9,16 +9,17 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import { FORMATS } from '../archive/formats.js';
-import { IMAGES_XML, archiveFileName } from '../model/names.js';
+import { ARCHIVE_EXTENSIONS, IMAGES_XML, archiveFileName } from '../model/names.js';
 import { type CacheReport, ImageCache } from '../cache/store.js';
 import { loadCompose } from '../config/load.js';
 import type { ComposeSpec } from '../config/spec.js';
-import { InputError, OutputError, describeSystemError } from '../errors.js';
+import { BudgetError, InputError, OutputError, describeSystemError } from '../errors.js';
 import { type DetailsImage, type ImagesXmlImageset, detailsXml, imagesXml } from '../manifest/xml.js';
 import { MediumLock } from '../medium/lock.js';
 import { Staging } from '../medium/staging.js';
 import { plannedImageRpms, readRootOwners } from '../pkgdb/owners.js';
 import { type ImagesetScan, type MediumPlan, type PlannedImage, planMedium } from '../plan/plan.js';
+import { checkBudget, describeOverBudget, fileWarning } from '../plan/budget.js';
 import { type PlanReport, reportPlan } from '../plan/report.js';
 import { type PrepareResult, prepareRoots } from '../prepare/prepare.js';
 import type { Progress } from '../runtime/progress.js';
@@ -191,6 +192,7 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
     timings.tar = [...written.values()].reduce((n, w) => n + w.tarSeconds, 0);
     timings.digest = produced.digestSeconds;
     writeXml(plan, written, staging.images, fileOf, (image) => plannedImageRpms(image, plan, owners));
+    enforceBudget(spec, staging.images, progress);
     staging.commit();
     progress.info(`medium written: ${path.join(spec.medium, 'images')}`);
     return {
@@ -218,6 +220,23 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, options: BuildOp
     };
   } finally {
     staging.discard();
+  }
+}
+
+/**
+ * Checks the staged images folder against compose.yaml's budget before it replaces the previous
+ * medium: over budget, the staging is discarded (the previous medium stays as it was) and the
+ * error names the largest archives and how far over they are.
+ */
+function enforceBudget(spec: ComposeSpec, folder: string, progress: Progress): void {
+  const files = fs.readdirSync(folder).map((file) => ({ file, bytes: fs.statSync(path.join(folder, file)).size }));
+  const extension = `.${ARCHIVE_EXTENSIONS[spec.compression]}`;
+  const archives = files.filter((f) => f.file.endsWith(extension));
+  const check = checkBudget(spec.budget, archives, files.reduce((n, f) => n + f.bytes, 0));
+  for (const f of check.filesWarned) progress.warn(fileWarning(f));
+  const over = describeOverBudget(spec.budget, check, archives);
+  if (over !== undefined) {
+    throw new BudgetError(spec.file, `over budget: ${over}`, 'the previous medium is kept; drop packages from the roots, share more, or raise the budget (mediacompose plan estimates before compressing)');
   }
 }
 

@@ -4,14 +4,20 @@
  */
 import type { ComposeSpec } from '../config/spec.js';
 import type { BytePath } from '../model/entry.js';
+import { nearMissCandidates } from '../plan/near-misses.js';
 import { type ImagesetScan, filesToCompare } from '../plan/plan.js';
 import { formatMB, secondsSince } from '../runtime/format.js';
 import type { Progress } from '../runtime/progress.js';
 import { digestFile } from '../scan/digest.js';
 import { type RootScan, scanRoot } from '../scan/walk.js';
 
-/** Scans every root once, then digests the files whose path and metadata match another root's. */
-export function scanRoots(spec: ComposeSpec, progress: Progress): ImagesetScan[] {
+/**
+ * Scans every root once, then digests the files whose path and metadata match another root's.
+ * With `nearMisses`, also those whose path and size match another root's with other metadata,
+ * so that plan can tell near misses from different content (sharing is unaffected: it needs
+ * equal metadata, and such files are digested either way).
+ */
+export function scanRoots(spec: ComposeSpec, progress: Progress, options: { nearMisses?: boolean } = {}): ImagesetScan[] {
   const byRoot = new Map<string, RootScan>();
   for (const imageset of spec.imagesets) {
     if (byRoot.has(imageset.root)) continue;
@@ -22,7 +28,9 @@ export function scanRoots(spec: ComposeSpec, progress: Progress): ImagesetScan[]
     byRoot.set(imageset.root, scan);
   }
   const t = Date.now();
-  const toCompare = filesToCompare(spec.imagesets.map((s) => ({ arch: s.arch, entries: byRoot.get(s.root)!.entries })));
+  const listed = spec.imagesets.map((s) => ({ arch: s.arch, entries: byRoot.get(s.root)!.entries }));
+  const toCompare = filesToCompare(listed);
+  if (options.nearMisses) nearMissCandidates(listed).forEach((paths, i) => paths.forEach((p) => toCompare[i]!.add(p)));
   const digestsByRoot = new Map<string, Map<BytePath, string>>();
   let compared = 0;
   spec.imagesets.forEach((imageset, i) => {

@@ -1,14 +1,14 @@
 /**
  * Each field of compose.yaml read and validated on its own: version, medium, compression and
  * level, archs, imagesets (names, patterns, roots: a root must be an existing folder, or none when
- * repositories: prepare it), shared images, metadata paths, layering. The package source
+ * repositories: prepare it), shared images, metadata paths, layering, budget. The package source
  * (repositories:, prepare:, packages:) is read in package-source.ts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isScalar, isSeq } from 'yaml';
 import { describeSystemError, type SourcePosition } from '../errors.js';
-import { ARCH_ALIASES, DEFAULT_LEVEL, DEFAULT_METADATA, DEFAULT_MIN_SHARED_SIZE, INSTALLER_ARCHS, type LayeringSpec, type CompressionName } from './spec.js';
+import { ARCH_ALIASES, DEFAULT_LEVEL, DEFAULT_METADATA, DEFAULT_MIN_SHARED_SIZE, INSTALLER_ARCHS, type BudgetSpec, type LayeringSpec, type CompressionName } from './spec.js';
 import { type Fields, type Located, Reader, closest, readBoolean, shown } from './reader.js';
 import { readPackages } from './package-source.js';
 
@@ -17,6 +17,7 @@ export const COMPRESSIONS: readonly CompressionName[] = ['xz', 'lzma', 'bzip2', 
 /** Imageset and shared image names: they become file stems on the medium. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 const LAYERING_KEYS = ['auto', 'min_size'];
+const BUDGET_KEYS = ['medium', 'file'];
 const IMAGESET_KEYS = ['name', 'title', 'patterns', 'root', 'packages', 'arch'];
 const IMAGE_KEYS = ['name', 'label', 'shared_by'];
 
@@ -53,6 +54,55 @@ function readSize(reader: Reader, v: Located, fallback: number): number {
   if (match && Number.isSafeInteger(Number(match[1]))) return Number(match[1]) * SIZE_UNITS[match[2] ?? '']!;
   reader.problem(v.at, `min_size must be a size, found ${shown(v.value)}`, 'write bytes as an integer or with a unit: 512KiB, 1MiB, 1GiB');
   return fallback;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Budget
+
+/** Decimal and binary units: a DVD is 4.7GB (4,700,000,000 bytes), ISO 9660's file limit 4GiB. */
+const BUDGET_UNITS: Record<string, number> = {
+  '': 1, B: 1,
+  kB: 1e3, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12,
+  KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4,
+};
+const BUDGET_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(B|kB|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?\s*$/;
+
+export function readBudget(reader: Reader, v: Located | undefined): BudgetSpec {
+  if (!v) return {};
+  const map = reader.map(v, 'budget', 'a mapping such as budget: {medium: 4.7GB, file: 4GiB}');
+  if (!map) return {};
+  const fields = reader.fields(map, BUDGET_KEYS, 'budget', v.at);
+  const medium = fields.get('medium');
+  const file = fields.get('file');
+  return {
+    ...(medium ? optional('medium', readBudgetSize(reader, medium, 'budget.medium')) : {}),
+    ...(file ? optional('file', readBudgetSize(reader, file, 'budget.file')) : {}),
+  };
+}
+
+function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
+}
+
+/** A positive byte count: an integer, or a number with a decimal or binary unit ("4.7GB", "4GiB"). */
+export function parseBudgetSize(raw: unknown): number | undefined {
+  if (typeof raw === 'number') return Number.isSafeInteger(raw) && raw > 0 ? raw : undefined;
+  if (typeof raw !== 'string') return undefined;
+  const match = BUDGET_PATTERN.exec(raw);
+  if (!match) return undefined;
+  const unit = match[2] ?? '';
+  // A fraction needs a unit: "1.5" bytes means nothing.
+  if ((unit === '' || unit === 'B') && match[1]!.includes('.')) return undefined;
+  const bytes = Math.round(Number(match[1]) * BUDGET_UNITS[unit]!);
+  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
+}
+
+function readBudgetSize(reader: Reader, v: Located, key: string): number | undefined {
+  const bytes = parseBudgetSize(isScalar(v.value) ? v.value.value : undefined);
+  if (bytes === undefined) {
+    reader.problem(v.at, `${key} must be a size above zero, found ${shown(v.value)}`, 'write bytes as an integer or with a unit: 4.7GB, 700MB, 4GiB');
+  }
+  return bytes;
 }
 
 export function readVersion(reader: Reader, v: Located | undefined): void {

@@ -22,11 +22,11 @@ import { LineCounter, parseDocument } from 'yaml';
 import { ComposeError, describeSystemError } from '../errors.js';
 import type { ComposeSpec } from './spec.js';
 import { Reader, deepFreeze, reportSyntaxErrors, sortProblems, unreadableFileHint } from './reader.js';
-import { type ArchDefault, readArchDefault, readCompression, readImages, readImagesets, readLayering, readLevel, readMedium, readMetadata, readVersion } from './fields.js';
+import { type ArchDefault, readArchDefault, readCompression, readImages, readImagesets, readBudget, readLayering, readLevel, readMedium, readMetadata, readVersion } from './fields.js';
 import { checkImages, checkImagesets, completeImage, completeImageset } from './rules.js';
 import { readPrepare, readRepositories } from './package-source.js';
 
-const TOP_KEYS = ['version', 'medium', 'compression', 'level', 'arch', 'repositories', 'prepare', 'imagesets', 'images', 'metadata', 'layering'];
+const TOP_KEYS = ['version', 'medium', 'compression', 'level', 'arch', 'repositories', 'prepare', 'imagesets', 'images', 'metadata', 'layering', 'budget'];
 
 /** Reads and validates a compose file; throws ComposeError listing every problem. */
 export function loadCompose(file: string): ComposeSpec {
@@ -83,6 +83,7 @@ function readSpec(reader: Reader, file: string): ComposeSpec | undefined {
   checkImages(reader, images, imagesets);
   const metadata = readMetadata(reader, fields.get('metadata'));
   const layering = readLayering(reader, fields.get('layering'), fields.has('images'));
+  const budget = readBudget(reader, fields.get('budget'));
 
   if (reader.problems.length > 0) return undefined;
   return {
@@ -97,5 +98,6 @@ function readSpec(reader: Reader, file: string): ComposeSpec | undefined {
     layering,
     repositories,
     prepare,
+    budget,
   };
 }

@@ -84,7 +84,19 @@ export interface ComposeSpec {
   /** Where imagesets without a root are installed from; empty when none is given. */
   readonly repositories: readonly RepositorySpec[];
   readonly prepare: PrepareSpec;
+  readonly budget: BudgetSpec;
 }
+
+/** Size limits of the medium; a build that exceeds one fails and keeps the previous medium. */
+export interface BudgetSpec {
+  /** Bytes the whole images/ folder may hold (archives and XML files), when given. */
+  readonly medium?: number;
+  /** Every archive must be strictly smaller than this, when given. */
+  readonly file?: number;
+}
+
+/** ISO 9660 below level 3 holds no file of 4 GiB or more: without budget.file, warn there. */
+export const ISO9660_FILE_LIMIT = 4 * 1024 ** 3;
 
 /** Automatic layering: shared images found from what the roots hold identically. */
 export interface LayeringSpec {

@@ -349,7 +349,7 @@ describe('loadCompose: unknown keys', () => {
 
   it('lists the valid keys when nothing is close', () => {
     expect(onlyProblem([...MINIMAL, 'output: x'])).toBe(
-      '7:1 unknown key "output" in the top level (valid keys here: version, medium, compression, level, arch, repositories, prepare, imagesets, images, metadata, layering)',
+      '7:1 unknown key "output" in the top level (valid keys here: version, medium, compression, level, arch, repositories, prepare, imagesets, images, metadata, layering, budget)',
     );
   });
 });
@@ -707,5 +707,26 @@ describe('loadCompose: repositories and prepared roots', () => {
     fs.mkdirSync(path.join(dir, 'roots', 'kde'), { recursive: true });
     expect(composeError(() => loadCompose(writeCompose(dir, [...REPOS, 'imagesets:', '  - {name: kde, patterns: [kde], root: roots/kde, packages: [vim]}']))).message)
       .toMatch(/packages: is for imagesets prepared from repositories/);
+  });
+});
+
+describe('loadCompose: budget', () => {
+  it('has no limits by default', () => {
+    expect(load(MINIMAL).budget).toEqual({});
+  });
+
+  it('reads decimal units, binary units and plain bytes', () => {
+    expect(load([...MINIMAL, 'budget: {medium: 4.7GB, file: 4GiB}']).budget).toEqual({ medium: 4_700_000_000, file: 4 * 1024 ** 3 });
+    expect(load([...MINIMAL, 'budget:', '  medium: 700MB']).budget).toEqual({ medium: 700_000_000 });
+    expect(load([...MINIMAL, 'budget:', '  file: 2147483648']).budget).toEqual({ file: 2 ** 31 });
+    expect(load([...MINIMAL, 'budget: {medium: "1.5 MiB", file: 10kB}']).budget).toEqual({ medium: 1.5 * 1024 ** 2, file: 10_000 });
+  });
+
+  it('reports sizes it cannot read and unknown keys with positions', () => {
+    const hint = '(write bytes as an integer or with a unit: 4.7GB, 700MB, 4GiB)';
+    expect(onlyProblem([...MINIMAL, 'budget:', '  medium: 4.7Gb'])).toBe(`8:11 budget.medium must be a size above zero, found "4.7Gb" ${hint}`);
+    expect(onlyProblem([...MINIMAL, 'budget:', '  file: 0'])).toBe(`8:9 budget.file must be a size above zero, found 0 ${hint}`);
+    expect(onlyProblem([...MINIMAL, 'budget:', '  file: 1.5'])).toBe(`8:9 budget.file must be a size above zero, found 1.5 ${hint}`);
+    expect(onlyProblem([...MINIMAL, 'budget:', '  dvd: 4.7GB'])).toMatch(/^8:3 unknown key "dvd" in budget \(valid keys here: medium, file\)/);
   });
 });

@@ -136,6 +136,9 @@ const VALID: Record<string, string> = {
     '  - {name: kde, patterns: [base, kde], packages: [vim, less]}',
     '  - {name: gnome, patterns: [gnome], root: roots/gnome}',
   ),
+  'a budget in decimal units': lines(...MINIMAL, 'budget: {medium: 4.7GB, file: 700MB}'),
+  'a budget in binary units and bytes': lines(...MINIMAL, 'budget:', '  medium: 4700000000', '  file: 4GiB'),
+  'a budget of the medium only': lines(...MINIMAL, 'budget: {medium: "8.5 GB"}'),
 };
 
 const INVALID: Record<string, string> = {
@@ -216,6 +219,12 @@ const INVALID: Record<string, string> = {
   'layering min_size a fraction': lines(...MINIMAL, 'layering: {min_size: 1.5}'),
   'layering min_size negative': lines(...MINIMAL, 'layering: {min_size: -5}'),
   'an unknown layering key': lines(...MINIMAL, 'layering: {minsize: 1}'),
+  'a budget of zero': lines(...MINIMAL, 'budget: {medium: 0}'),
+  'a budget without a number': lines(...MINIMAL, 'budget: {medium: GB}'),
+  'a budget with an unknown unit': lines(...MINIMAL, 'budget: {medium: 4.7Gb}'),
+  'a budget fraction of bytes': lines(...MINIMAL, 'budget: {file: "1.5"}'),
+  'a budget as a list': lines(...MINIMAL, 'budget: [4GB]'),
+  'an unknown budget key': lines(...MINIMAL, 'budget: {disk: 4GB}'),
   'layering as a boolean': lines(...MINIMAL, 'layering: true'),
 };
 
