@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // Benchmark (not a test): mediacompose build against a release engineer's shell pipeline.
 //
-//   npm run bench              real roots: build (xz, default level and jobs) vs. the same tar
-//                              streams compressed by `xz -6 -T2` one after the other, alternating,
-//                              at least three pairs; sizes against one archive per root
+//   npm run bench              real roots: a cold build (xz, default level and jobs, empty image
+//                              cache) vs. the same tar streams compressed by `xz -6 -T2` one
+//                              after the other, alternating, at least three pairs; sizes against
+//                              one archive per root; then the image cache and shards: a warm
+//                              rebuild, one file changed in a copy of one root, two shards run by
+//                              GNU parallel and the assembling build; peak RSS at --jobs 1,2,4,8
 //   npm run bench -- --scale   generated trees of 100k and 1M small entries over two imagesets:
 //                              peak RSS and seconds per 100k entries
 //   npm run bench -- --encoder only the encoder line: the build's xz encoder and lzma-native
@@ -14,8 +17,10 @@
 //                              (the full run prints the same after its pairs)
 //
 // Options: --pairs N (default 3), --roots DIR (default $MC_ROOTS or /var/tmp/mediacompose-roots),
+// --no-sizes (skip the sizes against one archive per root and the encoder throughput),
+// --memory-jobs LIST (the --jobs values of the memory runs, default 1,2,4,8; empty: none),
 // --lzma (also measure LZMA-alone sizes), --entries N (scale mode's largest total, default 1000000).
-// Needs the real roots (scripts/real-roots.sh), GNU time (/usr/bin/time), xz.
+// Needs the real roots (scripts/real-roots.sh), GNU time (/usr/bin/time), xz, GNU parallel.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -64,10 +69,14 @@ function realRoots() {
     ? 'mediacompose plan\'s estimate vs. one build (xz, default level and jobs)'
     : `mediacompose build (xz, default level and jobs) vs. xz -6 -T2 on the same tar streams, ${pairs} alternating pairs`);
 
+  // Every cold build gets an empty image cache of its own: it keys, compresses and stores all.
+  let caches = 0;
+  const freshCache = () => path.join(work, `cache-${caches++}`);
+  const firstCache = freshCache();
   // The reference's input: the medium's archives, decompressed once beforehand.
-  const first = timed([process.execPath, BIN, 'build', file, '--quiet', '--json']);
+  const first = timed([process.execPath, BIN, 'build', file, '--quiet', '--json', '--cache', firstCache]);
   const result = JSON.parse(first.stdout);
-  const streams = result.images.map((image) => {
+  const streams = pairs === 0 && flag('no-sizes') ? [] : result.images.map((image) => {
     const out = path.join(work, image.file.replace(/\.xz$/, ''));
     execFileSync('sh', ['-c', 'xz -dc "$1" > "$2"', 'sh', path.join(result.medium, 'images', image.file), out]);
     return out;
@@ -83,19 +92,33 @@ function realRoots() {
   const references = [];
   const rss = [];
   for (let i = 0; i < pairs; i++) {
-    const b = timed([process.execPath, BIN, 'build', file, '--quiet', '--json']);
+    const b = timed([process.execPath, BIN, 'build', file, '--quiet', '--json', '--cache', freshCache()]);
     builds.push(b.seconds);
     rss.push(b.rssKiB);
     const timing = JSON.parse(b.stdout).timings;
     const r = timed(['sh', '-c', 'for f; do xz -6 -T2 -c "$f" > "$f.ref.xz"; done', 'sh', ...streams]);
     references.push(r.seconds);
     print(`  pair ${i + 1}: build ${b.seconds.toFixed(1)}s, reference ${r.seconds.toFixed(1)}s, ratio ${(b.seconds / r.seconds).toFixed(3)}` +
-      (timing ? `  [scan+compare ${timing.scan.toFixed(1)}s, plan ${timing.plan.toFixed(1)}s, tar ${timing.tar.toFixed(1)}s (overlapped), tar+compress ${timing.write.toFixed(1)}s, fsync ${(timing.sync ?? 0).toFixed(2)}s]` : ''));
+      (timing ? `  [scan+compare ${timing.scan.toFixed(1)}s, plan ${timing.plan.toFixed(1)}s, tar ${timing.tar.toFixed(1)}s and digests ${(timing.digest ?? 0).toFixed(1)}s (overlapped), tar+compress ${timing.write.toFixed(1)}s, fsync ${(timing.sync ?? 0).toFixed(2)}s]` : ''));
   }
-  const ratios = builds.map((b, i) => b / references[i]);
-  print(`build ${median(builds).toFixed(1)}s, reference ${median(references).toFixed(1)}s: median ratio ${median(ratios).toFixed(3)} (<= 1.10 wanted)`);
+  if (pairs > 0) {
+    const ratios = builds.map((b, i) => b / references[i]);
+    print(`cold build ${median(builds).toFixed(1)}s, reference ${median(references).toFixed(1)}s: median ratio ${median(ratios).toFixed(3)} (<= 1.05 wanted)`);
+  } else {
+    // --pairs 0: no reference; the first build is the cold build.
+    builds.push(first.seconds);
+    rss.push(first.rssKiB);
+    const timing = result.timings;
+    print(`cold build ${first.seconds.toFixed(1)}s (no reference with --pairs 0)  [scan+compare ${timing.scan.toFixed(1)}s, plan ${timing.plan.toFixed(1)}s, tar ${timing.tar.toFixed(1)}s and digests ${timing.digest.toFixed(1)}s (overlapped), tar+compress ${timing.write.toFixed(1)}s]`);
+  }
   print(`peak RSS of build: ${(Math.max(...rss) / 1024).toFixed(0)} MiB`);
 
+  cacheAndShards(work, file, result, median(builds), firstCache, freshCache);
+  memory(file, freshCache);
+  if (flag('no-sizes')) {
+    fs.rmSync(work, { recursive: true, force: true });
+    return;
+  }
   // Sizes: the medium against one archive per root.
   const mediumBytes = result.images.reduce((n, i) => n + i.compressedSize, 0);
   const perRoot = (compressor) =>
@@ -111,6 +134,97 @@ function realRoots() {
   estimateFigure(file, result, median(builds));
   encoderThroughput(streams[0]);
   fs.rmSync(work, { recursive: true, force: true });
+}
+
+/** sha256 of every file of a medium's images folder, to compare media byte for byte. */
+function mediumDigest(medium) {
+  const folder = path.join(medium, 'images');
+  return fs.readdirSync(folder).sort().map((name) => `${name} ${execFileSync('sha256sum', [path.join(folder, name)], { encoding: 'utf8' }).split(' ')[0]}`).join('\n');
+}
+
+/**
+ * The image cache and shards, against the median cold build: a warm rebuild of the unchanged
+ * roots; one file changed in a copy of one root (the real roots are shared: never touched);
+ * two shards run by GNU parallel, then the assembling build.
+ */
+function cacheAndShards(work, file, cold, coldSeconds, cache, freshCache) {
+  const coldMedium = mediumDigest(cold.medium);
+  const build = (compose, ...extra) => {
+    const r = timed([process.execPath, BIN, 'build', compose, '--quiet', '--json', ...extra]);
+    return { ...r, json: JSON.parse(r.stdout) };
+  };
+  const warm = build(file, '--cache', cache);
+  print(`warm rebuild: ${warm.seconds.toFixed(1)}s against the cold build's ${coldSeconds.toFixed(1)}s: ratio ${(warm.seconds / coldSeconds).toFixed(3)} (<= 0.05 wanted); ` +
+    `${warm.json.cache.hits} hits, ${warm.json.cache.misses} compressed; medium ${mediumDigest(warm.json.medium) === coldMedium ? 'byte-identical' : 'DIFFERENT'}`);
+
+  // One file changed: the largest root copied (cp -a keeps every attribute), then a byte of one
+  // of its files flipped, size and mtime kept. The copy keys exactly like the original.
+  const sizes = NAMES.map((n) => Number(execFileSync('du', ['-sb', path.join(ROOTS, n)], { encoding: 'utf8' }).split('\t')[0]));
+  const copied = NAMES[sizes.indexOf(Math.max(...sizes))];
+  const copyDir = fs.mkdtempSync(path.join(work, 'changed-'));
+  execFileSync('cp', ['-a', path.join(ROOTS, copied), path.join(copyDir, copied)]);
+  const changedCompose = path.join(copyDir, 'compose.yaml');
+  fs.writeFileSync(changedCompose, fs.readFileSync(file, 'utf8').replace(`root: ${ROOTS}/${copied}\n`, `root: ${path.join(copyDir, copied)}\n`));
+  const before = build(changedCompose, '--cache', cache);
+  const target = uniqueFile(path.join(copyDir, copied), NAMES.filter((n) => n !== copied).map((n) => path.join(ROOTS, n)));
+  const stat = fs.statSync(target);
+  const fd = fs.openSync(target, 'r+');
+  const byte = Buffer.alloc(1);
+  fs.readSync(fd, byte, 0, 1, Math.floor(stat.size / 2));
+  byte[0] ^= 0xff;
+  fs.writeSync(fd, byte, 0, 1, Math.floor(stat.size / 2));
+  fs.closeSync(fd);
+  fs.utimesSync(target, stat.atime, stat.mtime);
+  const changed = build(changedCompose, '--cache', cache);
+  const total = changed.json.images.reduce((n, i) => n + i.size, 0);
+  const redone = changed.json.images.filter((i) => !i.cached);
+  const share = redone.reduce((n, i) => n + i.size, 0) / total;
+  print(`one file changed (${path.relative(copyDir, target)}, ${stat.size} bytes, one byte flipped, size and mtime kept): the copy of ${copied} first gave ${before.json.cache.hits} hits of ${before.json.images.length}; ` +
+    `then compressed ${redone.map((i) => i.file).join(', ') || 'nothing'} (${(100 * share).toFixed(1)}% of the tar bytes) in ${changed.seconds.toFixed(1)}s: ratio to cold ${(changed.seconds / coldSeconds).toFixed(3)}`);
+  fs.rmSync(copyDir, { recursive: true, force: true });
+
+  // Two shards by GNU parallel on this host (one thread each), then the assembling build.
+  const shardDir = fs.mkdtempSync(path.join(work, 'shards-'));
+  const shardCompose = path.join(shardDir, 'compose.yaml');
+  fs.copyFileSync(file, shardCompose);
+  const shardCache = freshCache();
+  const shards = timed(['parallel', '--halt', 'now,fail=1', process.execPath, BIN, 'build', shardCompose, '--shard', '{}/2', '--cache', shardCache, '--quiet', '--jobs', '1', ':::', '1', '2']);
+  const assembled = build(shardCompose, '--cache', shardCache);
+  print(`two shards by GNU parallel: ${shards.seconds.toFixed(1)}s (ratio to cold ${(shards.seconds / coldSeconds).toFixed(3)}); assembling build ${assembled.seconds.toFixed(1)}s: ratio ${(assembled.seconds / coldSeconds).toFixed(3)} (<= 0.1 wanted), ` +
+    `${assembled.json.cache.hits} hits, ${assembled.json.cache.misses} compressed; medium ${mediumDigest(assembled.json.medium) === coldMedium ? 'byte-identical to the single build' : 'DIFFERENT'}`);
+}
+
+/** The first regular file of at least 4 KiB, in path order, that no other root has at the same path. */
+function uniqueFile(root, others) {
+  const walk = (dir) => {
+    for (const name of fs.readdirSync(dir).sort()) {
+      const full = path.join(dir, name);
+      const st = fs.lstatSync(full);
+      if (st.isDirectory()) {
+        const found = walk(full);
+        if (found) return found;
+      } else if (st.isFile() && st.size >= 4096 && st.nlink === 1) {
+        const rel = path.relative(root, full);
+        if (!others.some((o) => fs.existsSync(path.join(o, rel)))) return full;
+      }
+    }
+    return undefined;
+  };
+  const found = walk(path.join(root, 'usr'));
+  if (!found) throw new Error(`no file of ${root} that the other roots lack`);
+  return found;
+}
+
+/** Peak RSS of cold builds at --jobs 1, 2, 4, 8 (each with an empty cache). */
+function memory(file, freshCache) {
+  const rows = option('memory-jobs', '1,2,4,8').split(',').filter(Boolean).map(Number).map((jobs) => {
+    const r = timed([process.execPath, BIN, 'build', file, '--quiet', '--json', '--cache', freshCache(), '--jobs', String(jobs)]);
+    const json = JSON.parse(r.stdout);
+    return { jobs, rss: r.rssKiB / 1024, seconds: r.seconds, threads: json.threads };
+  });
+  for (const r of rows) print(`  --jobs ${r.jobs}: peak RSS ${r.rss.toFixed(0)} MiB, ${r.seconds.toFixed(1)}s, thread budget ${r.threads.budget} (peak ${r.threads.peak})`);
+  const upper = rows.filter((r) => r.jobs >= 2).map((r) => r.rss);
+  if (upper.length > 1) print(`peak RSS from --jobs 2 to 8: max/min ${(Math.max(...upper) / Math.min(...upper)).toFixed(2)} (<= 1.5 wanted; ${os.availableParallelism()} cores here)`);
 }
 
 /**

@@ -97,8 +97,8 @@ const bzip2: Full = {
   createDecompressor: () => filterCoder([onPath('lbzip2') ? 'lbzip2' : 'bzip2', '-dc']),
   encoder: () => {
     const name = onPath('lbzip2') ? 'lbzip2' : 'bzip2';
-    // "lbzip2 version 2.5" on stdout; bzip2 writes its version to stderr only.
-    return { name, version: /version (\S+)/.exec(programOutput([name, '--version']) ?? '')?.[1] };
+    // "lbzip2 version 2.5"; "bzip2, a block-sorting file compressor.  Version 1.0.8, 13-Jul-2019."
+    return { name, version: /[Vv]ersion ([0-9][^\s,]*)/.exec(programOutput([name, '--version']) ?? '')?.[1] };
   },
 };
 
@@ -121,4 +121,10 @@ export function detectFormat(head: Buffer): ArchiveFormat | undefined {
 
 export function createDecompressor(format: ArchiveFormat): Coder {
   return READABLE.find((f) => f.name === format)!.createDecompressor();
+}
+
+/** The encoder as one string, e.g. "xz 5.4.1": part of the image cache's key, since another encoder may give other bytes. */
+export function encoderId(format: CompressionFormat): string {
+  const { name, version } = format.encoder();
+  return `${name} ${version ?? 'unknown version'}`;
 }

@@ -2,8 +2,9 @@
  * Writes one image: tar stream -> compressor -> file. The caller gives a temporary path inside
  * the staging folder; nothing is renamed here.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MediaComposeError, OutputError, describeSystemError } from '../errors.js';
 import type { Member } from '../model/member.js';
@@ -19,6 +20,8 @@ export interface WrittenImage {
   readonly compressedSize: number;
   /** Seconds spent producing the tar stream (reading files, headers), overlapped with compression. */
   readonly tarSeconds: number;
+  /** sha256 of the compressed file (what the image cache checks its entries against). */
+  readonly sha256: string;
 }
 
 interface WriteOptions {
@@ -49,9 +52,16 @@ export async function writeImage(members: readonly Member[], file: string, optio
     })(),
     { objectMode: false, highWaterMark: 4 << 20 },
   );
+  const digest = createHash('sha256');
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      digest.update(chunk);
+      done(null, chunk);
+    },
+  });
   try {
     await Promise.all([
-      pipeline(source, compressor.stream, fs.createWriteStream(file, { flags: 'wx', highWaterMark: 1 << 20 })),
+      pipeline(source, compressor.stream, hashing, fs.createWriteStream(file, { flags: 'wx', highWaterMark: 1 << 20 })),
       compressor.done,
     ]);
   } catch (err) {
@@ -59,5 +69,5 @@ export async function writeImage(members: readonly Member[], file: string, optio
     if ((err as NodeJS.ErrnoException).code) throw new OutputError(file, `cannot write: ${describeSystemError(err)}`);
     throw new OutputError(file, `compression failed: ${(err as Error).message}`);
   }
-  return { size: totals.bytes, files: totals.members, compressedSize: fs.statSync(file).size, tarSeconds: tarMs / 1000 };
+  return { size: totals.bytes, files: totals.members, compressedSize: fs.statSync(file).size, tarSeconds: tarMs / 1000, sha256: digest.digest('hex') };
 }

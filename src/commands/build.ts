@@ -1,16 +1,16 @@
 /**
  * The build, as a short list of steps: load compose.yaml, prepare the roots of imagesets that
  * name none (stage 1, src/prepare/), scan the roots, compare contents where metadata matches,
- * plan the images, write and compress them (staged), write the XML, swap the staged images
- * folder into place.
+ * plan the images, produce them (from the image cache or compressed, staged), write the XML,
+ * swap the staged images folder into place. `buildShard` stops after producing one shard's
+ * images into the cache.
  */
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
-import pLimit from 'p-limit';
 import { type Encoder, FORMATS } from '../archive/formats.js';
 import { ARCHIVE_EXTENSIONS, IMAGES_XML, archiveFileName } from '../model/names.js';
-import { type WrittenImage, writeImage } from '../archive/image-writer.js';
+import { type CacheReport, ImageCache } from '../cache/store.js';
 import { type ChecksumsStep, NO_KEY_WARNING, prepareChecksums, writeChecksums } from '../checksums/medium.js';
 import { loadCompose } from '../config/load.js';
 import { type ComposeOverrides, applyOverrides } from '../config/overrides.js';
@@ -21,18 +21,23 @@ import { MediumLock } from '../medium/lock.js';
 import { Staging } from '../medium/staging.js';
 import { plannedImageRpms, readRootOwners } from '../pkgdb/owners.js';
 import { missingDatabaseWarnings } from '../pkgdb/presence.js';
-import { type MediumPlan, type PlannedImage, planMedium } from '../plan/plan.js';
+import { type ImagesetScan, type MediumPlan, type PlannedImage, planMedium } from '../plan/plan.js';
 import { checkBudget, describeOverBudget, fileWarning } from '../plan/budget.js';
 import { type PlanReport, reportPlan } from '../plan/report.js';
 import { type PrepareResult, prepareRoots } from '../prepare/prepare.js';
 import type { Progress } from '../runtime/progress.js';
-import { formatMB, secondsSince } from '../runtime/format.js';
 import { scanRoots } from './scan-roots.js';
+import { type ProducedImage, produceImages } from '../schedule/produce.js';
+import type { ShardSpec } from '../schedule/shard.js';
 import { ATTRIBUTES_NOT_CHECKED, attributeWarnings, canCheckAttributes, readRootAttributes } from '../scan/xattrs.js';
 
-interface BuildOptions extends ComposeOverrides {
-  /** Images compressed at once; also xz's thread count. */
+export interface BuildOptions extends ComposeOverrides {
+  /** Encoder threads of all images at once (at most the available cores, which is the default). */
   readonly jobs?: number;
+  /** The image cache: its folder and size bound; absent: every image is compressed. */
+  readonly cache?: { readonly folder: string; readonly maxBytes: number };
+  /** Compress only this shard's images into the cache; no medium is written. */
+  readonly shard?: ShardSpec;
   readonly progress: Progress;
   /** Warnings about the roots (what the installer cannot restore) fail the build, exit 3. */
   readonly strict?: boolean;
@@ -40,7 +45,7 @@ interface BuildOptions extends ComposeOverrides {
   readonly signKey?: string;
 }
 
-interface BuiltImage {
+export interface BuiltImage {
   readonly file: string;
   readonly kind: PlannedImage['kind'];
   readonly arch: string;
@@ -48,6 +53,8 @@ interface BuiltImage {
   readonly size: number;
   readonly files: number;
   readonly compressedSize: number;
+  /** Taken from the image cache instead of compressed. */
+  readonly cached: boolean;
 }
 
 export interface BuildResult {
@@ -59,10 +66,108 @@ export interface BuildResult {
   readonly plan: PlanReport;
   /** The roots prepared from repositories before the build, or reused (empty when none). */
   readonly prepared: PrepareResult['roots'];
-  /** Where the time went, in seconds; `tar` is CPU time overlapped with compression. */
-  readonly timings: { scan: number; plan: number; write: number; tar: number; sync: number };
+  /**
+   * Where the time went, in seconds; `tar` (producing tar streams) and `digest` (content digests
+   * for the cache keys, in a worker thread) overlap with compression.
+   */
+  readonly timings: Timings;
   /** What compressed the images, e.g. { name: 'xz', version: '5.4.1' }. */
   readonly encoder: Encoder;
+  /** Encoder threads allowed at once, and the most used at once. */
+  readonly threads: { budget: number; peak: number };
+  /** The image cache's figures for this build; null with --no-cache. */
+  readonly cache: CacheReport | null;
+  /** Peak resident memory of the process, in bytes. */
+  readonly peakMemory: number;
+}
+
+export interface Timings {
+  scan: number;
+  plan: number;
+  write: number;
+  tar: number;
+  digest: number;
+  /** Flushing the new images to disk before and after the swap. */
+  sync: number;
+}
+
+/** What `build --shard K/N` did: the shard's images, now in the cache. */
+export interface ShardResult {
+  readonly shard: ShardSpec;
+  readonly images: ReadonlyArray<{ file: string; size: number; compressedSize: number; cached: boolean }>;
+  readonly seconds: number;
+  readonly timings: Timings;
+  readonly threads: { budget: number; peak: number };
+  readonly cache: CacheReport;
+  readonly peakMemory: number;
+}
+
+/** `--jobs` as a thread budget: more encoder threads than cores add memory, not speed. */
+export function threadBudget(jobs: number | undefined): number {
+  const cores = os.availableParallelism();
+  return Math.max(1, Math.min(jobs ?? cores, cores));
+}
+
+function openCache(options: BuildOptions): ImageCache | undefined {
+  return options.cache ? ImageCache.open(options.cache.folder, options.cache.maxBytes, (note) => options.progress.warn(note)) : undefined;
+}
+
+function peakMemory(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+/**
+ * `build --shard K/N`: scans and plans like a build, then compresses the images of shard K that
+ * the cache does not hold yet, into the cache. Takes no lock on the medium and writes nothing
+ * there: N of these run at once, on one host or several.
+ */
+export async function buildShard(composeFile: string, options: BuildOptions & { shard: ShardSpec }): Promise<ShardResult> {
+  const started = Date.now();
+  const spec = applyOverrides(loadCompose(composeFile), options);
+  const cache = openCache(options)!;
+  // Stage 1, when imagesets name no root: each worker needs the roots.
+  await prepareRoots(spec, options.progress);
+  const { plan, report, timings } = await scanAndPlan(spec, options);
+  const fileOf = fileNamer(spec);
+  const threads = threadBudget(options.jobs);
+  const produced = await timed(timings, 'write', () =>
+    produceImages(plan.images, undefined, {
+      format: FORMATS[spec.compression], level: spec.level, threads, progress: options.progress,
+      tarBytes: new Map(report.images.map((i, k) => [plan.images[k]!.stem, i.bytes])), fileOf, cache, shard: options.shard,
+    }),
+  );
+  timings.tar = [...produced.images.values()].reduce((n, w) => n + w.tarSeconds, 0);
+  timings.digest = produced.digestSeconds;
+  options.progress.info(`shard ${options.shard.index}/${options.shard.count}: ${produced.images.size} images in the image cache ${cache.entries}`);
+  return {
+    shard: options.shard,
+    images: produced.order.map((stem) => {
+      const p = produced.images.get(stem)!;
+      return { file: fileOf(stem), size: p.size, compressedSize: p.compressedSize, cached: p.cached };
+    }),
+    seconds: (Date.now() - started) / 1000,
+    timings,
+    threads: { budget: threads, peak: produced.peakThreads },
+    cache: cache.report,
+    peakMemory: peakMemory(),
+  };
+}
+
+function fileNamer(spec: ComposeSpec): (stem: string) => string {
+  return (stem) => archiveFileName(stem, spec.compression);
+}
+
+/** Scan, compare, check attributes and plan: what every build and shard build does first. */
+async function scanAndPlan(spec: ComposeSpec, options: BuildOptions): Promise<{ scans: ImagesetScan[]; plan: MediumPlan; report: PlanReport; timings: Timings }> {
+  const timings: Timings = { scan: 0, plan: 0, write: 0, tar: 0, digest: 0, sync: 0 };
+  const rootWarnings = countingWarnings(options.progress);
+  const scans = await timed(timings, 'scan', () => scanRoots(spec, rootWarnings));
+  await checkAttributes(spec, rootWarnings);
+  for (const warning of await missingDatabaseWarnings(spec.imagesets)) rootWarnings.warn(warning);
+  if (options.strict && rootWarnings.count > 0) throw strictFailure(spec.file, rootWarnings);
+  const plan = timed(timings, 'plan', () => planMedium(spec, scans));
+  const report = reportPlan(plan, scans, fileNamer(spec));
+  return { scans, plan, report, timings };
 }
 
 export async function build(composeFile: string, options: BuildOptions): Promise<BuildResult> {
@@ -83,24 +188,21 @@ export async function build(composeFile: string, options: BuildOptions): Promise
 async function buildMedium(spec: ComposeSpec, lock: MediumLock, checksums: ChecksumsStep, options: BuildOptions): Promise<Omit<BuildResult, 'prepared'>> {
   const started = Date.now();
   const { progress } = options;
-  const jobs = Math.max(1, options.jobs ?? os.availableParallelism());
-
-  const timings = { scan: 0, plan: 0, write: 0, tar: 0, sync: 0 };
-  const rootWarnings = countingWarnings(progress);
-  const scans = await timed(timings, 'scan', () => scanRoots(spec, rootWarnings));
-  await checkAttributes(spec, rootWarnings);
-  for (const warning of await missingDatabaseWarnings(spec.imagesets)) rootWarnings.warn(warning);
-  if (options.strict && rootWarnings.count > 0) throw strictFailure(spec.file, rootWarnings);
-  const plan = timed(timings, 'plan', () => planMedium(spec, scans));
-  const fileOf = (stem: string): string => archiveFileName(stem, spec.compression);
-  const report = reportPlan(plan, scans, fileOf);
+  const threads = threadBudget(options.jobs);
+  const cache = openCache(options);
+  const { plan, report, timings } = await scanAndPlan(spec, options);
+  const fileOf = fileNamer(spec);
   const owners = await readRootOwners(spec.imagesets.map((s) => s.root), progress);
 
   const staging = Staging.create(lock);
   try {
-    const tarBytes = new Map(report.images.map((i) => [i.file, i.bytes]));
-    const written = await timed(timings, 'write', () => writeImages(plan, staging.images, fileOf, { spec, jobs, progress, tarBytes }));
+    const tarBytes = new Map(report.images.map((i, k) => [plan.images[k]!.stem, i.bytes]));
+    const produced = await timed(timings, 'write', () =>
+      produceImages(plan.images, staging.images, { format: FORMATS[spec.compression], level: spec.level, threads, progress, tarBytes, fileOf, cache }),
+    );
+    const written = produced.images;
     timings.tar = [...written.values()].reduce((n, w) => n + w.tarSeconds, 0);
+    timings.digest = produced.digestSeconds;
     writeXml(plan, written, staging.images, fileOf, (image) => plannedImageRpms(image, plan, owners));
     const afterSwap = await writeChecksums(checksums, staging.images, spec.medium, path.dirname(staging.images));
     // After the lists: the budget is for the whole images/ folder as it will be.
@@ -110,18 +212,27 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, checksums: Check
     progress.info(`medium written: ${path.join(spec.medium, 'images')} (flushed to disk in ${timings.sync.toFixed(2)}s)`);
     return {
       medium: spec.medium,
-      images: plan.images.map((image) => ({
-        file: fileOf(image.stem),
-        kind: image.kind,
-        arch: image.arch,
-        imagesets: image.imagesets,
-        ...written.get(image.stem)!,
-      })),
+      images: plan.images.map((image) => {
+        const w = written.get(image.stem)!;
+        return {
+          file: fileOf(image.stem),
+          kind: image.kind,
+          arch: image.arch,
+          imagesets: image.imagesets,
+          size: w.size,
+          files: w.files,
+          compressedSize: w.compressedSize,
+          cached: w.cached,
+        };
+      }),
       imagesets: plan.imagesets.map((s) => ({ name: s.spec.name, arch: s.spec.arch, images: s.images.map(fileOf) })),
       seconds: (Date.now() - started) / 1000,
       plan: report,
       timings,
       encoder: FORMATS[spec.compression].encoder(),
+      threads: { budget: threads, peak: produced.peakThreads },
+      cache: cache?.report ?? null,
+      peakMemory: peakMemory(),
     };
   } finally {
     staging.discard();
@@ -180,48 +291,9 @@ function strictFailure(composeFile: string, warnings: { count: number; first?: s
   );
 }
 
-async function writeImages(
-  plan: MediumPlan,
-  folder: string,
-  fileOf: (stem: string) => string,
-  ctx: { spec: ComposeSpec; jobs: number; progress: Progress; tarBytes: ReadonlyMap<string, number> },
-): Promise<Map<string, WrittenImage>> {
-  const format = FORMATS[ctx.spec.compression];
-  const limit = pLimit(ctx.jobs);
-  const contentBytes = (image: PlannedImage): number => image.members.reduce((n, m) => n + m.entry.size, 0);
-  // Largest first, so that the long compressions start early and small ones fill the gaps.
-  const order = [...plan.images].sort((a, b) => contentBytes(b) - contentBytes(a) || (a.stem < b.stem ? -1 : 1));
-  const written = new Map<string, WrittenImage>();
-  // Renderers that draw bars need each image's size up front (the plan report knows it exactly).
-  ctx.progress.compressionStarted?.(
-    order.map((image) => ({ file: fileOf(image.stem), path: path.join(folder, fileOf(image.stem)), bytes: ctx.tarBytes.get(fileOf(image.stem))! })),
-  );
-  await Promise.all(
-    order.map((image) =>
-      limit(async () => {
-        const t = Date.now();
-        const file = fileOf(image.stem);
-        ctx.progress.imageStarted?.(file);
-        const result = await writeImage(image.members, path.join(folder, file), {
-          format,
-          level: ctx.spec.level,
-          threads: ctx.jobs,
-          onProgress: (bytes) => ctx.progress.imageBytes?.(file, bytes),
-        });
-        written.set(image.stem, result);
-        ctx.progress.info(
-          `wrote ${file}: ${result.files} members, ${formatMB(result.size)} -> ${formatMB(result.compressedSize)} in ${secondsSince(t)}`,
-        );
-        ctx.progress.imageFinished?.(file);
-      }),
-    ),
-  );
-  return written;
-}
-
 function writeXml(
   plan: MediumPlan,
-  written: Map<string, WrittenImage>,
+  written: Map<string, ProducedImage>,
   folder: string,
   fileOf: (stem: string) => string,
   rpmsOf: (image: PlannedImage) => string[] | undefined,
@@ -257,10 +329,10 @@ function writeFile(file: string, content: string): void {
 }
 
 /** Runs a step and adds its seconds to `timings[name]` (also for a step that returns a promise). */
-function timed<T>(timings: Record<string, number>, name: string, step: () => T): T {
+function timed<T>(timings: Timings, name: keyof Timings, step: () => T): T {
   const started = performance.now();
   const add = (): void => {
-    timings[name] = (timings[name] ?? 0) + (performance.now() - started) / 1000;
+    timings[name] += (performance.now() - started) / 1000;
   };
   const result = step();
   if (result instanceof Promise) return result.finally(add) as T;

@@ -122,13 +122,13 @@ export function runProgram(argv: readonly string[], options: ProgramOptions = {}
 }
 
 /**
- * Asks a program something at once, e.g. `xz --version`, and returns its stdout; undefined when it
+ * Asks a program something at once, e.g. `xz --version`, and returns what it prints (stdout, then stderr); undefined when it
  * is missing or fails. Synchronous, for the few probes whose answer decides how a stream is made
  * (runProgram is for work that runs a while and streams its output).
  */
 export function programOutput(argv: readonly string[]): string | undefined {
   const [program, ...args] = argv;
   if (!program) throw new Error('empty command');
-  const result = spawnSync(program, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
-  return result.status === 0 ? result.stdout : undefined;
+  const result = spawnSync(program, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+  return result.status === 0 ? `${result.stdout}${result.stderr}` : undefined;
 }

@@ -55,13 +55,14 @@ export interface RunningBuild {
 }
 
 /**
- * Starts `mediacompose build COMPOSE --quiet --jobs 1` in the background, under a shell that
+ * Starts `mediacompose build COMPOSE --quiet --jobs 1 --no-cache` in the background (it must
+ * compress, whatever an earlier build left in the image cache), under a shell that
  * reports its exit status as a script would see it ($?). The build's stderr goes to fd 3, the
  * status to stdout; the shell's own notes ("Terminated") to nowhere.
  */
 export function startBuild(compose: string, ...args: string[]): RunningBuild {
   const script = '"$@" >/dev/null 2>&3 3>&-; echo "$?"';
-  const argv = ['-c', script, 'sh', process.execPath, BIN, 'build', compose, '--quiet', '--jobs', '1', ...args];
+  const argv = ['-c', script, 'sh', process.execPath, BIN, 'build', compose, '--quiet', '--jobs', '1', '--no-cache', ...args];
   const child = spawn('bash', argv, { stdio: ['ignore', 'pipe', 'ignore', 'pipe'] });
   let stdout = '';
   let stderr = '';

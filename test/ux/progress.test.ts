@@ -56,7 +56,7 @@ function terminalEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 /** Runs a build in a pseudo-terminal; returns everything the terminal received. */
 function buildInTerminal(env: NodeJS.ProcessEnv): { status: number; screen: string } {
   const quote = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
-  const command = `${quote(process.execPath)} ${quote(BIN)} build ${quote(compose)} --jobs 2`;
+  const command = `${quote(process.execPath)} ${quote(BIN)} build ${quote(compose)} --jobs 2 --no-cache`;
   const r = spawnSync('script', ['-qfec', command, '/dev/null'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
   return { status: r.status ?? -1, screen: r.stdout };
 }
@@ -126,7 +126,7 @@ describe('progress on a terminal', () => {
 
 describe('progress without a terminal', () => {
   it('writes one timestamped line per step on stderr, with no control characters', () => {
-    const r = mediacomposeWith({ CI: '', TERM: 'xterm-256color', FORCE_COLOR: '' }, 'build', compose, '--jobs', '2');
+    const r = mediacomposeWith({ CI: '', TERM: 'xterm-256color', FORCE_COLOR: '' }, 'build', compose, '--jobs', '2', '--no-cache');
     expect(r.status).toBe(0);
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(8);

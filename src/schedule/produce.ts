@@ -1,0 +1,147 @@
+/**
+ * Producing a build's images: each one is taken from the image cache when it holds the image's
+ * key, else compressed (and added to the cache). The encoder threads of all images at once stay
+ * within one budget. For a shard build, only the shard's images are produced, into the cache
+ * alone.
+ *
+ * Keys need a digest of every file's content. The digests are taken in worker threads in
+ * compression order (largest image first), so only the first image waits for its own; the rest
+ * are digested while it compresses. The same workers check cached archives against their
+ * recorded digests.
+ */
+import path from 'node:path';
+import { type CompressionFormat, encoderId } from '../archive/formats.js';
+import { type WrittenImage, writeImage } from '../archive/image-writer.js';
+import { ContentDigests } from '../cache/digests.js';
+import { imageKey } from '../cache/key.js';
+import type { CachedImage, ImageCache } from '../cache/store.js';
+import { MediaComposeError } from '../errors.js';
+import type { Member } from '../model/member.js';
+import type { PlannedImage } from '../plan/plan.js';
+import { formatMB, secondsSince } from '../runtime/format.js';
+import type { Progress } from '../runtime/progress.js';
+import { type ShardSpec, assignShards } from './shard.js';
+import { ThreadBudget, usefulThreads } from './threads.js';
+
+export interface ProducedImage {
+  readonly size: number;
+  readonly files: number;
+  readonly compressedSize: number;
+  /** Taken from the image cache (not compressed by this build). */
+  readonly cached: boolean;
+  /** The image's cache key (absent without a cache). */
+  readonly key?: string;
+  /** Seconds producing its tar stream, overlapped with compression (0 for a cached image). */
+  readonly tarSeconds: number;
+}
+
+export interface ProduceContext {
+  readonly format: CompressionFormat;
+  readonly level: number;
+  /** The thread budget. */
+  readonly threads: number;
+  readonly progress: Progress;
+  /** Exact tar bytes of each image, by stem. */
+  readonly tarBytes: ReadonlyMap<string, number>;
+  readonly fileOf: (stem: string) => string;
+  readonly cache?: ImageCache;
+  /** Produce only this shard's images, into the cache; nothing goes to `folder`. */
+  readonly shard?: ShardSpec;
+}
+
+export interface Produced {
+  /** By stem; for a shard build only the shard's images. */
+  readonly images: Map<string, ProducedImage>;
+  /** Their stems in the order taken on: largest first. */
+  readonly order: readonly string[];
+  /** Seconds of digests (content for the keys, cached archives), in workers, overlapped with compression. */
+  readonly digestSeconds: number;
+  readonly digestBytes: number;
+  /** Most encoder threads at once. */
+  readonly peakThreads: number;
+}
+
+export async function produceImages(images: readonly PlannedImage[], folder: string | undefined, ctx: ProduceContext): Promise<Produced> {
+  const { cache, progress, fileOf } = ctx;
+  const bytesOf = (image: PlannedImage): number => ctx.tarBytes.get(image.stem)!;
+  let selected = images;
+  if (ctx.shard) {
+    const shardOf = assignShards(images.map((i) => ({ name: i.stem, bytes: bytesOf(i) })), ctx.shard.count);
+    selected = images.filter((i) => shardOf.get(i.stem) === ctx.shard!.index);
+  }
+  // Largest first, so that the long compressions start early and small ones fill the gaps.
+  const order = [...selected].sort((a, b) => bytesOf(b) - bytesOf(a) || (a.stem < b.stem ? -1 : 1));
+  const encoding = { format: ctx.format.name, level: ctx.level, encoder: cache ? encoderId(ctx.format) : '' };
+  const digests = cache ? new ContentDigests() : undefined;
+  if (cache && digests) cache.digester = (file, size) => digests.ofFile(file, size);
+  // Asked for all at once, answered one after the other in this order.
+  const keyed = order.map((image) =>
+    digests ? digests.withDigests(image.members).then((members) => ({ members, key: imageKey(members, encoding) })) : Promise.resolve({ members: image.members as readonly Member[], key: undefined }),
+  );
+  // A failure elsewhere must not leave these rejected and unobserved.
+  for (const k of keyed) k.catch(() => undefined);
+  const budget = new ThreadBudget(ctx.threads);
+  const produced = new Map<string, ProducedImage>();
+  const pathOf = (image: PlannedImage): string => (folder ? path.join(folder, fileOf(image.stem)) : path.join(cache!.entries, fileOf(image.stem)));
+  progress.compressionStarted?.(order.map((image) => ({ file: fileOf(image.stem), path: pathOf(image), bytes: bytesOf(image) })));
+
+  const one = async (image: PlannedImage, i: number): Promise<void> => {
+    const file = fileOf(image.stem);
+    const { members, key } = await keyed[i]!;
+    const dest = folder ? path.join(folder, file) : undefined;
+    const t = Date.now();
+    if (cache && key) {
+      const hit = await cache.take(key, dest);
+      if (hit) {
+        produced.set(image.stem, { size: hit.size, files: hit.files, compressedSize: hit.compressedSize, cached: true, key, tarSeconds: 0 });
+        progress.imageStarted?.(file);
+        progress.imageBytes?.(file, hit.size);
+        progress.info(`${dest ? 'took' : 'found'} ${file} in the image cache: ${formatMB(hit.size)} -> ${formatMB(hit.compressedSize)}`);
+        progress.imageFinished?.(file);
+        return;
+      }
+    }
+    const threads = await budget.acquire(usefulThreads(ctx.format.name, ctx.level, bytesOf(image)));
+    let written: WrittenImage;
+    try {
+      progress.imageStarted?.(file);
+      const options = { format: ctx.format, level: ctx.level, threads, onProgress: (bytes: number) => progress.imageBytes?.(file, bytes) };
+      if (dest) {
+        written = await writeImage(members, dest, options);
+        if (cache && key) await addToCache(cache, dest, key, ctx.format.name, written, progress);
+      } else {
+        const pending = cache!.begin();
+        try {
+          written = await writeImage(members, pending.archive, options);
+          cache!.commit(pending, key!, ctx.format.name, written);
+        } finally {
+          cache!.discard(pending);
+        }
+      }
+    } finally {
+      budget.release(threads);
+    }
+    if (cache) cache.report.misses++;
+    produced.set(image.stem, { size: written.size, files: written.files, compressedSize: written.compressedSize, cached: false, key, tarSeconds: written.tarSeconds });
+    progress.info(`wrote ${file}${threads > 1 ? ` (${threads} threads)` : ''}: ${written.files} members, ${formatMB(written.size)} -> ${formatMB(written.compressedSize)} in ${secondsSince(t)}`);
+    progress.imageFinished?.(file);
+  };
+
+  try {
+    await Promise.all(order.map((image, i) => one(image, i)));
+  } finally {
+    digests?.close();
+  }
+  cache?.evict(new Set([...produced.values()].map((p) => p.key!).filter(Boolean)));
+  return { images: produced, order: order.map((i) => i.stem), digestSeconds: digests?.seconds ?? 0, digestBytes: digests?.bytes ?? 0, peakThreads: budget.peak };
+}
+
+/** A full cache folder or disk does not fail the build: the medium is what was asked for. */
+async function addToCache(cache: ImageCache, file: string, key: string, format: string, image: CachedImage, progress: Progress): Promise<void> {
+  try {
+    await cache.add(file, key, format, image);
+  } catch (err) {
+    const what = err instanceof MediaComposeError ? err.message : (err as Error).message;
+    progress.warn(`not added to the image cache: ${what}`);
+  }
+}
