@@ -57,7 +57,7 @@ describe('case 1: arch names from a medium are plain names', () => {
     const r = mediacompose('verify', work.compose);
     expect(r.status).toBe(3);
     expect(r.stderr).toBe(
-      `error: ${imagesXml}: arch "x/../../../victim/evil" is not a plain name (an arch is letters, digits, "_", "-" and "."; the medium is damaged or was made to escape its folder)\n`,
+      `error: ${imagesXml}: image_set 1: arch "x/../../../victim/evil" is not a plain name (an arch is letters, digits, "_", "-" and "."; the medium is damaged or was made to escape its folder)\n`,
     );
     expect(changesSince(before, work.dir)).toEqual([]);
   });
