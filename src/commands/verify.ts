@@ -35,8 +35,7 @@ import { readMedium } from '../manifest/medium.js';
 import type { VerifyProblem } from '../manifest/problems.js';
 import type { VerifyResult } from '../verify/result.js';
 
-export type { VerifyProblem } from '../manifest/problems.js';
-export type { UnreadableArchive, VerifiedImageset, VerifyResult } from '../verify/result.js';
+export type { VerifyResult } from '../verify/result.js';
 
 interface VerifyOptions extends ComposeOverrides {
   readonly progress: Progress;

@@ -114,7 +114,7 @@ function optional<K extends string>(key: K, value: number | undefined): Partial<
 }
 
 /** A positive byte count: an integer, or a number with a decimal or binary unit ("4.7GB", "4GiB"). */
-export function parseBudgetSize(raw: unknown): number | undefined {
+function parseBudgetSize(raw: unknown): number | undefined {
   if (typeof raw === 'number') return Number.isSafeInteger(raw) && raw > 0 ? raw : undefined;
   if (typeof raw !== 'string') return undefined;
   const match = BUDGET_PATTERN.exec(raw);

@@ -51,7 +51,7 @@ export function installerDecompressor(name: string): InstallerDecompressor {
 }
 
 /** The installer's command line for an archive, for messages (target folder left out). */
-export function installerCommandLine(name: string): string {
+function installerCommandLine(name: string): string {
   const tar = 'tar --numeric-owner --record-size=10240';
   switch (installerDecompressor(name)) {
     case 'lzmadec': return `lzmadec < ${name} | ${tar} -xf -`;
