@@ -2,7 +2,7 @@
  * The archives of the medium: each streamed once, also when several imagesets list it, and kept
  * as member headers with the sha256 of their content, so that memory grows with the number of
  * members, never with bytes. Then checked: readable, the format their names promise, safe member
- * names, and the counts their details entries give.
+ * names, and the details files: the archives each lists and their counts.
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
