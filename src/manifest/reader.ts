@@ -50,7 +50,7 @@ export type DetailsReading =
   | { readonly kind: 'unusable'; readonly text: string }
   | { readonly kind: 'read'; readonly text: string; readonly entries: readonly DetailsEntry[] };
 
-const xmlParser = installerXmlParser(true);
+const xmlParser = installerXmlParser();
 
 type XmlObject = Record<string, unknown>;
 

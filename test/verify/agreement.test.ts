@@ -106,3 +106,26 @@ it('details --check and verify report the same stale details entries of a hand-e
   // And both treat 'x86_64 ,' as x86_64: details --check names no other arch's file.
   expect(checked.stdout).not.toMatch(/details-(?!x86_64)/);
 });
+
+it('a count written otherwise than plain decimal is stale for both, with the same numbers', () => {
+  const dir = path.join(work, 'octal');
+  makeRoot(path.join(dir, 'roots/a'), 'a');
+  makeRoot(path.join(dir, 'roots/b'), 'b');
+  const compose = writeTwoImagesetCompose(dir);
+  buildOk(compose);
+  // '0<n>' is the same number to Number(), but the installer reads a leading 0 as octal.
+  const detailsFile = path.join(dir, 'medium/images/details-x86_64.xml');
+  const details = fs.readFileSync(detailsFile, 'utf8');
+  const entry = /(<file>a-x86_64\.tar\.gz<\/file>[\s\S]*?<files>)(\d+)(<\/files>)/;
+  expect(entry.test(details)).toBe(true);
+  fs.writeFileSync(detailsFile, details.replace(entry, (_m, a: string, n: string, b: string) => `${a}0${n}${b}`));
+
+  const checked = mediacompose('details', path.join(dir, 'medium'), '--check');
+  expect(checked.status, checked.stderr).toBe(1);
+  const verified = mediacompose('verify', compose, '--json');
+  expect(verified.status, verified.stderr).toBe(1);
+  const saidByDetails = fromDetails(checked.stdout);
+  expect(saidByDetails).toEqual([{ file: 'a-x86_64.tar.gz', field: 'files', medium: expect.stringMatching(/^0\d+$/), archive: expect.stringMatching(/^\d+$/) }]);
+  expect(saidByDetails[0]!.medium).toBe(`0${saidByDetails[0]!.archive}`);
+  expect(fromVerify(JSON.parse(verified.stdout).problems)).toEqual(saidByDetails);
+});
