@@ -70,8 +70,7 @@ describe('case 8: an interrupted swap', () => {
     try {
       const r = mediacompose('build', work.compose, '--quiet', '--strict');
       expect(r.status).toBe(3);
-      // The roots also lack a package database (two more warnings): the socket's comes first.
-      expect(r.stderr).toMatch(/--strict: \d+ warnings? about the roots, the first: \S+\/sock: socket skipped/);
+      expect(r.stderr).toContain('--strict: 1 warning about the roots');
       expect(r.stderr).toContain(`restored ${work.medium}/images: a build was interrupted while swapping it`);
       expect(fingerprint(path.join(work.medium, 'images'))).toEqual(previous);
       expect(fs.readdirSync(work.medium).filter((n) => n !== 'images').every((n) => n.startsWith('.mediacompose-staging-'))).toBe(true);
