@@ -1,19 +1,25 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects: `unit`, the everyday loop (`npm run test:unit`, under a minute), and `slow`:
- * what builds real roots (debootstrap), rpm roots (rpmbuild, zypper), installs the packed package or
- * compresses many megabytes. `npm test` runs both.
+ * Two projects: `unit`, the everyday loop (`npm run test:unit`, under a minute): the pure and
+ * in-process tests of every stage; and `slow`: what runs the command line end to end on built
+ * media, builds real roots (debootstrap), rpm roots (rpmbuild, zypper), installs the packed
+ * package or compresses many megabytes. `npm test` runs both.
  */
 const SLOW = [
   'test/e2e/**/*.test.ts',
   'test/prepare/**/*.test.ts',
-  'test/details/rpms.test.ts',
-  'test/details/repack.test.ts',
   'test/package/**/*.test.ts',
-  'test/archive/xz-encoder.test.ts',
-  'test/archive/estimate.test.ts',
-  'test/ux/progress.test.ts',
+  'test/cli/**/*.test.ts',
+  'test/checksums/**/*.test.ts',
+  'test/installer-rules/**/*.test.ts',
+  'test/reliability/!(lock|recheck).test.ts',
+  'test/details/{cli,rpms,repack}.test.ts',
+  'test/verify/verify.test.ts',
+  'test/pkgdb/presence.test.ts',
+  'test/cache/{cache,shard}.test.ts',
+  'test/archive/{xz-encoder,estimate}.test.ts',
+  'test/ux/{progress,init}.test.ts',
 ];
 
 export default defineConfig({

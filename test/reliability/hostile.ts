@@ -17,7 +17,7 @@ export interface Work {
   medium: string;
 }
 
-/** A work folder with two small roots and their medium, built once (gzip, fast). */
+/** A work folder with two small roots (each with a dpkg database unless `dpkg: false`) and their medium, built once (gzip, fast). */
 export function smallMedium(prefix: string, extra: { dpkg?: boolean } = {}): Work {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   for (const name of ['a', 'b']) {
@@ -25,7 +25,7 @@ export function smallMedium(prefix: string, extra: { dpkg?: boolean } = {}): Wor
     fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
     fs.writeFileSync(path.join(root, 'etc', 'hostname'), `${name}\n`);
     fs.writeFileSync(path.join(root, 'etc', 'os-release'), 'NAME=demo\n');
-    if (extra.dpkg) {
+    if (extra.dpkg ?? true) {
       fs.mkdirSync(path.join(root, 'var', 'lib', 'dpkg', 'info'), { recursive: true });
       fs.writeFileSync(path.join(root, 'var', 'lib', 'dpkg', 'status'), `Package: base-${name}\nStatus: install ok installed\nVersion: 1\nArchitecture: amd64\n\n`);
       fs.writeFileSync(path.join(root, 'var', 'lib', 'dpkg', 'info', `base-${name}.list`), '/etc\n/etc/hostname\n');

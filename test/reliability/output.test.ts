@@ -67,13 +67,16 @@ describeIf(unmet({ root: true }), 'output failures (root: mounts a small and a r
     const medium = path.join(mount, 'medium');
     const before = fingerprint(path.join(medium, 'images'));
 
-    const r = mediacompose('build', compose, '--quiet');
-    expect(r.status).toBe(4);
-    expect(r.stderr).toMatch(
-      new RegExp(`^error: ${medium}/\\.mediacompose-staging-\\d+/images/a-x86_64\\.tar\\.gz: cannot write: no space left on device\\n$`),
-    );
-    expect(fs.readdirSync(medium)).toEqual(['images']);
-    expect(fingerprint(path.join(medium, 'images'))).toEqual(before);
+    // Compressing again (--no-cache), and taking the archive from the image cache: both fill the disk.
+    for (const [args, what] of [[['--no-cache'], 'cannot write'], [[], 'cannot take the image from the cache']] as const) {
+      const r = mediacompose('build', compose, '--quiet', ...args);
+      expect(r.status).toBe(4);
+      expect(r.stderr).toMatch(
+        new RegExp(`^error: ${medium}/\\.mediacompose-staging-\\d+/images/a-x86_64\\.tar\\.gz: ${what}: no space left on device\\n$`),
+      );
+      expect(fs.readdirSync(medium)).toEqual(['images']);
+      expect(fingerprint(path.join(medium, 'images'))).toEqual(before);
+    }
     // The space is free again: only the previous medium is left on the disk.
     const used = Number(execFileSync('du', ['-s', '-B1', mount], { encoding: 'utf8' }).split('\t')[0]);
     expect(used).toBeLessThan(2.5 * MiB);

@@ -5,7 +5,7 @@
  * build that then fails), and the read-only commands name the state and the repairing command.
  * verify refuses to read a medium a build is writing, and notices a swap while it read.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,7 +27,8 @@ afterAll(() => fs.rmSync(work.dir, { recursive: true, force: true }));
  * the killed build's staging folder (a pid that no longer runs), no images/, the stale lock.
  */
 function interruptSwap(): string {
-  const dead = execFileSync('sh', ['-c', 'sleep 0 & echo $!'], { encoding: 'utf8' }).trim();
+  // A pid that no longer runs: spawnSync waits for (and reaps) its child.
+  const dead = String(spawnSync('true').pid);
   const staging = path.join(work.medium, `.mediacompose-staging-${dead}`);
   fs.mkdirSync(path.join(staging, 'images'), { recursive: true });
   fs.writeFileSync(path.join(staging, 'images', 'half-written.tar.gz'), 'x');
