@@ -60,10 +60,10 @@ export interface EstimateOptions {
  * overestimated by 12% (a short sample compresses worse than the same bytes deep in a stream);
  * 1 MiB ones stayed within 17% per image and 3% for the medium.
  */
-export const DEFAULT_FRACTION = 1 / 16;
-export const DEFAULT_SAMPLE_BYTES = 1 << 20;
+const DEFAULT_FRACTION = 1 / 16;
+const DEFAULT_SAMPLE_BYTES = 1 << 20;
 /** Images up to this size are compressed whole: their estimate is their size. */
-export const WHOLE_BELOW = 8 << 20;
+const WHOLE_BELOW = 8 << 20;
 /** What the samples' spread cannot show (a sample's fresh dictionary), at the least. */
 const MARGIN_LOW = 0.08;
 const MARGIN_HIGH = 0.08;

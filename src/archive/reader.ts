@@ -61,7 +61,7 @@ function readHead(file: string): Buffer {
  * bytes; the body is collected before it is parsed, so without a cap a header claiming
  * gigabytes would be collected into memory.
  */
-export const MAX_EXTENDED_HEADER = 4 << 20;
+const MAX_EXTENDED_HEADER = 4 << 20;
 
 type Pending = { kind: 'header' } | { kind: 'data'; left: number; pad: number; sink?: ContentSink; collect?: Buffer[]; then?: (data: Buffer) => void };
 

@@ -11,7 +11,7 @@ import { headerOf } from '../archive/member-header.js';
 import type { Member } from '../model/member.js';
 
 /** Changes whenever the writer's output for the same members could change. */
-export const KEY_SCHEME = 'mediacompose image cache 1';
+const KEY_SCHEME = 'mediacompose image cache 1';
 
 export interface EncoderDescription {
   /** Format name: xz, lzma, gzip, bzip2. */

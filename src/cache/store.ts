@@ -18,7 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import { OutputError, describeSystemError } from '../errors.js';
 import { onCleanup } from '../runtime/cleanup.js';
 
-export const ENTRIES_DIR = 'images';
+const ENTRIES_DIR = 'images';
 const ARCHIVE = 'archive';
 const META = 'meta.json';
 const TEMP_PREFIX = '.tmp-';

@@ -33,7 +33,7 @@ export function isListFile(name: string): boolean {
 export type ListForm = 'checksums' | 'content';
 
 /** One line of a list, without its newline. `prefix` is the path from the list's folder to images/. */
-export function listLine(form: ListForm, file: FileDigest, prefix: string): string {
+function listLine(form: ListForm, file: FileDigest, prefix: string): string {
   return form === 'checksums' ? `${file.sha256}  ${prefix}${file.path}` : `HASH SHA256 ${file.sha256}  ${prefix}${file.path}`;
 }
 

@@ -26,7 +26,7 @@ import {
   replaceImagesLines,
 } from './lists.js';
 
-export type ChecksumsList = 'images' | 'medium';
+type ChecksumsList = 'images' | 'medium';
 
 export interface ChecksumsSpec {
   /** gpg key id or fingerprint; none: no list is written. */
@@ -69,12 +69,12 @@ function coveredNames(folder: string, overrides: ReadonlyMap<string, string | Bu
 }
 
 /** sha256 of every covered file; `overrides` gives the bytes a file is about to get. */
-export function digestImages(folder: string, overrides: ReadonlyMap<string, string | Buffer> = new Map()): FileDigest[] {
+function digestImages(folder: string, overrides: ReadonlyMap<string, string | Buffer> = new Map()): FileDigest[] {
   return coveredNames(folder, overrides).map((name) => ({ path: name, sha256: digestOf(path.join(folder, name), 'sha256', overrides.get(name)) }));
 }
 
 /** The root list of a medium that `list: medium` rewrites: MEDIUM/CHECKSUMS, else MEDIUM/content. */
-export function rootList(medium: string): { file: string; form: ListForm } | undefined {
+function rootList(medium: string): { file: string; form: ListForm } | undefined {
   for (const [name, form] of [['CHECKSUMS', 'checksums'], ['content', 'content']] as const) {
     const file = path.join(medium, name);
     if (fs.existsSync(file)) return { file, form };

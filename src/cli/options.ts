@@ -25,7 +25,7 @@ interface IntegerRule {
  * ("1e3", "0x10" and "2.5" are refused rather than read as numbers), and checked by `coerce`,
  * which yargs runs while parsing. Given twice, the last one counts.
  */
-export function integerOption(rule: IntegerRule) {
+function integerOption(rule: IntegerRule) {
   return {
     type: 'string',
     alias: rule.alias,
@@ -34,7 +34,7 @@ export function integerOption(rule: IntegerRule) {
   } satisfies Options;
 }
 
-export function parseInteger(rule: IntegerRule, value: unknown): number | undefined {
+function parseInteger(rule: IntegerRule, value: unknown): number | undefined {
   const given = Array.isArray(value) ? value.at(-1) : value;
   if (given === undefined) return undefined;
   const option = `--${rule.name}`;

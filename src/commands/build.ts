@@ -45,7 +45,7 @@ export interface BuildOptions extends ComposeOverrides {
   readonly signKey?: string;
 }
 
-export interface BuiltImage {
+interface BuiltImage {
   readonly file: string;
   readonly kind: PlannedImage['kind'];
   readonly arch: string;
@@ -81,7 +81,7 @@ export interface BuildResult {
   readonly peakMemory: number;
 }
 
-export interface Timings {
+interface Timings {
   scan: number;
   plan: number;
   write: number;
@@ -103,7 +103,7 @@ export interface ShardResult {
 }
 
 /** `--jobs` as a thread budget: more encoder threads than cores add memory, not speed. */
-export function threadBudget(jobs: number | undefined): number {
+function threadBudget(jobs: number | undefined): number {
   const cores = os.availableParallelism();
   return Math.max(1, Math.min(jobs ?? cores, cores));
 }

@@ -24,7 +24,8 @@ import { interruptedSwap, interruptedSwapError, syncPath } from '../medium/stagi
 import { IMAGES_DIR, IMAGES_XML, detailsFileName } from '../model/names.js';
 import { ImagePackages, type PathOwners, imageRpms } from '../pkgdb/owners.js';
 import type { Progress } from '../runtime/progress.js';
-import { type ListedImageset, archivesOfArch, chosenArchs, describeDifferences, readIfPresent, readImagesXml } from '../manifest/details-file.js';
+import { archivesOfArch, chosenArchs, describeDifferences, readDetailsOnMedium, usableImagesets } from '../manifest/details-file.js';
+import type { MediumImageset } from '../manifest/reader.js';
 import { type MetadataReading, memberPath, readMetadataImage } from '../pkgdb/extract.js';
 
 interface DetailsOptions {
@@ -83,7 +84,7 @@ function isOnReadOnlyFileSystem(folder: string): boolean {
 }
 
 async function detailsOfMedium(folder: string, options: DetailsOptions): Promise<ArchDetails[]> {
-  const imagesets = readImagesXml(path.join(folder, IMAGES_XML));
+  const imagesets = usableImagesets(folder);
   const archs = chosenArchs(imagesets, options.arch, path.join(folder, IMAGES_XML));
   const archivesOf = new Map(archs.map((arch) => [arch, archivesOfArch(imagesets, arch)]));
   const formats = new Map<string, ArchiveFormat>();
@@ -100,9 +101,9 @@ async function detailsOfMedium(folder: string, options: DetailsOptions): Promise
     const file = path.join(folder, detailsFileName(arch));
     const images = archivesOf.get(arch)!.map((name) => ({ file: name, ...readings.get(name)! }));
     const xml = detailsXml(images);
-    const onMedium = readIfPresent(file);
+    const onMedium = readDetailsOnMedium(folder, arch);
     const refused = archivesOf.get(arch)!.flatMap((name) => unreadable.get(name) ?? []);
-    const differences = [...refused, ...(onMedium === xml ? [] : describeDifferences(path.basename(file), onMedium, images))];
+    const differences = [...refused, ...(onMedium.text === xml ? [] : describeDifferences(path.basename(file), onMedium, images))];
     return { arch, file, images, xml, differences, current: differences.length === 0 };
   });
 
@@ -183,15 +184,15 @@ type Reading = Pick<DetailsImage, 'files' | 'size' | 'rpms'>;
  */
 async function readArchives(
   folder: string,
-  imagesets: readonly ListedImageset[],
+  imagesets: readonly MediumImageset[],
   archives: readonly string[],
   ctx: { jobs: number; progress: Progress; formats: Map<string, ArchiveFormat> },
 ): Promise<Map<string, Reading>> {
   const limit = pLimit(Math.max(1, ctx.jobs));
   // Every imageset that extracts an archive, whatever its arch: the same file gets the same
   // `<rpms>` in every details file.
-  const usersOf = (name: string): ListedImageset[] =>
-    imagesets.filter((set) => set.images.includes(name) || set.pkgImage === name);
+  const usersOf = (name: string): MediumImageset[] =>
+    imagesets.filter((set) => set.images.some((i) => i.file === name) || set.pkgImage === name);
   const metadataImages = [...new Set(archives.flatMap((name) => usersOf(name).map((set) => set.pkgImage)))];
 
   const metadata = new Map<string, MetadataReading>();

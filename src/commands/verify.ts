@@ -13,10 +13,11 @@
  * it streams and only member headers with their digests are kept, so memory grows with the
  * number of entries, never with bytes.
  *
- * manifest/medium.ts reads and checks images.xml and the details files; verify/archives.ts
- * streams the archives into member records, verify/replay.ts extracts them as GNU tar would,
- * verify/compare.ts holds the result against each root; verify/result.ts has the types verify
- * returns.
+ * manifest/reader.ts reads images.xml and the details files, manifest/medium.ts checks them
+ * against compose.yaml; verify/archives.ts streams the archives into member records and checks
+ * the details entries (manifest/details-differences.ts, as `details` does), verify/replay.ts
+ * extracts them as GNU tar would, verify/compare.ts holds the result against each root;
+ * verify/result.ts has the types verify returns.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -35,8 +36,7 @@ import { readMedium } from '../manifest/medium.js';
 import type { VerifyProblem } from '../manifest/problems.js';
 import type { VerifyResult } from '../verify/result.js';
 
-export type { VerifyProblem } from '../manifest/problems.js';
-export type { UnreadableArchive, VerifiedImageset, VerifyResult } from '../verify/result.js';
+export type { VerifyResult } from '../verify/result.js';
 
 interface VerifyOptions extends ComposeOverrides {
   readonly progress: Progress;

@@ -3,6 +3,10 @@
  * level, archs, imagesets (names, patterns, roots: a root must be an existing folder, or none when
  * repositories: prepare it), shared images, metadata paths, layering, budget, checksums. The
  * package source (repositories:, prepare:, packages:) is read in package-source.ts.
+ *
+ * Over 400 lines on purpose: one short reader per compose.yaml key, so that this file is the
+ * list of keys and their checks. The natural cut, if it grows, is imagesets and shared images
+ * (readImagesets to checkSharedByName) into a module of their own.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -114,7 +118,7 @@ function optional<K extends string>(key: K, value: number | undefined): Partial<
 }
 
 /** A positive byte count: an integer, or a number with a decimal or binary unit ("4.7GB", "4GiB"). */
-export function parseBudgetSize(raw: unknown): number | undefined {
+function parseBudgetSize(raw: unknown): number | undefined {
   if (typeof raw === 'number') return Number.isSafeInteger(raw) && raw > 0 ? raw : undefined;
   if (typeof raw !== 'string') return undefined;
   const match = BUDGET_PATTERN.exec(raw);

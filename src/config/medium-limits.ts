@@ -10,7 +10,7 @@ import type { ComposeProblem, SourcePosition } from '../errors.js';
 import type { ComposeSpec } from './spec.js';
 
 /** NAME_MAX of Linux file systems, in bytes. */
-export const NAME_MAX = 255;
+const NAME_MAX = 255;
 
 /** The problems of a spec that every other check passed; `mediumAt` is where medium: is written. */
 export function mediumLimitProblems(spec: ComposeSpec, mediumAt: SourcePosition | undefined): ComposeProblem[] {

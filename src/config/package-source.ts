@@ -12,9 +12,9 @@ const REPOSITORY_KEYS = ['name', 'url', 'gpgcheck'];
 const PREPARE_KEYS = ['roots', 'recommends'];
 
 /** A repository alias inside the prepared roots (it names a file in etc/zypp/repos.d). */
-export const REPOSITORY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const REPOSITORY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** A package name as zypper takes it on its command line (never an option). */
-export const PACKAGE_NAME_PATTERN = /^[A-Za-z0-9_+][A-Za-z0-9_.+-]*$/;
+const PACKAGE_NAME_PATTERN = /^[A-Za-z0-9_+][A-Za-z0-9_.+-]*$/;
 /** A zypper URI: a scheme, then the rest (http://..., dir:///..., iso:/?iso=...). */
 const URI_PATTERN = /^[a-z][a-z0-9+.-]*:\S+$/;
 

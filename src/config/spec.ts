@@ -31,7 +31,7 @@ export interface ImagesetSpec {
 }
 
 /** What a prepared root holds besides its patterns. */
-export interface PreparedRootSpec {
+interface PreparedRootSpec {
   /** Extra packages, in the order written. */
   readonly packages: readonly string[];
 }
@@ -124,7 +124,7 @@ export const DEFAULT_METADATA: readonly string[] = [
 ];
 
 /** The arch names the installer uses, and the names it calls something else (manifest/installer.ts). */
-export { ARCH_ALIASES, INSTALLER_ARCHS } from '../manifest/installer.js';
+export { INSTALLER_ARCHS } from '../manifest/installer.js';
 
 /** The format's usual level, used when compose.yaml gives none. */
 export const DEFAULT_LEVEL: Readonly<Record<CompressionName, number>> = {

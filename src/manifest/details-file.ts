@@ -1,76 +1,33 @@
 /**
- * images.xml and details-<arch>.xml as `details` reads them back: the image_sets (archs split
- * by the installer's rule, archive names that lie in the images folder), the archives of one
- * arch's details file, and what differs between a details file on the medium and the one the
- * archives give (the one "is details current?" description).
+ * images.xml and details-<arch>.xml as `details` uses them, from the one reader (reader.ts):
+ * which findings refuse the medium (an images.xml that is not well-formed or lists no image_set,
+ * archive names that are empty or outside the images folder), which archs and archives a details
+ * file covers, and how the differences (details-differences.ts) are worded.
  */
-import fs from 'node:fs';
-import { ARCH_ALIASES, archsOf, installerXmlParser, isForArch, isPlainArchName, liesInImagesFolder, strictXmlProblem } from './installer.js';
+import path from 'node:path';
+import { ARCH_ALIASES, archsOf, isForArch, isPlainArchName, liesInImagesFolder } from './installer.js';
 import { InputError, UsageError, describeSystemError } from '../errors.js';
+import { IMAGES_XML, detailsFileName } from '../model/names.js';
 import type { DetailsImage } from './xml.js';
+import { type DetailsEntry, type MediumImageset, readDetailsFile, readImagesXml } from './reader.js';
+import { detailsDifferences } from './details-differences.js';
 
-
-/** An imageset as images.xml describes it; archive names relative to the images folder. */
-export interface ListedImageset {
-  /** As written; split by the installer's rule (archsOf); empty: any arch. */
-  readonly archs: string;
-  readonly pkgImage: string;
-  readonly images: readonly string[];
-}
-
-// ---------------------------------------------------------------------------------------------
-// images.xml and the details file on the medium
-
-/** Reads XML as the installer does: namespaces stripped, every value a string. */
-function parseXml(file: string, text: string): Record<string, any> {
-  // As strictly as the installer's libxml2: no DOCTYPE or entities, only XML 1.0 characters.
-  const strict = strictXmlProblem(text);
-  if (strict) throw new InputError(file, `not well-formed XML: line ${strict.line}: ${strict.what}`);
-  const parser = installerXmlParser(false);
-  try {
-    return parser.parse(text, true) as Record<string, any>;
-  } catch (err) {
-    throw new InputError(file, `not well-formed XML: ${(err as Error).message.split('\n')[0]}`);
-  }
-}
-
-export function readImagesXml(file: string): ListedImageset[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new InputError(file, `cannot read: ${describeSystemError(err)}`);
-  }
-  const doc = parseXml(file, text);
-  const sets: any[] = doc.image_installation?.image_sets?.image_set ?? [];
-  if (sets.length === 0) throw new InputError(file, 'lists no image_set', 'is it the images.xml of a medium?');
-  return sets.map((set, i) => {
-    const where = `image_set ${i + 1}`;
-    const pkgImage = archiveName(file, where, set.pkg_image);
-    const images = ((set.images?.image ?? []) as any[]).map((image) => archiveName(file, where, image?.file));
-    const archs = String(set.archs ?? '');
-    // Files are named after archs (details-<arch>.xml): anything but a plain name could name a
-    // file outside the images folder.
-    for (const arch of archsOf(archs).filter(Boolean)) {
-      if (!isPlainArchName(arch)) {
-        throw new InputError(file, `${where}: arch ${JSON.stringify(arch)} is not a plain name`, 'an arch is letters, digits, "_", "-" and "."; the medium is damaged or was made to escape its folder');
-      }
+/** The image_sets of the images folder's images.xml; problems that leave nothing to deploy are errors. */
+export function usableImagesets(folder: string): readonly MediumImageset[] {
+  const file = path.join(folder, IMAGES_XML);
+  const { imagesets, notWellFormed } = readImagesXml(folder, []);
+  if (notWellFormed !== undefined) throw new InputError(file, notWellFormed);
+  if (imagesets === undefined || imagesets.length === 0) throw new InputError(file, 'lists no image_set', 'is it the images.xml of a medium?');
+  for (const set of imagesets) {
+    for (const name of [...set.images.map((i) => i.file), set.pkgImage]) {
+      if (name === '') throw new InputError(file, `${set.label}: an image without a file name`);
+      if (!liesInImagesFolder(name)) throw new InputError(file, `${set.label}: archive "${name}" lies outside the images folder`);
     }
-    return { archs, pkgImage, images };
-  });
-}
-
-/** An archive file name from images.xml: relative to the images folder, never outside it. */
-function archiveName(file: string, where: string, value: unknown): string {
-  const name = typeof value === 'string' ? value.trim() : '';
-  if (name === '') throw new InputError(file, `${where}: an image without a file name`);
-  if (!liesInImagesFolder(name)) {
-    throw new InputError(file, `${where}: archive "${name}" lies outside the images folder`);
   }
-  return name;
+  return imagesets;
 }
 
-export function chosenArchs(imagesets: readonly ListedImageset[], wanted: string | undefined, imagesXml: string): string[] {
+export function chosenArchs(imagesets: readonly MediumImageset[], wanted: string | undefined, imagesXml: string): string[] {
   const named = [...new Set(imagesets.flatMap((s) => archsOf(s.archs).filter(Boolean)))];
   if (wanted !== undefined) {
     const arch = ARCH_ALIASES[wanted] ?? wanted;
@@ -85,11 +42,11 @@ export function chosenArchs(imagesets: readonly ListedImageset[], wanted: string
 }
 
 /** The archive names of one arch's details file, in the order build writes them. */
-export function archivesOfArch(imagesets: readonly ListedImageset[], arch: string): string[] {
+export function archivesOfArch(imagesets: readonly MediumImageset[], arch: string): string[] {
   const names = new Set<string>();
   for (const set of imagesets) {
     if (!isForArch(set, arch)) continue;
-    for (const name of [...set.images, set.pkgImage]) names.add(name);
+    for (const name of [...set.images.map((i) => i.file), set.pkgImage]) names.add(name);
   }
   return [...names].sort(byCodeUnits);
 }
@@ -98,85 +55,34 @@ function byCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function readIfPresent(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new InputError(file, `cannot read: ${describeSystemError(err)}`);
+/** A details file on the medium: its text (undefined when missing) and its entries (undefined when unusable). */
+export function readDetailsOnMedium(folder: string, arch: string): DetailsOnMedium {
+  const reading = readDetailsFile(folder, arch, []);
+  if (reading.kind === 'unreadable') {
+    if ((reading.error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new InputError(path.join(folder, detailsFileName(arch)), `cannot read: ${describeSystemError(reading.error)}`);
   }
+  return reading.kind === 'read' ? { text: reading.text, entries: reading.entries } : { text: reading.text };
 }
 
-/** The images of a details file, keyed by archive name; undefined when it cannot be parsed. */
-function parseDetails(name: string, text: string): Map<string, DetailsImage> | undefined {
-  let doc: Record<string, any>;
-  try {
-    doc = parseXml(name, text);
-  } catch {
-    return undefined;
-  }
-  const images: any[] | undefined = doc.image_installation_details?.details?.image;
-  if (!Array.isArray(images)) return undefined;
-  return new Map(
-    images.map((i) => [
-      String(i.file ?? ''),
-      {
-        file: String(i.file ?? ''),
-        files: Number(i.files),
-        size: Number(i.size),
-        ...(i.rpms !== undefined ? { rpms: (i.rpms === '' ? [] : (i.rpms.rpm ?? [])).map(String) } : {}),
-      },
-    ]),
-  );
+interface DetailsOnMedium {
+  readonly text?: string;
+  readonly entries?: readonly DetailsEntry[];
 }
 
 /** One line per image and field that differs between the file on the medium and the archives. */
-export function describeDifferences(name: string, onMedium: string | undefined, images: readonly DetailsImage[]): string[] {
-  if (onMedium === undefined) return [`${name}: missing`];
-  const old = parseDetails(name, onMedium);
-  if (!old) return [`${name}: cannot be read as a details file`];
-  const lines: string[] = [];
-  const listed = new Set(images.map((i) => i.file));
-  for (const image of images) {
-    const was = old.get(image.file);
-    const at = `${name}: ${image.file}`;
-    if (!was) {
-      lines.push(`${at}: not listed (${image.files} members, ${image.size} bytes)`);
-      continue;
+export function describeDifferences(name: string, onMedium: DetailsOnMedium, images: readonly DetailsImage[]): string[] {
+  if (onMedium.text === undefined) return [`${name}: missing`];
+  if (onMedium.entries === undefined) return [`${name}: cannot be read as a details file`];
+  const lines = detailsDifferences(onMedium.entries, new Map(images.map((i) => [i.file, i] as const)), true).map((d) => {
+    const at = `${name}: ${d.file}`;
+    switch (d.kind) {
+      case 'unlisted': return `${at}: not listed (${d.archive!.files} members, ${d.archive!.size} bytes)`;
+      case 'extra': return `${at}: listed, but images.xml does not list it`;
+      case 'rpms': return `${at}: rpms ${d.what}`;
+      default: return `${at}: ${d.kind} ${d.medium} on the medium, ${d.archive} in the archive`;
     }
-    if (was.files !== image.files) lines.push(`${at}: files ${was.files} on the medium, ${image.files} in the archive`);
-    if (was.size !== image.size) lines.push(`${at}: size ${was.size} on the medium, ${image.size} in the archive`);
-    const rpms = describeRpms(was.rpms, image.rpms);
-    if (rpms) lines.push(`${at}: rpms ${rpms}`);
-  }
-  for (const file of old.keys()) {
-    if (!listed.has(file)) lines.push(`${name}: ${file}: listed, but images.xml does not list it`);
-  }
+  });
   if (lines.length === 0) lines.push(`${name}: same values, written differently (order or layout)`);
   return lines;
-}
-
-function describeRpms(was: readonly string[] | undefined, now: readonly string[] | undefined): string | undefined {
-  if (was === undefined && now === undefined) return undefined;
-  if (was === undefined) return `absent on the medium, ${now!.length} in the archive`;
-  if (now === undefined) return `listed on the medium, but the metadata images hold no package database`;
-  const missing = multisetMinus(now, was);
-  const extra = multisetMinus(was, now);
-  if (missing.length === 0 && extra.length === 0) {
-    return was.join() === now.join() ? undefined : 'in another order than sorted';
-  }
-  return [
-    missing.length ? `missing on the medium: ${missing.join(' ')}` : '',
-    extra.length ? `not in the archive: ${extra.join(' ')}` : '',
-  ].filter(Boolean).join('; ');
-}
-
-function multisetMinus(a: readonly string[], b: readonly string[]): string[] {
-  const left = new Map<string, number>();
-  for (const x of b) left.set(x, (left.get(x) ?? 0) + 1);
-  return a.filter((x) => {
-    const n = left.get(x) ?? 0;
-    if (n > 0) left.set(x, n - 1);
-    return n === 0;
-  });
 }

@@ -18,12 +18,12 @@ import { firstNonXmlCharacter, nonXmlCharacter } from '../config/medium-limits.j
 /** Names of list items: forced to arrays so that one item reads like many. */
 const LIST_ITEMS: ReadonlySet<string> = new Set(['image_set', 'image', 'rpm']);
 
-/** A parser that reads like the installer; `keepAttributes` keeps them as `@_name` (for checks). */
-export function installerXmlParser(keepAttributes: boolean): XMLParser {
+/** A parser that reads like the installer; attributes are kept as `@_name` (for checks). */
+export function installerXmlParser(): XMLParser {
   return new XMLParser({
     removeNSPrefix: true,
-    ignoreAttributes: !keepAttributes,
-    ...(keepAttributes ? { attributeNamePrefix: '@_' } : {}),
+    ignoreAttributes: false,
+    attributeNamePrefix: '@_',
     parseTagValue: false,
     isArray: (name) => LIST_ITEMS.has(name),
   });
@@ -51,7 +51,7 @@ export function installerDecompressor(name: string): InstallerDecompressor {
 }
 
 /** The installer's command line for an archive, for messages (target folder left out). */
-export function installerCommandLine(name: string): string {
+function installerCommandLine(name: string): string {
   const tar = 'tar --numeric-owner --record-size=10240';
   switch (installerDecompressor(name)) {
     case 'lzmadec': return `lzmadec < ${name} | ${tar} -xf -`;

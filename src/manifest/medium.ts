@@ -1,34 +1,21 @@
 /**
- * The medium as the installer reads it: images.xml and every details-<arch>.xml
- * (docs/yast-contract.md), checked against that contract, including which imageset the installer
- * would choose for each imageset's own patterns. The rules themselves are in installer.ts.
+ * The medium as `verify` sees it: images.xml and every details-<arch>.xml, read by the one reader
+ * (reader.ts), paired with compose.yaml's imagesets and checked against the installer's contract
+ * (docs/yast-contract.md), including which imageset the installer would choose for each
+ * imageset's own patterns. The rules themselves are in installer.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { XMLValidator } from 'fast-xml-parser';
-import { archsOf, chooseImageset, installerXmlParser, isForArch, isPlainArchName, liesInImagesFolder, numberProblem, patternsOf, strictXmlProblem } from './installer.js';
-import { IMAGES_XML as IMAGES_XML_NAME, archiveFileName, detailsFileName, metaStem } from '../model/names.js';
+import { archsOf, chooseImageset, isForArch, isPlainArchName, liesInImagesFolder, patternsOf } from './installer.js';
+import { IMAGES_XML as IMAGES_XML_NAME, archiveFileName, metaStem } from '../model/names.js';
 import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
-import { InputError, describeSystemError } from '../errors.js';
-import { type Report, type VerifyProblem, mediumFile, reporter } from './problems.js';
+import { InputError } from '../errors.js';
+import { type VerifyProblem, mediumFile, reporter } from './problems.js';
+import { type DetailsEntry, type MediumImageset as ReadImageset, readDetailsFile, readImagesXml } from './reader.js';
 
-/** An image_set of images.xml. */
-interface MediumImageset {
-  /** The compose imageset it is, or `image_set N` when compose.yaml has none for it. */
-  readonly label: string;
+/** An image_set of images.xml, with the compose imageset it is. */
+interface MediumImageset extends ReadImageset {
   readonly spec?: ImagesetSpec;
-  readonly patterns: string;
-  /** False when the image_set has no <patterns> element at all (never chosen). */
-  readonly hasPatterns: boolean;
-  readonly archs: string;
-  readonly pkgImage: string;
-  readonly images: ReadonlyArray<{ readonly name: string; readonly type: string; readonly file: string }>;
-}
-
-interface DetailsEntry {
-  readonly file: string;
-  readonly files: string;
-  readonly size: string;
 }
 
 export interface Medium {
@@ -43,21 +30,11 @@ export interface Medium {
   readonly present: ReadonlySet<string>;
 }
 
-const xmlParser = installerXmlParser(true);
-
-type XmlObject = Record<string, unknown>;
-
 const IMAGES_XML = mediumFile(IMAGES_XML_NAME);
-
-/** `images/details-<arch>.xml`, as problems name it. */
-export function detailsFile(arch: string): string {
-  return mediumFile(detailsFileName(arch));
-}
 
 export function readMedium(folder: string, spec: ComposeSpec, problems: VerifyProblem[]): Medium {
   const imagesXml = path.join(folder, IMAGES_XML_NAME);
-  const doc = parseXmlFile(imagesXml, problems, true);
-  const parsed = doc === undefined ? undefined : readImagesets(doc, problems);
+  const parsed = readImagesXml(folder, problems).imagesets;
   const imagesets = parsed === undefined ? undefined : matchImagesets(spec, parsed, problems);
   const matched = new Map((imagesets ?? []).filter((s) => s.spec !== undefined).map((s) => [s.spec!, s] as const));
   const present = new Set<string>();
@@ -67,7 +44,10 @@ export function readMedium(folder: string, spec: ComposeSpec, problems: VerifyPr
     }
   }
   const archs = mediumArchs(spec, imagesets ?? [], imagesXml);
-  const details = new Map(archs.map((arch) => [arch, readDetails(folder, arch, problems)] as const));
+  const details = new Map(archs.map((arch) => {
+    const reading = readDetailsFile(folder, arch, problems);
+    return [arch, reading.kind === 'read' ? reading.entries : undefined] as const;
+  }));
   for (const entries of details.values()) {
     for (const e of entries ?? []) if (liesInImagesFolder(e.file) && isFile(path.join(folder, e.file))) present.add(e.file);
   }
@@ -75,136 +55,8 @@ export function readMedium(folder: string, spec: ComposeSpec, problems: VerifyPr
   if (imagesets !== undefined) {
     checkInstallerChoice(imagesets, archs, problems);
     checkImageFiles(medium, problems);
-    checkDetailsCoverage(medium, archs, problems);
   }
   return medium;
-}
-
-/** The parsed document, or undefined (reported) when the file is missing or not well-formed. */
-function parseXmlFile(file: string, problems: VerifyProblem[], required: boolean): XmlObject | undefined {
-  const report = reporter(problems, null, mediumFile(path.basename(file)));
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if (required) {
-      throw new InputError(file, `cannot read: ${describeSystemError(err)}`, 'build the medium first (mediacompose build COMPOSE)');
-    }
-    report(`cannot read: ${describeSystemError(err)} (the installer then shows no progress)`);
-    return undefined;
-  }
-  const strict = strictXmlProblem(text);
-  if (strict) {
-    report(`not well-formed XML: line ${strict.line}: ${strict.what}`);
-    return undefined;
-  }
-  const valid = XMLValidator.validate(text);
-  if (valid !== true) {
-    report(`not well-formed XML: line ${valid.err.line}: ${valid.err.msg}`);
-    return undefined;
-  }
-  let doc: XmlObject;
-  try {
-    doc = xmlParser.parse(text) as XmlObject;
-  } catch (err) {
-    report(`not well-formed XML: ${(err as Error).message.split('\n')[0]}`);
-    return undefined;
-  }
-  for (const element of mixedContent(doc)) {
-    report(`<${element}> mixes text and child elements (the installer's XML reader fails)`);
-  }
-  return doc;
-}
-
-/** Elements that hold both text and child elements, which the installer's reader rejects. */
-function mixedContent(node: unknown, name = ''): string[] {
-  if (Array.isArray(node)) return node.flatMap((item) => mixedContent(item, name));
-  if (node === null || typeof node !== 'object') return [];
-  const children = childElements(node as XmlObject);
-  const own = '#text' in node && children.length > 0 ? [name] : [];
-  return [...own, ...children.flatMap((k) => mixedContent((node as XmlObject)[k], k))];
-}
-
-function readImagesets(doc: XmlObject, problems: VerifyProblem[]): MediumImageset[] | undefined {
-  const report = reporter(problems, null, IMAGES_XML);
-  const root = asObject(doc.image_installation);
-  if (!root) {
-    report('no <image_installation> element');
-    return undefined;
-  }
-  const list = asObject(root.image_sets);
-  if (!list) {
-    report('no <image_sets>: the installer deploys no image');
-    return undefined;
-  }
-  checkList(list, '', 'image_sets', 'image_set', report);
-  return items(list, 'image_set').map((raw, i) => {
-    const set = asObject(raw) ?? {};
-    const where = `image_set ${i + 1}`;
-    const field = (name: string): string => textField(set, name, where, report);
-    const images = asObject(set.images);
-    if (!images) report(`${where}: no <images> list`);
-    else checkList(images, `${where}: `, 'images', 'image', report);
-    return {
-      label: where,
-      patterns: set.patterns === undefined ? '' : field('patterns'),
-      hasPatterns: set.patterns !== undefined,
-      archs: field('archs'),
-      pkgImage: field('pkg_image'),
-      images: items(images ?? {}, 'image').map((rawImage, j) => {
-        const image = asObject(rawImage) ?? {};
-        const at = `${where}: image ${j + 1}`;
-        return { name: textField(image, 'name', at, report), type: textField(image, 'type', at, report), file: textField(image, 'file', at, report) };
-      }),
-    };
-  });
-}
-
-/** A list must say config:type="list" and hold only its items; otherwise the installer reads a map. */
-function checkList(list: XmlObject, where: string, name: string, item: string, report: Report): void {
-  if (list['@_type'] !== 'list') report(`${where}<${name}> lacks config:type="list": the installer reads it as a map and loses items`);
-  for (const key of Object.keys(list)) {
-    if (key !== item && !key.startsWith('@_')) report(`${where}<${name}> holds <${key}> among its <${item}> items`);
-  }
-}
-
-/** The names of an element's child elements (attributes and text left out). */
-function childElements(element: XmlObject): string[] {
-  return Object.keys(element).filter((k) => !k.startsWith('@_') && k !== '#text');
-}
-
-function items(list: XmlObject, item: string): unknown[] {
-  const value = list[item];
-  return Array.isArray(value) ? value : value === undefined ? [] : [value];
-}
-
-function asObject(value: unknown): XmlObject | undefined {
-  if (Array.isArray(value)) return asObject(value[value.length - 1]);
-  if (value === '') return {};
-  return value !== null && typeof value === 'object' ? (value as XmlObject) : undefined;
-}
-
-/** A text element of a map; '' (reported) when missing, repeated or not text. */
-function textField(map: XmlObject, name: string, where: string, report: Report): string {
-  const value = map[name];
-  if (value === undefined) {
-    report(`${where}: no <${name}>`);
-    return '';
-  }
-  if (Array.isArray(value)) {
-    report(`${where}: <${name}> given ${value.length} times (the installer keeps one)`);
-    return '';
-  }
-  if (typeof value === 'string') return value;
-  const object = value as XmlObject;
-  if (childElements(object).length > 0) {
-    report(`${where}: <${name}> holds elements, not text`);
-    return '';
-  }
-  if (object['@_type'] !== undefined) {
-    report(`${where}: <${name}> has config:type="${String(object['@_type'])}" (write plain text: the installer reads a value of another type as no text at all)`);
-  }
-  return String(object['#text'] ?? '');
 }
 
 /** An imageset's name in problems; with the arch when compose.yaml has the name for several archs. */
@@ -319,55 +171,6 @@ function checkImageFiles(medium: Medium, problems: VerifyProblem[]): void {
     }
   }
 }
-
-/** details-<arch>.xml, parsed; undefined (reported) when missing or unusable. */
-function readDetails(folder: string, arch: string, problems: VerifyProblem[]): DetailsEntry[] | undefined {
-  const report = reporter(problems, null, detailsFile(arch));
-  const doc = parseXmlFile(path.join(folder, detailsFileName(arch)), problems, false);
-  if (doc === undefined) return undefined;
-  const root = asObject(doc.image_installation_details);
-  const list = root === undefined ? undefined : asObject(root.details);
-  if (!list) {
-    report('no <image_installation_details><details> list');
-    return undefined;
-  }
-  checkList(list, '', 'details', 'image', report);
-  const seen = new Set<string>();
-  return items(list, 'image').map((raw, i) => {
-    const image = asObject(raw) ?? {};
-    const at = `image ${i + 1}`;
-    const entry = { file: textField(image, 'file', at, report), files: textField(image, 'files', at, report), size: textField(image, 'size', at, report) };
-    for (const key of ['files', 'size'] as const) {
-      const typed = asObject(image[key])?.['@_type'];
-      if (typed !== undefined) continue; // textField reported it: the installer does not read a typed value here
-      const problem = numberProblem(entry[key], undefined);
-      if (problem) report(`${entry.file || at}: <${key}> ${problem}`);
-    }
-    const rpms = image.rpms === undefined ? undefined : asObject(image.rpms);
-    if (rpms) checkList(rpms, `${entry.file}: `, 'rpms', 'rpm', report);
-    if (seen.has(entry.file)) report(`${entry.file}: listed twice`);
-    seen.add(entry.file);
-    return entry;
-  });
-}
-
-/** Each details file lists exactly the archives of its arch's imagesets. */
-function checkDetailsCoverage(medium: Medium, archs: readonly string[], problems: VerifyProblem[]): void {
-  for (const arch of archs) {
-    const entries = medium.details.get(arch);
-    if (entries === undefined) continue;
-    const report = reporter(problems, null, detailsFile(arch));
-    const used = new Set((medium.imagesets ?? []).filter((s) => isForArch(s, arch)).flatMap((s) => s.images.map((i) => i.file)));
-    const listed = new Set(entries.map((e) => e.file));
-    for (const file of used) {
-      if (!listed.has(file)) report(`${file} is not listed (the installer shows no progress for it)`);
-    }
-    for (const e of entries) {
-      if (!used.has(e.file)) report(`${e.file} is listed but no imageset of ${arch} uses it`);
-    }
-  }
-}
-
 
 function isFile(file: string): boolean {
   try {

@@ -54,7 +54,7 @@ export async function readMetadataImage(archive: string): Promise<MetadataReadin
 }
 
 /** What a metadata image may put in a temporary package-database root, all files together. */
-export const MAX_TEMPORARY_DATABASE = 2 * 1024 ** 3;
+const MAX_TEMPORARY_DATABASE = 2 * 1024 ** 3;
 
 /**
  * A private temporary root, registered with the cleanup registry: a signal that ends the

@@ -54,7 +54,7 @@ export function fileWarning(f: SizedFile): string {
   return `${f.file} is ${human(f.bytes)}: ISO 9660 below level 3 holds no file of 4 GiB or more (set budget.file to make this an error, or a larger one to silence it)`;
 }
 
-export type Verdict = 'fits' | 'does not fit' | 'may not fit';
+type Verdict = 'fits' | 'does not fit' | 'may not fit';
 
 export interface EstimateVerdict {
   readonly medium: Verdict | null;
@@ -81,7 +81,7 @@ function verdict(e: Estimate, limit: number): Verdict {
 }
 
 /** A measured size, to a tenth of its unit. */
-export function human(bytes: number): string {
+function human(bytes: number): string {
   if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
   if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
   if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;

@@ -15,10 +15,10 @@ import type { ImagesetScan } from './plan.js';
 import { type Unit, metadataSignature, unitsOf } from './units.js';
 
 /** A metadata field that keeps identical content from being shared. */
-export type NearMissField = 'type' | 'mode' | 'owner' | 'mtime' | 'hardlinks';
+type NearMissField = 'type' | 'mode' | 'owner' | 'mtime' | 'hardlinks';
 const FIELDS: readonly NearMissField[] = ['type', 'mode', 'owner', 'mtime', 'hardlinks'];
 
-export interface NearMiss {
+interface NearMiss {
   readonly arch: string;
   /** The path inside the roots (printable). */
   readonly path: string;
@@ -33,7 +33,7 @@ export interface NearMiss {
 }
 
 /** Near misses of one cause between the same imagesets. */
-export interface NearMissGroup {
+interface NearMissGroup {
   readonly arch: string;
   readonly imagesets: readonly string[];
   readonly differs: readonly NearMissField[];

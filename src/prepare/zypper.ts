@@ -17,7 +17,7 @@ import { InputError, OutputError } from '../errors.js';
 import { CommandError, onPath, runProgram, type ProgramResult } from '../runtime/command.js';
 
 /** Where rpm keeps its database inside a prepared root (openSUSE's place since 2021). */
-export const RPMDB_PATH = '/usr/lib/sysimage/rpm';
+const RPMDB_PATH = '/usr/lib/sysimage/rpm';
 
 /** Debian packages that provide the programs the prepare stage runs. */
 const PACKAGES: Readonly<Record<string, string>> = { zypper: 'zypper', rpm: 'rpm', cp: 'coreutils' };

@@ -9,7 +9,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
 /** How long synchronous work may run between two looks at pending signals. */
-export const CHECK_INTERVAL_MS = 100;
+const CHECK_INTERVAL_MS = 100;
 
 let lastTurn = performance.now();
 

@@ -56,7 +56,7 @@ export function scanRoot(root: string): RootScan {
 }
 
 /** PATH_MAX of Linux, with its terminating NUL: the longest path a system call takes. */
-export const PATH_MAX = 4096;
+const PATH_MAX = 4096;
 
 /**
  * A path the system calls cannot take (PATH_MAX) is one short error naming its start, not a

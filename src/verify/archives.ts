@@ -2,7 +2,7 @@
  * The archives of the medium: each streamed once, also when several imagesets list it, and kept
  * as member headers with the sha256 of their content, so that memory grows with the number of
  * members, never with bytes. Then checked: readable, the format their names promise, safe member
- * names, and the counts their details entries give.
+ * names, and the details files: the archives each lists and their counts.
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -13,9 +13,11 @@ import { readArchive } from '../archive/reader.js';
 import { MediaComposeError, formatProblem } from '../errors.js';
 import type { Progress } from '../runtime/progress.js';
 import { type BytePath, printable } from '../model/entry.js';
-import { type Medium, detailsFile } from '../manifest/medium.js';
+import type { Medium } from '../manifest/medium.js';
 import { type VerifyProblem, mediumFile, reporter } from '../manifest/problems.js';
-import { decompressorProblem, memberName } from '../manifest/installer.js';
+import { decompressorProblem, isForArch, memberName } from '../manifest/installer.js';
+import { detailsFile } from '../manifest/reader.js';
+import { type ArchiveCounts, detailsDifferences } from '../manifest/details-differences.js';
 import { formatMB, secondsSince } from '../runtime/format.js';
 
 /** A member as replay needs it: a safe, normalised path, and the digest of its content. */
@@ -107,13 +109,33 @@ export function checkArchives(medium: Medium, archives: ReadonlyMap<string, Arch
     if (unreadable) report(unreadable);
     for (const what of reading.refused) report(what);
   }
+  checkDetails(medium, archives, problems);
+}
+
+/**
+ * Each details file lists exactly the archives of its arch's imagesets, with their counts (when
+ * images.xml is usable; otherwise only the counts of the archives it lists).
+ */
+function checkDetails(medium: Medium, archives: ReadonlyMap<string, ArchiveReading>, problems: VerifyProblem[]): void {
+  const counts = (file: string): ArchiveCounts | undefined => {
+    const reading = archives.get(file);
+    return reading?.kind === 'listing' ? { files: reading.count, size: reading.size } : undefined;
+  };
   for (const [arch, entries] of medium.details) {
-    for (const entry of entries ?? []) {
-      const reading = archives.get(entry.file);
-      if (reading?.kind !== 'listing') continue;
-      const report = reporter(problems, null, detailsFile(arch));
-      if (entry.size !== String(reading.size)) report(`${entry.file}: size ${entry.size}, but the archive is ${reading.size} bytes uncompressed`);
-      if (entry.files !== String(reading.count)) report(`${entry.file}: files ${entry.files}, but the archive has ${reading.count} members`);
+    if (entries === undefined) continue;
+    const report = reporter(problems, null, detailsFile(arch));
+    const used = medium.imagesets === undefined
+      ? entries.map((e) => e.file)
+      : medium.imagesets.filter((s) => isForArch(s, arch)).flatMap((s) => s.images.map((i) => i.file));
+    const differences = detailsDifferences(entries, new Map(used.map((file) => [file, counts(file)])), false);
+    for (const d of differences) {
+      switch (d.kind) {
+        case 'unlisted': report(`${d.file} is not listed (the installer shows no progress for it)`); break;
+        case 'extra': report(`${d.file} is listed but no imageset of ${arch} uses it`); break;
+        case 'size': report(`${d.file}: size ${d.medium}, but the archive is ${d.archive} bytes uncompressed`); break;
+        case 'files': report(`${d.file}: files ${d.medium}, but the archive has ${d.archive} members`); break;
+        case 'rpms': break; // verify reads no package databases
+      }
     }
   }
 }

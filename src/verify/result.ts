@@ -18,7 +18,7 @@ export interface VerifiedImageset {
   readonly differences: number;
 }
 
-export interface UnreadableArchive {
+interface UnreadableArchive {
   /** Its path. */
   readonly file: string;
   /** The reader's one-line message: `<file>: <what> (<hint>)`. */

@@ -49,7 +49,7 @@ export function twoRoots(dir: string, sharedBytes: number, ownBytes: number): (n
   };
 }
 
-export interface JsonImage {
+interface JsonImage {
   file: string;
   size: number;
   files: number;
@@ -57,7 +57,7 @@ export interface JsonImage {
   cached: boolean;
 }
 
-export interface CacheFigures {
+interface CacheFigures {
   folder: string;
   hits: number;
   misses: number;

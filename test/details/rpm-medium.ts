@@ -20,7 +20,7 @@ import path from 'node:path';
 import { composeYaml as composeFields } from '../support/build.js';
 import { readImagesXml } from '../support/installer.js';
 
-export const DB_PATH = '/usr/lib/sysimage/rpm';
+const DB_PATH = '/usr/lib/sysimage/rpm';
 
 function works(tool: string): boolean {
   return spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0;
@@ -210,7 +210,7 @@ export function listMembers(archive: string, format: Compression): ListedMember[
  * What rpm says owns each path in a root: `rpm -qf` on a copy of the root (rpm touches the
  * sqlite -shm file even for a query). Returns "name|epoch|version|release|arch" lines by path.
  */
-export function rpmOwners(rootCopy: string, paths: readonly string[]): Map<string, string[]> {
+function rpmOwners(rootCopy: string, paths: readonly string[]): Map<string, string[]> {
   // One query per path (rpm prints a line per owner, or a "not owned" line), remembered: the
   // roots do not change during a test file.
   return new Map(paths.map((p) => [p, ownersOf(rootCopy, p)]));

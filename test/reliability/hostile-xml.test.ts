@@ -56,8 +56,9 @@ describe('case 1: arch names from a medium are plain names', () => {
     expect(mediacompose('details', work.medium, '--check').status).toBe(3);
     const r = mediacompose('verify', work.compose);
     expect(r.status).toBe(3);
-    expect(r.stderr).toBe(
-      `error: ${imagesXml}: arch "x/../../../victim/evil" is not a plain name (an arch is letters, digits, "_", "-" and "."; the medium is damaged or was made to escape its folder)\n`,
+    // The roots have no package database: verify warns about that first (its own test covers it).
+    expect(r.stderr.split('\n').filter((line) => !line.startsWith('warning: ')).join('\n')).toBe(
+      `error: ${imagesXml}: image_set 1: arch "x/../../../victim/evil" is not a plain name (an arch is letters, digits, "_", "-" and "."; the medium is damaged or was made to escape its folder)\n`,
     );
     expect(changesSince(before, work.dir)).toEqual([]);
   });

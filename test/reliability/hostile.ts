@@ -115,18 +115,6 @@ export function tarStream(members: readonly TarMember[]): Buffer {
   return Buffer.concat(parts);
 }
 
-/** A pax 'x' header body: "<len> key=value\n" records. */
-export function paxRecords(records: Record<string, string>): Buffer {
-  return Buffer.concat(
-    Object.entries(records).map(([key, value]) => {
-      const body = ` ${key}=${value}\n`;
-      let length = Buffer.byteLength(body) + 1;
-      while (String(length).length + Buffer.byteLength(body) !== length) length++;
-      return Buffer.from(`${length}${body}`);
-    }),
-  );
-}
-
 /**
  * Runs the command line under GNU time (`/usr/bin/time -v`): its exit status, its own stderr
  * and its peak resident set size in MiB.

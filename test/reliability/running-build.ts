@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { BIN, addPackageDatabase, composeYaml, writeCompose } from '../support/build.js';
 
 /** Incompressible bytes in the big file: xz -6 takes about three seconds for them on one core. */
-export const BIG_FILE_BYTES = 4 << 20;
+const BIG_FILE_BYTES = 4 << 20;
 export const LOG_FILE_BYTES = 1 << 20;
 
 /**
@@ -44,7 +44,7 @@ export function slowMedium(dir: string): string {
   );
 }
 
-export interface Finished {
+interface Finished {
   /** The exit status as the shell reports it ($?): 128 + n when killed by signal n. */
   status: number;
   stderr: string;

@@ -38,14 +38,14 @@ export function writeCompose(dir: string, yaml: string): string {
 }
 
 /** One imageset of a compose file: the patterns that select it and the root it is built from. */
-export interface ComposeImageset {
+interface ComposeImageset {
   name: string;
   patterns: string[];
   root: string;
 }
 
 /** One named image of a compose file, shared by every imageset or by the ones listed. */
-export interface ComposeImage {
+interface ComposeImage {
   name: string;
   sharedBy: 'all' | string[];
 }

@@ -40,7 +40,7 @@ export function readDetailsXml(medium: string, arch: string): Array<{ file: stri
 }
 
 /** Extracts one archive as the installer does; returns tar's stderr lines other than its progress. */
-export function extractLikeInstaller(archive: string, target: string): string[] {
+function extractLikeInstaller(archive: string, target: string): string[] {
   const tar = 'tar --numeric-owner --totals --checkpoint=400 --record-size=10240 -C "$2"';
   const script = archive.endsWith('.xz')
     ? `set -o pipefail; xzdec < "$1" | ${tar} -xf -`

@@ -16,7 +16,7 @@ const PACKAGE: Record<string, string> = {
   gpgv: 'gpgv', gpgconf: 'gpgconf', sha256sum: 'coreutils', parallel: 'parallel', lbzip2: 'lbzip2', bzip2: 'bzip2', xz: 'xz-utils', tar: 'tar',
 };
 
-export function onPath(program: string): boolean {
+function onPath(program: string): boolean {
   return (process.env.PATH ?? '').split(':').filter(Boolean).some((dir) => {
     try {
       accessSync(path.join(dir, program), constants.X_OK);

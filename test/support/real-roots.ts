@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { unmet } from './needs.js';
 
-export const REAL_ROOTS_DIR = process.env.MC_ROOTS ?? '/var/tmp/mediacompose-roots';
+const REAL_ROOTS_DIR = process.env.MC_ROOTS ?? '/var/tmp/mediacompose-roots';
 export const REAL_ROOT_NAMES = ['minimal', 'standard', 'python'] as const;
 const SCRIPT = path.resolve(import.meta.dirname, '../../scripts/real-roots.sh');
 

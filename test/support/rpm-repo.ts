@@ -22,7 +22,7 @@ export interface TinyPackage {
   failsToInstall?: boolean;
 }
 
-export const TINY_PACKAGES: readonly TinyPackage[] = [
+const TINY_PACKAGES: readonly TinyPackage[] = [
   { name: 'filesystem', version: '1.0', deps: [], size: 200_000 },
   { name: 'bash-lite', version: '1.0', deps: ['Requires: filesystem'], size: 600_000 },
   { name: 'xorg-lite', version: '1.0', deps: ['Requires: bash-lite'], size: 900_000 },

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 
-export interface TreeEntry {
+interface TreeEntry {
   type: string;
   mode: string;
   uid: string;

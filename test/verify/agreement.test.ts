@@ -69,12 +69,24 @@ function fromVerify(problems: Array<{ path: string; what: string }>): Stale[] {
 
 const byKey = (a: Stale, b: Stale): number => `${a.file} ${a.field}`.localeCompare(`${b.file} ${b.field}`);
 
-it('details --check and verify report the same stale details entries of a hand-edited medium', () => {
-  makeRoot(path.join(work, 'roots/a'), 'a');
-  makeRoot(path.join(work, 'roots/b'), 'b');
-  const compose = writeTwoImagesetCompose(work);
+/** A medium of two imagesets built in `dir`; its compose.yaml and images folder. */
+function builtMedium(dir: string): { compose: string; images: string } {
+  makeRoot(path.join(dir, 'roots/a'), 'a');
+  makeRoot(path.join(dir, 'roots/b'), 'b');
+  const compose = writeTwoImagesetCompose(dir);
   buildOk(compose);
-  const images = path.join(work, 'medium/images');
+  return { compose, images: path.join(dir, 'medium/images') };
+}
+
+/** Rewrites the number in the first match of `entry` (three groups: before, number, after). */
+function editNumber(file: string, entry: RegExp, edit: (n: string) => string): void {
+  const text = fs.readFileSync(file, 'utf8');
+  expect(entry.test(text)).toBe(true);
+  fs.writeFileSync(file, text.replace(entry, (_m, a: string, n: string, b: string) => `${a}${edit(n)}${b}`));
+}
+
+it('details --check and verify report the same stale details entries of a hand-edited medium', () => {
+  const { compose, images } = builtMedium(work);
 
   // archs with odd separators: the installer splits on ' ' and ',' and keeps empty fields.
   const imagesXml = path.join(images, 'images.xml');
@@ -84,11 +96,7 @@ it('details --check and verify report the same stale details entries of a hand-e
 
   // One archive repacked by hand with './' names; another entry's size made stale.
   repackWithDotSlash(path.join(images, 'a-x86_64.tar.gz'));
-  const detailsFile = path.join(images, 'details-x86_64.xml');
-  const details = fs.readFileSync(detailsFile, 'utf8');
-  const entry = /(<file>common-x86_64\.tar\.gz<\/file>[\s\S]*?<size>)(\d+)(<\/size>)/;
-  expect(entry.test(details)).toBe(true);
-  fs.writeFileSync(detailsFile, details.replace(entry, (_m, a: string, n: string, b: string) => `${a}${Number(n) + 10240}${b}`));
+  editNumber(path.join(images, 'details-x86_64.xml'), /(<file>common-x86_64\.tar\.gz<\/file>[\s\S]*?<size>)(\d+)(<\/size>)/, (n) => String(Number(n) + 10240));
 
   const checked = mediacompose('details', path.join(work, 'medium'), '--check');
   expect(checked.status, checked.stderr).toBe(1);
@@ -105,4 +113,20 @@ it('details --check and verify report the same stale details entries of a hand-e
   expect(aProblems).toEqual([]);
   // And both treat 'x86_64 ,' as x86_64: details --check names no other arch's file.
   expect(checked.stdout).not.toMatch(/details-(?!x86_64)/);
+});
+
+it('a count written otherwise than plain decimal is stale for both, with the same numbers', () => {
+  const dir = path.join(work, 'octal');
+  const { compose, images } = builtMedium(dir);
+  // '0<n>' is the same number to Number(), but the installer reads a leading 0 as octal.
+  editNumber(path.join(images, 'details-x86_64.xml'), /(<file>a-x86_64\.tar\.gz<\/file>[\s\S]*?<files>)(\d+)(<\/files>)/, (n) => `0${n}`);
+
+  const checked = mediacompose('details', path.join(dir, 'medium'), '--check');
+  expect(checked.status, checked.stderr).toBe(1);
+  const verified = mediacompose('verify', compose, '--json');
+  expect(verified.status, verified.stderr).toBe(1);
+  const saidByDetails = fromDetails(checked.stdout);
+  expect(saidByDetails).toEqual([{ file: 'a-x86_64.tar.gz', field: 'files', medium: expect.stringMatching(/^0\d+$/), archive: expect.stringMatching(/^\d+$/) }]);
+  expect(saidByDetails[0]!.medium).toBe(`0${saidByDetails[0]!.archive}`);
+  expect(fromVerify(JSON.parse(verified.stdout).problems)).toEqual(saidByDetails);
 });
