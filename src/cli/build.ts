@@ -31,7 +31,7 @@ export const buildCommand: CommandModule<{ debug: boolean }, BuildArgs> = {
   builder: (y: Argv<{ debug: boolean }>) =>
     y
       .positional('compose', { type: 'string', demandOption: true, describe: 'the compose.yaml file' })
-      .option('jobs', jobsOption('encoder threads for all images together (at most the available cores)'))
+      .option('jobs', jobsOption('encoder threads for all images together'))
       .option('medium', mediumOption)
       .option('cache', { type: 'string', describe: 'image cache folder (default: $MEDIACOMPOSE_CACHE, else $XDG_CACHE_HOME/mediacompose, else ~/.cache/mediacompose); --no-cache: compress every image' })
       .option('cache-size', { type: 'string', describe: 'size bound of the image cache, least recently used entries go first (default 4GiB)' })

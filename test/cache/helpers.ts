@@ -7,9 +7,9 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BIN, composeYaml, mediacompose, writeCompose } from '../support/build.js';
+import { BIN, addPackageDatabase, composeYaml, mediacompose, writeCompose } from '../support/build.js';
 
-/** A root with /etc/hostname, a shared file and one of its own of `ownBytes` random bytes. */
+/** A root with /etc/hostname, a dpkg database, a shared file and one of its own of `ownBytes` random bytes. */
 export function makeRoot(root: string, name: string, shared: Buffer, ownBytes: number): void {
   fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
   fs.mkdirSync(path.join(root, 'usr', 'share'), { recursive: true });
@@ -17,10 +17,11 @@ export function makeRoot(root: string, name: string, shared: Buffer, ownBytes: n
   fs.writeFileSync(path.join(root, 'usr', 'share', 'shared.bin'), shared);
   fs.utimesSync(path.join(root, 'usr', 'share', 'shared.bin'), 1_700_000_000, 1_700_000_000);
   fs.writeFileSync(path.join(root, 'usr', 'share', `${name}.bin`), randomBytes(ownBytes));
+  addPackageDatabase(root);
   // Directory times of each root's own, so that no two roots' metadata images are identical
   // (identical tar streams share one cache entry).
   const time = 1_700_000_000 + [...name].reduce((n, c) => n * 31 + c.charCodeAt(0), 0) % 100_000;
-  for (const dir of ['usr/share', 'usr', 'etc']) fs.utimesSync(path.join(root, dir), time, time);
+  for (const dir of ['usr/share', 'usr', 'etc', 'var/lib/dpkg', 'var/lib', 'var']) fs.utimesSync(path.join(root, dir), time, time);
 }
 
 /**

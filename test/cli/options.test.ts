@@ -59,7 +59,7 @@ describe('option values are checked before any work', () => {
       const r = mc('build', compose, ...option);
       expect(r.status).toBe(2);
       // One line and nothing else: no scan started (progress lines would come first).
-      expect(r.stderr).toBe(`error: --jobs: ${what} ${hint('images compressed at once')}\n`);
+      expect(r.stderr).toBe(`error: --jobs: ${what} ${hint('encoder threads for all images together')}\n`);
       expect(r.stdout).toBe('');
       expect(fs.existsSync(path.join(work, 'medium'))).toBe(false);
     });
