@@ -239,6 +239,8 @@ async function stageRoot(spec: ComposeSpec, target: Target, stage: string): Prom
   await install(ctx, target.request, spec.prepare.recommends, outputLog, target.spec.name);
   fs.rmSync(path.join(stage, 'run/zypp.pid'), { force: true });
   separateHardlinks(path.join(stage, 'var/cache/zypp'));
+  const epoch = sourceDateEpoch();
+  if (epoch !== undefined) clampMtimes(stage, epoch);
   target.installed = await installedPackages(stage);
   const expected = target.solved.join('\n');
   if (target.installed.join('\n') !== expected) {
@@ -249,6 +251,28 @@ async function stageRoot(spec: ComposeSpec, target: Target, stage: string): Prom
     }
     fs.appendFileSync(outputLog, `\nsolved:\n${expected}\ninstalled:\n${target.installed.join('\n')}\n`);
   }
+}
+
+/**
+ * SOURCE_DATE_EPOCH, when set: the latest mtime a prepared root may hold. Files and folders
+ * written while installing (zypper's state, the repository files, folders a package added to)
+ * otherwise carry the time of the installation, so roots prepared at other times hold them
+ * differently and share fewer of them, and a root prepared again differs where nothing changed.
+ */
+function sourceDateEpoch(): number | undefined {
+  const value = process.env.SOURCE_DATE_EPOCH;
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value)) throw new InputError('SOURCE_DATE_EPOCH', `"${value}" is not a number of seconds since 1970`, 'set it to a whole number, e.g. SOURCE_DATE_EPOCH=$(date +%s), or unset it');
+  return Number(value);
+}
+
+/** Every entry of `root` newer than `epoch` gets `epoch` as its mtime (links themselves, not their targets). */
+function clampMtimes(root: string, epoch: number): void {
+  for (const entry of fs.readdirSync(root, { withFileTypes: true, recursive: true })) {
+    const file = path.join(entry.parentPath, entry.name);
+    if (fs.lstatSync(file).mtimeMs > epoch * 1000) fs.lutimesSync(file, epoch, epoch);
+  }
+  if (fs.lstatSync(root).mtimeMs > epoch * 1000) fs.utimesSync(root, epoch, epoch);
 }
 
 /**

@@ -23,10 +23,10 @@ export interface TinyPackage {
 }
 
 const TINY_PACKAGES: readonly TinyPackage[] = [
-  { name: 'filesystem', version: '1.0', deps: [], size: 200_000 },
-  { name: 'bash-lite', version: '1.0', deps: ['Requires: filesystem'], size: 600_000 },
-  { name: 'xorg-lite', version: '1.0', deps: ['Requires: bash-lite'], size: 900_000 },
-  { name: 'htop-lite', version: '1.0', deps: ['Requires: bash-lite', 'Recommends: xorg-lite'], size: 400_000 },
+  { name: 'filesystem', version: '1.0', deps: [], size: 800_000 },
+  { name: 'bash-lite', version: '1.0', deps: ['Requires: filesystem'], size: 2_400_000 },
+  { name: 'xorg-lite', version: '1.0', deps: ['Requires: bash-lite'], size: 3_600_000 },
+  { name: 'htop-lite', version: '1.0', deps: ['Requires: bash-lite', 'Recommends: xorg-lite'], size: 1_600_000 },
   { name: 'patterns-base', version: '1.0', deps: ['Provides: pattern() = base', 'Requires: bash-lite'], size: 100 },
   { name: 'patterns-x11', version: '1.0', deps: ['Provides: pattern() = x11', 'Requires: pattern() = base', 'Requires: xorg-lite'], size: 100 },
   { name: 'patterns-tools', version: '1.0', deps: ['Provides: pattern() = tools', 'Requires: pattern() = base', 'Requires: htop-lite'], size: 100 },
