@@ -9,39 +9,16 @@ import { signalCheckpoint } from '../runtime/signal-checkpoint.js';
 import { type Entry, absoluteBytes, printable } from '../model/entry.js';
 
 const CHUNK = 1 << 20;
-let chunk: Buffer | undefined;
+let shared: Buffer | undefined;
 
 /** sha256 of a file's content; an error when the file is no longer the size the scan saw. */
 export function digestFile(root: string, entry: Entry): string {
-  const hash = createHash('sha256');
-  if (entry.size === 0) return hash.digest('hex');
-  chunk ??= Buffer.allocUnsafe(CHUNK);
-  const where = `${root}/${printable(entry.path)}`;
-  let fd: number;
-  try {
-    fd = fs.openSync(absoluteBytes(root, entry.path), 'r');
-  } catch (err) {
-    throw new InputError(where, `cannot open: ${describeSystemError(err)}`, 'run as root, or fix its permissions');
+  shared ??= Buffer.allocUnsafe(CHUNK);
+  const reading = readAndDigest(root, entry, shared);
+  for (;;) {
+    const step = reading.next();
+    if (step.done) return step.value;
   }
-  try {
-    let total = 0;
-    for (;;) {
-      const n = fs.readSync(fd, chunk, 0, CHUNK, null);
-      if (n === 0) break;
-      total += n;
-      if (total > entry.size) break;
-      hash.update(chunk.subarray(0, n));
-    }
-    if (total !== entry.size) {
-      throw new InputError(where, `file changed size while being read (${entry.size} bytes when scanned, now ${total > entry.size ? 'more' : total})`, 'do not change the roots during a build');
-    }
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw new InputError(where, `cannot read: ${describeSystemError(err)}`);
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest('hex');
 }
 
 /**
@@ -49,9 +26,18 @@ export function digestFile(root: string, entry: Entry): string {
  * (see runtime/signal-checkpoint.ts), so that SIGINT ends a build comparing big files at once.
  */
 export async function digestFileInterruptible(root: string, entry: Entry): Promise<string> {
+  const reading = readAndDigest(root, entry, Buffer.allocUnsafe(CHUNK));
+  for (;;) {
+    await signalCheckpoint();
+    const step = reading.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Reads the file one chunk per step and returns its sha256; the file is closed however it ends. */
+function* readAndDigest(root: string, entry: Entry, buffer: Buffer): Generator<void, string> {
   const hash = createHash('sha256');
   if (entry.size === 0) return hash.digest('hex');
-  const buffer = Buffer.allocUnsafe(CHUNK);
   const where = `${root}/${printable(entry.path)}`;
   let fd: number;
   try {
@@ -62,12 +48,12 @@ export async function digestFileInterruptible(root: string, entry: Entry): Promi
   try {
     let total = 0;
     for (;;) {
-      await signalCheckpoint();
       const n = fs.readSync(fd, buffer, 0, CHUNK, null);
       if (n === 0) break;
       total += n;
       if (total > entry.size) break;
       hash.update(buffer.subarray(0, n));
+      yield;
     }
     if (total !== entry.size) {
       throw new InputError(where, `file changed size while being read (${entry.size} bytes when scanned, now ${total > entry.size ? 'more' : total})`, 'do not change the roots during a build');

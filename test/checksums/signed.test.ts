@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addPackageDatabase, composeYaml, fingerprint, mediacomposeWith } from '../support/build.js';
+import { fingerprint, mediacomposeWith, writeTwoImagesetCompose, writeTwoSmallRoots } from '../support/build.js';
 import { describeIf, unmet } from '../support/needs.js';
 
 let work: string;
@@ -50,24 +50,9 @@ describeIf(unmet({ programs: ['gpg', 'gpgv', 'gpgconf', 'sha256sum'] }), 'signed
   /** Two small roots and a compose file (gzip) with `checksums` lines added; returns the paths. */
   function workspace(checksums: string[] = []): { dir: string; compose: string; medium: string; images: string } {
     const dir = fs.mkdtempSync(path.join(work, 'ws-'));
-    for (const name of ['a', 'b']) {
-      fs.mkdirSync(path.join(dir, 'roots', name, 'etc'), { recursive: true });
-      fs.writeFileSync(path.join(dir, 'roots', name, 'etc', 'os-release'), 'NAME=demo\n');
-      fs.writeFileSync(path.join(dir, 'roots', name, 'etc', 'hostname'), `${name}\n`);
-      addPackageDatabase(path.join(dir, 'roots', name));
-    }
-    const yaml = composeYaml({
-      medium: 'medium',
-      compression: 'gzip',
-      level: 1,
-      imagesets: [
-        { name: 'a', patterns: ['base'], root: 'roots/a' },
-        { name: 'b', patterns: ['base', 'b'], root: 'roots/b' },
-      ],
-      images: [{ name: 'common', sharedBy: 'all' }],
-    });
-    const compose = path.join(dir, 'compose.yaml');
-    fs.writeFileSync(compose, yaml + checksums.map((l) => `${l}\n`).join(''));
+    writeTwoSmallRoots(dir);
+    const compose = writeTwoImagesetCompose(dir);
+    fs.appendFileSync(compose, checksums.map((l) => `${l}\n`).join(''));
     return { dir, compose, medium: path.join(dir, 'medium'), images: path.join(dir, 'medium', 'images') };
   }
 

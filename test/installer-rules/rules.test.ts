@@ -23,7 +23,7 @@ import {
   numberProblem,
 } from '../../src/manifest/installer.js';
 import { describeIf, unmet } from '../support/needs.js';
-import { buildOk, composeYaml, fingerprint, mediacompose, writeCompose } from '../support/build.js';
+import { buildOk, fingerprint, mediacompose, writeCompose, writeTwoImagesetCompose, writeTwoSmallRoots } from '../support/build.js';
 
 let work: string;
 beforeAll(() => {
@@ -96,24 +96,8 @@ describeIf(unmet({ programs: ['xzdec', 'lzmadec', 'bzip2'] }), 'the decompressor
 /** A gzip medium with imagesets a (base) and b (base,b) sharing `common`. */
 function gzipMedium(): { compose: string; images: string } {
   const dir = fs.mkdtempSync(path.join(work, 'medium-'));
-  for (const name of ['a', 'b']) {
-    fs.mkdirSync(path.join(dir, 'roots', name, 'etc'), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'roots', name, 'etc', 'os-release'), 'NAME=demo\n');
-    fs.writeFileSync(path.join(dir, 'roots', name, 'etc', 'hostname'), `${name}\n`);
-  }
-  const compose = writeCompose(
-    dir,
-    composeYaml({
-      medium: 'medium',
-      compression: 'gzip',
-      level: 1,
-      imagesets: [
-        { name: 'a', patterns: ['base'], root: 'roots/a' },
-        { name: 'b', patterns: ['base', 'b'], root: 'roots/b' },
-      ],
-      images: [{ name: 'common', sharedBy: 'all' }],
-    }),
-  );
+  writeTwoSmallRoots(dir);
+  const compose = writeTwoImagesetCompose(dir);
   buildOk(compose);
   return { compose, images: path.join(dir, 'medium', 'images') };
 }

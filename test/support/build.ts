@@ -92,6 +92,17 @@ export function addPackageDatabase(root: string): void {
   fs.writeFileSync(path.join(root, 'var', 'lib', 'dpkg', 'status'), 'Package: base-files\nStatus: install ok installed\nVersion: 1\nArchitecture: amd64\n');
 }
 
+/** Roots a and b in DIR/roots: /etc/os-release, /etc/hostname and a package database each. */
+export function writeTwoSmallRoots(dir: string): void {
+  for (const name of ['a', 'b']) {
+    const root = path.join(dir, 'roots', name);
+    fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'etc', 'os-release'), 'NAME=demo\n');
+    fs.writeFileSync(path.join(root, 'etc', 'hostname'), `${name}\n`);
+    addPackageDatabase(root);
+  }
+}
+
 /**
  * The compose file of a small two-imageset medium at DIR/medium (gzip, level 1, easy to take
  * apart): imagesets a and b from DIR/roots/a and DIR/roots/b, one image shared by both.
