@@ -85,7 +85,26 @@ export async function produceImages(images: readonly PlannedImage[], folder: str
   const pathOf = (image: PlannedImage): string => (folder ? path.join(folder, fileOf(image.stem)) : path.join(cache!.entries, fileOf(image.stem)));
   progress.compressionStarted?.(order.map((image) => ({ file: fileOf(image.stem), path: pathOf(image), bytes: bytesOf(image) })));
 
+  // Threads are asked for in `order`, largest first, whatever order the keys and cache look-ups
+  // finish in: a small image that asked first would leave a large one a single thread for all
+  // of its compression.
+  let turn: Promise<void> = Promise.resolve();
   const one = async (image: PlannedImage, i: number): Promise<void> => {
+    const previous = turn;
+    let done!: () => void;
+    turn = new Promise((resolve) => (done = resolve));
+    try {
+      await produceOne(image, i, async (want) => {
+        await previous;
+        const granted = budget.acquire(want);
+        done();
+        return granted;
+      });
+    } finally {
+      done();
+    }
+  };
+  const produceOne = async (image: PlannedImage, i: number, acquire: (want: number) => Promise<number>): Promise<void> => {
     const file = fileOf(image.stem);
     const { members, key } = await keyed[i]!;
     const dest = folder ? path.join(folder, file) : undefined;
@@ -101,7 +120,7 @@ export async function produceImages(images: readonly PlannedImage[], folder: str
         return;
       }
     }
-    const threads = await budget.acquire(usefulThreads(ctx.format.name, ctx.level, bytesOf(image)));
+    const threads = await acquire(usefulThreads(ctx.format.name, ctx.level, bytesOf(image)));
     let written: WrittenImage;
     try {
       progress.imageStarted?.(file);
