@@ -10,6 +10,7 @@
  * does not).
  */
 import fs from 'node:fs';
+import { openForReading } from '../runtime/folders.js';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
@@ -212,12 +213,7 @@ function* zeros(count: number): Generator<Buffer> {
 function* fileRange(member: Member, from: number, to: number): Generator<Buffer> {
   if (to <= from) return;
   const where = `${member.root}/${printable(member.entry.path)}`;
-  let fd: number;
-  try {
-    fd = fs.openSync(absoluteBytes(member.root, member.entry.path), 'r');
-  } catch (err) {
-    throw new InputError(where, `cannot open: ${describeSystemError(err)}`, 'run as root, or fix its permissions');
-  }
+  const fd = openForReading(absoluteBytes(member.root, member.entry.path), where, 'run as root, or fix its permissions');
   try {
     for (let position = from; position < to; ) {
       const buffer = Buffer.alloc(Math.min(CHUNK, to - position));

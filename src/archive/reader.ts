@@ -6,6 +6,7 @@
  * InputError naming the archive.
  */
 import fs from 'node:fs';
+import { openForReading } from '../runtime/folders.js';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InputError, MediaComposeError, describeSystemError } from '../errors.js';
@@ -43,12 +44,7 @@ export async function readArchive(file: string, visit: (member: DecodedMember) =
 
 function readHead(file: string): Buffer {
   const head = Buffer.alloc(512);
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (err) {
-    throw new InputError(file, `cannot open: ${describeSystemError(err)}`);
-  }
+  const fd = openForReading(file, file);
   try {
     return head.subarray(0, fs.readSync(fd, head, 0, head.length, 0));
   } finally {

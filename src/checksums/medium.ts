@@ -4,6 +4,7 @@
  * Used by build (staged with the rest), details (after a repack), verify and `checksums`.
  */
 import { createHash } from 'node:crypto';
+import { openForReading } from '../runtime/folders.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { InputError, OutputError, UsageError, describeSystemError } from '../errors.js';
@@ -41,12 +42,7 @@ function digestOf(file: string, algorithm: 'sha256' | 'sha1', content?: string |
   const hash = createHash(algorithm);
   if (content !== undefined) return hash.update(content).digest('hex');
   const chunk = Buffer.allocUnsafe(CHUNK);
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (err) {
-    throw new InputError(file, `cannot open: ${describeSystemError(err)}`);
-  }
+  const fd = openForReading(file, file);
   try {
     for (;;) {
       const n = fs.readSync(fd, chunk, 0, CHUNK, null);

@@ -1,8 +1,9 @@
 /**
- * Folder creation, one way for the whole program.
+ * Folder creation and opening files to read, one way each for the whole program.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { InputError, describeSystemError } from '../errors.js';
 
 /**
  * `mkdir -p`, returning the outermost folder it created. One level at a time: a recursive
@@ -16,3 +17,12 @@ export function makeFolders(dir: string): string | undefined {
   return missing[0];
 }
 
+
+/** A file descriptor to read `file`; an InputError naming `where` ("cannot open: ...") when it cannot be opened. */
+export function openForReading(file: fs.PathLike, where: string, hint?: string): number {
+  try {
+    return fs.openSync(file, 'r');
+  } catch (err) {
+    throw new InputError(where, `cannot open: ${describeSystemError(err)}`, hint);
+  }
+}

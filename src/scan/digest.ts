@@ -3,6 +3,7 @@
  * bottleneck: about 1 GB/s with sha256, see docs/measured.md).
  */
 import { createHash } from 'node:crypto';
+import { openForReading } from '../runtime/folders.js';
 import fs from 'node:fs';
 import { InputError, describeSystemError } from '../errors.js';
 import { signalCheckpoint } from '../runtime/signal-checkpoint.js';
@@ -39,12 +40,7 @@ function* readAndDigest(root: string, entry: Entry, buffer: Buffer): Generator<v
   const hash = createHash('sha256');
   if (entry.size === 0) return hash.digest('hex');
   const where = `${root}/${printable(entry.path)}`;
-  let fd: number;
-  try {
-    fd = fs.openSync(absoluteBytes(root, entry.path), 'r');
-  } catch (err) {
-    throw new InputError(where, `cannot open: ${describeSystemError(err)}`, 'run as root, or fix its permissions');
-  }
+  const fd = openForReading(absoluteBytes(root, entry.path), where, 'run as root, or fix its permissions');
   try {
     let total = 0;
     for (;;) {
