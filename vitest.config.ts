@@ -17,7 +17,7 @@ const SLOW = [
   'test/details/{cli,rpms,repack}.test.ts',
   'test/verify/verify.test.ts',
   'test/pkgdb/presence.test.ts',
-  'test/cache/{cache,shard}.test.ts',
+  'test/cache/{cache,shard,unchanged-files}.test.ts',
   'test/archive/{xz-encoder,estimate}.test.ts',
   'test/ux/{progress,init}.test.ts',
 ];

@@ -38,8 +38,3 @@ export function imageKey(members: readonly Member[], encoding: EncoderDescriptio
   }
   return hash.digest('hex');
 }
-
-/** True for the members whose content the key needs a digest of. */
-export function hasContent(member: Member): boolean {
-  return member.linkTo === undefined && member.entry.type === 'file' && member.entry.size > 0;
-}

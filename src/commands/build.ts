@@ -10,6 +10,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { type Encoder, FORMATS } from '../archive/formats.js';
 import { ARCHIVE_EXTENSIONS, IMAGES_XML, archiveFileName } from '../model/names.js';
+import { FileDigestMemo } from '../cache/file-digests.js';
 import { type CacheReport, ImageCache } from '../cache/store.js';
 import { type ChecksumsStep, NO_KEY_WARNING, prepareChecksums, writeChecksums } from '../checksums/medium.js';
 import { loadCompose } from '../config/load.js';
@@ -27,6 +28,7 @@ import { type PlanReport, reportPlan } from '../plan/report.js';
 import { type PrepareResult, prepareRoots } from '../prepare/prepare.js';
 import type { Progress } from '../runtime/progress.js';
 import { scanRoots } from './scan-roots.js';
+import { ContentDigests } from '../scan/digests.js';
 import { type ProducedImage, produceImages } from '../schedule/produce.js';
 import type { ShardSpec } from '../schedule/shard.js';
 import { ATTRIBUTES_NOT_CHECKED, attributeWarnings, canCheckAttributes, readRootAttributes } from '../scan/xattrs.js';
@@ -67,8 +69,9 @@ export interface BuildResult {
   /** The roots prepared from repositories before the build, or reused (empty when none). */
   readonly prepared: PrepareResult['roots'];
   /**
-   * Where the time went, in seconds; `tar` (producing tar streams) and `digest` (content digests
-   * for the cache keys, in a worker thread) overlap with compression.
+   * Where the time went, in seconds; `tar` (producing tar streams) overlaps with compression;
+   * `digest` is the time of the digest workers (scan/digests.ts), for the comparison (within
+   * `scan`) and the cache keys (overlapped with compression).
    */
   readonly timings: Timings;
   /** What compressed the images, e.g. { name: 'xz', version: '5.4.1' }. */
@@ -77,8 +80,15 @@ export interface BuildResult {
   readonly threads: { budget: number; peak: number };
   /** The image cache's figures for this build; null with --no-cache. */
   readonly cache: CacheReport | null;
+  readonly digests: DigestFigures;
   /** Peak resident memory of the process, in bytes. */
   readonly peakMemory: number;
+}
+
+/** Reading content for digests: what was read, and how many files were not (unchanged since an earlier build). */
+interface DigestFigures {
+  readonly bytesRead: number;
+  readonly filesRemembered: number;
 }
 
 interface Timings {
@@ -99,6 +109,7 @@ export interface ShardResult {
   readonly timings: Timings;
   readonly threads: { budget: number; peak: number };
   readonly cache: CacheReport;
+  readonly digests: DigestFigures;
   readonly peakMemory: number;
 }
 
@@ -110,6 +121,27 @@ function threadBudget(jobs: number | undefined): number {
 
 function openCache(options: BuildOptions): ImageCache | undefined {
   return options.cache ? ImageCache.open(options.cache.folder, options.cache.maxBytes, (note) => options.progress.warn(note)) : undefined;
+}
+
+/**
+ * Content digests for a build: with a cache, files unchanged since an earlier build on this host
+ * are not read again (cache/file-digests.ts). Opened just before the scan, which the memo's
+ * rule for recently changed files needs.
+ */
+async function withDigests<T>(cache: ImageCache | undefined, progress: Progress, work: (digests: ContentDigests) => Promise<T>): Promise<T> {
+  const memo = cache ? FileDigestMemo.open(cache.folder, (note) => progress.warn(note)) : undefined;
+  const digests = new ContentDigests(memo);
+  try {
+    return await work(digests);
+  } finally {
+    digests.close();
+    // What was digested is true whether or not the build went on to succeed.
+    memo?.save();
+  }
+}
+
+function digestFigures(digests: ContentDigests): DigestFigures {
+  return { bytesRead: digests.bytes, filesRemembered: digests.remembered };
 }
 
 function peakMemory(): number {
@@ -127,17 +159,20 @@ export async function buildShard(composeFile: string, options: BuildOptions & { 
   const cache = openCache(options)!;
   // Stage 1, when imagesets name no root: each worker needs the roots.
   await prepareRoots(spec, options.progress);
-  const { plan, report, timings } = await scanAndPlan(spec, options);
   const fileOf = fileNamer(spec);
   const threads = threadBudget(options.jobs);
-  const produced = await timed(timings, 'write', () =>
-    produceImages(plan.images, undefined, {
-      format: FORMATS[spec.compression], level: spec.level, threads, progress: options.progress,
-      tarBytes: new Map(report.images.map((i, k) => [plan.images[k]!.stem, i.bytes])), fileOf, cache, shard: options.shard,
-    }),
-  );
+  const { produced, timings, figures } = await withDigests(cache, options.progress, async (digests) => {
+    const { plan, report, timings } = await scanAndPlan(spec, digests, options);
+    const produced = await timed(timings, 'write', () =>
+      produceImages(plan.images, undefined, {
+        format: FORMATS[spec.compression], level: spec.level, threads, progress: options.progress,
+        tarBytes: new Map(report.images.map((i, k) => [plan.images[k]!.stem, i.bytes])), fileOf, cache, digests, shard: options.shard,
+      }),
+    );
+    timings.digest = digests.seconds;
+    return { produced, timings, figures: digestFigures(digests) };
+  });
   timings.tar = [...produced.images.values()].reduce((n, w) => n + w.tarSeconds, 0);
-  timings.digest = produced.digestSeconds;
   options.progress.info(`shard ${options.shard.index}/${options.shard.count}: ${produced.images.size} images in the image cache ${cache.entries}`);
   return {
     shard: options.shard,
@@ -149,6 +184,7 @@ export async function buildShard(composeFile: string, options: BuildOptions & { 
     timings,
     threads: { budget: threads, peak: produced.peakThreads },
     cache: cache.report,
+    digests: figures,
     peakMemory: peakMemory(),
   };
 }
@@ -158,10 +194,14 @@ function fileNamer(spec: ComposeSpec): (stem: string) => string {
 }
 
 /** Scan, compare, check attributes and plan: what every build and shard build does first. */
-async function scanAndPlan(spec: ComposeSpec, options: BuildOptions): Promise<{ scans: ImagesetScan[]; plan: MediumPlan; report: PlanReport; timings: Timings }> {
+async function scanAndPlan(
+  spec: ComposeSpec,
+  digests: ContentDigests,
+  options: BuildOptions,
+): Promise<{ scans: ImagesetScan[]; plan: MediumPlan; report: PlanReport; timings: Timings }> {
   const timings: Timings = { scan: 0, plan: 0, write: 0, tar: 0, digest: 0, sync: 0 };
   const rootWarnings = countingWarnings(options.progress);
-  const scans = await timed(timings, 'scan', () => scanRoots(spec, rootWarnings));
+  const scans = await timed(timings, 'scan', () => scanRoots(spec, digests, rootWarnings));
   await checkAttributes(spec, rootWarnings);
   for (const warning of await missingDatabaseWarnings(spec.imagesets)) rootWarnings.warn(warning);
   if (options.strict && rootWarnings.count > 0) throw strictFailure(spec.file, rootWarnings);
@@ -190,53 +230,56 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, checksums: Check
   const { progress } = options;
   const threads = threadBudget(options.jobs);
   const cache = openCache(options);
-  const { plan, report, timings } = await scanAndPlan(spec, options);
-  const fileOf = fileNamer(spec);
-  const owners = await readRootOwners(spec.imagesets.map((s) => s.root), progress);
+  return withDigests(cache, progress, async (digests) => {
+    const { plan, report, timings } = await scanAndPlan(spec, digests, options);
+    const fileOf = fileNamer(spec);
+    const owners = await readRootOwners(spec.imagesets.map((s) => s.root), progress);
 
-  const staging = Staging.create(lock);
-  try {
-    const tarBytes = new Map(report.images.map((i, k) => [plan.images[k]!.stem, i.bytes]));
-    const produced = await timed(timings, 'write', () =>
-      produceImages(plan.images, staging.images, { format: FORMATS[spec.compression], level: spec.level, threads, progress, tarBytes, fileOf, cache }),
-    );
-    const written = produced.images;
-    timings.tar = [...written.values()].reduce((n, w) => n + w.tarSeconds, 0);
-    timings.digest = produced.digestSeconds;
-    writeXml(plan, written, staging.images, fileOf, (image) => plannedImageRpms(image, plan, owners));
-    const afterSwap = await writeChecksums(checksums, staging.images, spec.medium, path.dirname(staging.images));
-    // After the lists: the budget is for the whole images/ folder as it will be.
-    enforceBudget(spec, staging.images, progress);
-    timings.sync = staging.commit(afterSwap);
-    if (!checksums.signer) progress.warn(NO_KEY_WARNING);
-    progress.info(`medium written: ${path.join(spec.medium, 'images')} (flushed to disk in ${timings.sync.toFixed(2)}s)`);
-    return {
-      medium: spec.medium,
-      images: plan.images.map((image) => {
-        const w = written.get(image.stem)!;
-        return {
-          file: fileOf(image.stem),
-          kind: image.kind,
-          arch: image.arch,
-          imagesets: image.imagesets,
-          size: w.size,
-          files: w.files,
-          compressedSize: w.compressedSize,
-          cached: w.cached,
-        };
-      }),
-      imagesets: plan.imagesets.map((s) => ({ name: s.spec.name, arch: s.spec.arch, images: s.images.map(fileOf) })),
-      seconds: (Date.now() - started) / 1000,
-      plan: report,
-      timings,
-      encoder: FORMATS[spec.compression].encoder(),
-      threads: { budget: threads, peak: produced.peakThreads },
-      cache: cache?.report ?? null,
-      peakMemory: peakMemory(),
-    };
-  } finally {
-    staging.discard();
-  }
+    const staging = Staging.create(lock);
+    try {
+      const tarBytes = new Map(report.images.map((i, k) => [plan.images[k]!.stem, i.bytes]));
+      const produced = await timed(timings, 'write', () =>
+        produceImages(plan.images, staging.images, { format: FORMATS[spec.compression], level: spec.level, threads, progress, tarBytes, fileOf, cache, digests }),
+      );
+      const written = produced.images;
+      timings.tar = [...written.values()].reduce((n, w) => n + w.tarSeconds, 0);
+      timings.digest = digests.seconds;
+      writeXml(plan, written, staging.images, fileOf, (image) => plannedImageRpms(image, plan, owners));
+      const afterSwap = await writeChecksums(checksums, staging.images, spec.medium, path.dirname(staging.images));
+      // After the lists: the budget is for the whole images/ folder as it will be.
+      enforceBudget(spec, staging.images, progress);
+      timings.sync = staging.commit(afterSwap);
+      if (!checksums.signer) progress.warn(NO_KEY_WARNING);
+      progress.info(`medium written: ${path.join(spec.medium, 'images')} (flushed to disk in ${timings.sync.toFixed(2)}s)`);
+      return {
+        medium: spec.medium,
+        images: plan.images.map((image) => {
+          const w = written.get(image.stem)!;
+          return {
+            file: fileOf(image.stem),
+            kind: image.kind,
+            arch: image.arch,
+            imagesets: image.imagesets,
+            size: w.size,
+            files: w.files,
+            compressedSize: w.compressedSize,
+            cached: w.cached,
+          };
+        }),
+        imagesets: plan.imagesets.map((s) => ({ name: s.spec.name, arch: s.spec.arch, images: s.images.map(fileOf) })),
+        seconds: (Date.now() - started) / 1000,
+        plan: report,
+        timings,
+        encoder: FORMATS[spec.compression].encoder(),
+        threads: { budget: threads, peak: produced.peakThreads },
+        cache: cache?.report ?? null,
+        digests: digestFigures(digests),
+        peakMemory: peakMemory(),
+      };
+    } finally {
+      staging.discard();
+    }
+  });
 }
 
 /**

@@ -12,11 +12,12 @@ import { archiveFileName } from '../model/names.js';
 import { type EstimateVerdict, judgeEstimate } from '../plan/budget.js';
 import { type MediumEstimate, estimateImages } from '../archive/estimate.js';
 import { type NearMisses, findNearMisses } from '../plan/near-misses.js';
-import { planMedium } from '../plan/plan.js';
+import { type ImagesetScan, planMedium } from '../plan/plan.js';
 import { type PlanReport, reportPlan } from '../plan/report.js';
 import { type ComposeSummary, composeSummary } from '../plan/summary.js';
 import { type PreparedRoot, prepareRoots } from '../prepare/prepare.js';
 import type { Progress } from '../runtime/progress.js';
+import { ContentDigests } from '../scan/digests.js';
 import { scanRoots } from './scan-roots.js';
 
 export interface PlanDocument {
@@ -39,7 +40,13 @@ export interface PlanOptions extends ComposeOverrides {
 export async function planCompose(composeFile: string, progress: Progress, options: PlanOptions): Promise<PlanDocument> {
   const spec = applyOverrides(loadCompose(composeFile), options);
   const prepared = (await prepareRoots(spec, progress)).roots;
-  const scans = await scanRoots(spec, progress, { nearMisses: true });
+  const digests = new ContentDigests();
+  let scans: ImagesetScan[];
+  try {
+    scans = await scanRoots(spec, digests, progress, { nearMisses: true });
+  } finally {
+    digests.close();
+  }
   const fileOf = (stem: string): string => archiveFileName(stem, spec.compression);
   const plan = planMedium(spec, scans);
   const report = reportPlan(plan, scans, fileOf);

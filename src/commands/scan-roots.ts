@@ -8,17 +8,22 @@ import { nearMissCandidates } from '../plan/near-misses.js';
 import { type ImagesetScan, filesToCompare } from '../plan/plan.js';
 import { formatMB, secondsSince } from '../runtime/format.js';
 import type { Progress } from '../runtime/progress.js';
-import { digestFileInterruptible } from '../scan/digest.js';
+import type { ContentDigests } from '../scan/digests.js';
 import { type RootScan, scanRoot } from '../scan/walk.js';
 
 /**
  * Scans every root once, then digests the files whose path and metadata match another root's.
  * With `nearMisses`, also those whose path and size match another root's with other metadata,
  * so that plan can tell near misses from different content (sharing is unaffected: it needs
- * equal metadata, and such files are digested either way). Contents are digested with signal
- * checkpoints between chunks (runtime/signal-checkpoint.ts): SIGINT ends a long comparison at once.
+ * equal metadata, and such files are digested either way). Contents are digested in worker
+ * threads (scan/digests.ts), both roots' files at once, skipping those the memo remembers.
  */
-export async function scanRoots(spec: ComposeSpec, progress: Progress, options: { nearMisses?: boolean } = {}): Promise<ImagesetScan[]> {
+export async function scanRoots(
+  spec: ComposeSpec,
+  digests: ContentDigests,
+  progress: Progress,
+  options: { nearMisses?: boolean } = {},
+): Promise<ImagesetScan[]> {
   const byRoot = new Map<string, RootScan>();
   for (const imageset of spec.imagesets) {
     if (byRoot.has(imageset.root)) continue;
@@ -32,24 +37,27 @@ export async function scanRoots(spec: ComposeSpec, progress: Progress, options: 
   const listed = spec.imagesets.map((s) => ({ arch: s.arch, entries: byRoot.get(s.root)!.entries }));
   const toCompare = filesToCompare(listed);
   if (options.nearMisses) nearMissCandidates(listed).forEach((paths, i) => paths.forEach((p) => toCompare[i]!.add(p)));
+  // Each root's files to compare, once per root however many imagesets use it.
+  const wanted = new Map<string, Set<BytePath>>();
+  spec.imagesets.forEach((imageset, i) => {
+    const paths = wanted.get(imageset.root) ?? new Set<BytePath>();
+    for (const p of toCompare[i]!) paths.add(p);
+    wanted.set(imageset.root, paths);
+  });
+  const before = { bytes: digests.bytes, remembered: digests.remembered };
   const digestsByRoot = new Map<string, Map<BytePath, string>>();
-  let compared = 0;
-  for (const [i, imageset] of spec.imagesets.entries()) {
-    const digests = digestsByRoot.get(imageset.root) ?? new Map<BytePath, string>();
-    digestsByRoot.set(imageset.root, digests);
-    const byInode = new Map<string, string>();
-    for (const entry of byRoot.get(imageset.root)!.entries) {
-      if (!toCompare[i]!.has(entry.path) || digests.has(entry.path)) continue;
-      let digest = entry.inode ? byInode.get(entry.inode) : undefined;
-      if (digest === undefined) {
-        digest = await digestFileInterruptible(imageset.root, entry);
-        compared += entry.size;
-        if (entry.inode) byInode.set(entry.inode, digest);
-      }
-      digests.set(entry.path, digest);
-    }
-  }
-  progress.info(`compared ${formatMB(compared)} of content in ${secondsSince(t)}`);
+  await Promise.all(
+    [...wanted].map(async ([root, paths]) => {
+      const entries = byRoot.get(root)!.entries.filter((e) => paths.has(e.path));
+      const found = await digests.ofEntries(root, entries);
+      digestsByRoot.set(root, new Map(entries.map((e, k) => [e.path, found[k]!])));
+    }),
+  );
+  const remembered = digests.remembered - before.remembered;
+  progress.info(
+    `compared ${formatMB(digests.bytes - before.bytes)} of content in ${secondsSince(t)}` +
+      (remembered > 0 ? ` (${remembered.toLocaleString('en-US')} files unchanged since an earlier build, not read)` : ''),
+  );
   return spec.imagesets.map((imageset) => ({
     imageset,
     entries: byRoot.get(imageset.root)!.entries,

@@ -28,6 +28,20 @@ export interface Entry {
   readonly target?: BytePath;
   /** `dev:ino` of a regular file with more than one link, to group hardlinks. */
   readonly inode?: string;
+  /** For a regular file: what changes whenever its content may have (see FileStamp). */
+  readonly stamp?: FileStamp;
+}
+
+/**
+ * A regular file's identity and change times as lstat saw them. The kernel sets ctime to the
+ * current time on every change of content or metadata, and nothing but the clock can set it
+ * back: while the stamp is the same, so is the content (cache/file-digests.ts relies on this).
+ */
+export interface FileStamp {
+  /** `dev:ino:size:mtime:ctime`, the times in nanoseconds. */
+  readonly id: string;
+  /** ctime in milliseconds since the epoch. */
+  readonly changedMs: number;
 }
 
 /** Renders a byte path for people: UTF-8 where valid, with invalid bytes replaced. */

@@ -13,3 +13,8 @@ export interface Member {
   /** The content's sha256 when the scan compared it; the writer checks it has not changed. */
   readonly digest?: string;
 }
+
+/** True for the members whose content goes into the archive: regular files, not hardlinks, not empty. */
+export function hasContent(member: Member): boolean {
+  return member.linkTo === undefined && member.entry.type === 'file' && member.entry.size > 0;
+}

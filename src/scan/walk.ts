@@ -138,6 +138,7 @@ function statEntry(root: string, path: BytePath, rootDevice?: bigint, warn?: (li
     devminor: isDevice ? minor(st.rdev) : 0,
     ...(type === 'symlink' ? { target: readTarget(abs, root, path) } : {}),
     ...(type === 'file' && st.nlink > 1n ? { inode: `${st.dev}:${st.ino}` } : {}),
+    ...(type === 'file' ? { stamp: { id: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, changedMs: Number(st.ctimeNs / 1_000_000n) } } : {}),
   };
   return entry;
 }

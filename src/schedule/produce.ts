@@ -6,13 +6,12 @@
  *
  * Keys need a digest of every file's content. The digests are taken in worker threads in
  * compression order (largest image first), so only the first image waits for its own; the rest
- * are digested while it compresses. The same workers check cached archives against their
- * recorded digests.
+ * are digested while it compresses. Files the memo remembers are not read at all. The same
+ * workers check cached archives against their recorded digests.
  */
 import path from 'node:path';
 import { type CompressionFormat, encoderId } from '../archive/formats.js';
 import { type WrittenImage, writeImage } from '../archive/image-writer.js';
-import { ContentDigests } from '../cache/digests.js';
 import { imageKey } from '../cache/key.js';
 import type { CachedImage, ImageCache } from '../cache/store.js';
 import { MediaComposeError } from '../errors.js';
@@ -20,6 +19,7 @@ import type { Member } from '../model/member.js';
 import type { PlannedImage } from '../plan/plan.js';
 import { formatMB, secondsSince } from '../runtime/format.js';
 import type { Progress } from '../runtime/progress.js';
+import type { ContentDigests } from '../scan/digests.js';
 import { type ShardSpec, assignShards } from './shard.js';
 import { ThreadBudget, usefulThreads } from './threads.js';
 
@@ -45,6 +45,8 @@ export interface ProduceContext {
   readonly tarBytes: ReadonlyMap<string, number>;
   readonly fileOf: (stem: string) => string;
   readonly cache?: ImageCache;
+  /** Takes the content digests for the cache keys (and checks cached archives). */
+  readonly digests: ContentDigests;
   /** Produce only this shard's images, into the cache; nothing goes to `folder`. */
   readonly shard?: ShardSpec;
 }
@@ -54,9 +56,6 @@ export interface Produced {
   readonly images: Map<string, ProducedImage>;
   /** Their stems in the order taken on: largest first. */
   readonly order: readonly string[];
-  /** Seconds of digests (content for the keys, cached archives), in workers, overlapped with compression. */
-  readonly digestSeconds: number;
-  readonly digestBytes: number;
   /** Most encoder threads at once. */
   readonly peakThreads: number;
 }
@@ -72,8 +71,8 @@ export async function produceImages(images: readonly PlannedImage[], folder: str
   // Largest first, so that the long compressions start early and small ones fill the gaps.
   const order = [...selected].sort((a, b) => bytesOf(b) - bytesOf(a) || (a.stem < b.stem ? -1 : 1));
   const encoding = { format: ctx.format.name, level: ctx.level, encoder: cache ? encoderId(ctx.format) : '' };
-  const digests = cache ? new ContentDigests() : undefined;
-  if (cache && digests) cache.digester = (file, size) => digests.ofFile(file, size);
+  const digests = cache ? ctx.digests : undefined;
+  if (cache) cache.digester = (file, size) => ctx.digests.ofFile(file, size);
   // Asked for all at once, answered one after the other in this order.
   const keyed = order.map((image) =>
     digests ? digests.withDigests(image.members).then((members) => ({ members, key: imageKey(members, encoding) })) : Promise.resolve({ members: image.members as readonly Member[], key: undefined }),
@@ -146,13 +145,9 @@ export async function produceImages(images: readonly PlannedImage[], folder: str
     progress.imageFinished?.(file);
   };
 
-  try {
-    await Promise.all(order.map((image, i) => one(image, i)));
-  } finally {
-    digests?.close();
-  }
+  await Promise.all(order.map((image, i) => one(image, i)));
   cache?.evict(new Set([...produced.values()].map((p) => p.key!).filter(Boolean)));
-  return { images: produced, order: order.map((i) => i.stem), digestSeconds: digests?.seconds ?? 0, digestBytes: digests?.bytes ?? 0, peakThreads: budget.peak };
+  return { images: produced, order: order.map((i) => i.stem), peakThreads: budget.peak };
 }
 
 /** A full cache folder or disk does not fail the build: the medium is what was asked for. */

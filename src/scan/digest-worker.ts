@@ -5,7 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { MediaComposeError } from '../errors.js';
 import type { Entry } from '../model/entry.js';
-import { digestFile } from '../scan/digest.js';
+import { digestFile } from './digest.js';
 
 export interface DigestRequest {
   readonly id: number;
