@@ -6,7 +6,8 @@
 //                              after the other, alternating, at least three pairs; sizes against
 //                              one archive per root; then the image cache and shards: a warm
 //                              rebuild, one file changed in a copy of one root, two shards run by
-//                              GNU parallel and the assembling build; peak RSS at --jobs 1,2,4,8
+//                              GNU parallel and the assembling build; peak RSS of the process
+//                              tree (the build and its encoders) at --jobs 1,2,4,8
 //   npm run bench -- --scale   generated trees of 100k and 1M small entries over two imagesets:
 //                              peak RSS and seconds per 100k entries
 //   npm run bench -- --encoder only the encoder line: the build's xz encoder and lzma-native
@@ -19,6 +20,7 @@
 // Options: --pairs N (default 3), --roots DIR (default $MC_ROOTS or /var/tmp/mediacompose-roots),
 // --no-sizes (skip the sizes against one archive per root and the encoder throughput),
 // --memory-jobs LIST (the --jobs values of the memory runs, default 1,2,4,8; empty: none),
+// --memory (only the memory runs),
 // --lzma (also measure LZMA-alone sizes), --entries N (scale mode's largest total, default 1000000).
 // Needs the real roots (scripts/real-roots.sh), GNU time (/usr/bin/time), xz, GNU parallel.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -113,7 +115,7 @@ function realRoots() {
   }
   print(`peak RSS of build: ${(Math.max(...rss) / 1024).toFixed(0)} MiB`);
 
-  cacheAndShards(work, file, result, median(builds), firstCache, freshCache);
+  if (!flag('memory')) cacheAndShards(work, file, result, median(builds), firstCache, freshCache);
   memory(file, freshCache);
   if (flag('no-sizes')) {
     fs.rmSync(work, { recursive: true, force: true });
@@ -155,7 +157,7 @@ function cacheAndShards(work, file, cold, coldSeconds, cache, freshCache) {
   };
   const warm = build(file, '--cache', cache);
   print(`warm rebuild: ${warm.seconds.toFixed(1)}s against the cold build's ${coldSeconds.toFixed(1)}s: ratio ${(warm.seconds / coldSeconds).toFixed(3)} (<= 0.05 wanted); ` +
-    `${warm.json.cache.hits} hits, ${warm.json.cache.misses} compressed; medium ${mediumDigest(warm.json.medium) === coldMedium ? 'byte-identical' : 'DIFFERENT'}`);
+    `${warm.json.cache.hits} hits, ${warm.json.cache.misses} compressed, ${mb(warm.json.digests.bytesRead)} of content read; medium ${mediumDigest(warm.json.medium) === coldMedium ? 'byte-identical' : 'DIFFERENT'}`);
 
   // One file changed: the largest root copied (cp -a keeps every attribute), then a byte of one
   // of its files flipped, size and mtime kept. The copy keys exactly like the original.
@@ -163,6 +165,9 @@ function cacheAndShards(work, file, cold, coldSeconds, cache, freshCache) {
   const copied = NAMES[sizes.indexOf(Math.max(...sizes))];
   const copyDir = fs.mkdtempSync(path.join(work, 'changed-'));
   execFileSync('cp', ['-a', path.join(ROOTS, copied), path.join(copyDir, copied)]);
+  // Builds remember only the digests of files changed 2 s before they started: settle, as a root
+  // prepared earlier in the day would be.
+  execFileSync('sleep', ['2.1']);
   const changedCompose = path.join(copyDir, 'compose.yaml');
   fs.writeFileSync(changedCompose, fs.readFileSync(file, 'utf8').replace(`root: ${ROOTS}/${copied}\n`, `root: ${path.join(copyDir, copied)}\n`));
   const before = build(changedCompose, '--cache', cache);
@@ -180,7 +185,7 @@ function cacheAndShards(work, file, cold, coldSeconds, cache, freshCache) {
   const redone = changed.json.images.filter((i) => !i.cached);
   const share = redone.reduce((n, i) => n + i.size, 0) / total;
   print(`one file changed (${path.relative(copyDir, target)}, ${stat.size} bytes, one byte flipped, size and mtime kept): the copy of ${copied} first gave ${before.json.cache.hits} hits of ${before.json.images.length}; ` +
-    `then compressed ${redone.map((i) => i.file).join(', ') || 'nothing'} (${(100 * share).toFixed(1)}% of the tar bytes) in ${changed.seconds.toFixed(1)}s: ratio to cold ${(changed.seconds / coldSeconds).toFixed(3)}`);
+    `then compressed ${redone.map((i) => i.file).join(', ') || 'nothing'} (${(100 * share).toFixed(1)}% of the tar bytes; ${mb(changed.json.digests.bytesRead)} of content read) in ${changed.seconds.toFixed(1)}s: ratio to cold ${(changed.seconds / coldSeconds).toFixed(3)}`);
   fs.rmSync(copyDir, { recursive: true, force: true });
 
   // Two shards by GNU parallel on this host (one thread each), then the assembling build.
@@ -215,16 +220,62 @@ function uniqueFile(root, others) {
   return found;
 }
 
-/** Peak RSS of cold builds at --jobs 1, 2, 4, 8 (each with an empty cache). */
+/**
+ * Peak memory of cold builds at --jobs 1, 2, 4, 8 (each with an empty cache): of the whole process
+ * tree (the build and its xz encoders, sampled every 50 ms), since GNU time reports the largest
+ * single process only.
+ */
 function memory(file, freshCache) {
   const rows = option('memory-jobs', '1,2,4,8').split(',').filter(Boolean).map(Number).map((jobs) => {
-    const r = timed([process.execPath, BIN, 'build', file, '--quiet', '--json', '--cache', freshCache(), '--jobs', String(jobs)]);
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--sample-tree', process.execPath, BIN, 'build', file, '--quiet', '--json', '--cache', freshCache(), '--jobs', String(jobs)], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    if (r.status !== 0) throw new Error(`build --jobs ${jobs} failed: ${r.stderr.slice(-2000)}`);
+    const sampled = JSON.parse(r.stderr.trim().split('\n').pop());
     const json = JSON.parse(r.stdout);
-    return { jobs, rss: r.rssKiB / 1024, seconds: r.seconds, threads: json.threads };
+    return { jobs, tree: sampled.peakKiB / 1024, own: json.peakMemory / 2 ** 20, seconds: sampled.seconds, threads: json.threads };
   });
-  for (const r of rows) print(`  --jobs ${r.jobs}: peak RSS ${r.rss.toFixed(0)} MiB, ${r.seconds.toFixed(1)}s, thread budget ${r.threads.budget} (peak ${r.threads.peak})`);
-  const upper = rows.filter((r) => r.jobs >= 2).map((r) => r.rss);
-  if (upper.length > 1) print(`peak RSS from --jobs 2 to 8: max/min ${(Math.max(...upper) / Math.min(...upper)).toFixed(2)} (<= 1.5 wanted; ${os.availableParallelism()} cores here)`);
+  for (const r of rows) print(`  --jobs ${r.jobs}: peak RSS of the process tree ${r.tree.toFixed(0)} MiB (the build's own ${r.own.toFixed(0)} MiB), ${r.seconds.toFixed(1)}s, thread budget ${r.threads.budget} (peak ${r.threads.peak})`);
+  const upper = rows.filter((r) => r.jobs >= 2).map((r) => r.tree);
+  if (upper.length > 1) print(`peak RSS of the tree from --jobs 2 to 8: max/min ${(Math.max(...upper) / Math.min(...upper)).toFixed(2)} (<= 1.5 wanted; ${os.availableParallelism()} cores here)`);
+}
+
+/**
+ * `--sample-tree CMD...`: runs CMD with its stdout passed through and samples the summed RSS of
+ * CMD and all its descendants (from /proc) every 50 ms; prints {"peakKiB", "seconds"} last on stderr.
+ */
+async function sampleTree(argv) {
+  const { spawn } = await import('node:child_process');
+  const started = performance.now();
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] });
+  const treeRss = () => {
+    const parent = new Map();
+    for (const pid of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+      try {
+        // The parent pid is the 2nd field after the parenthesised command name.
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        parent.set(Number(pid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    let kib = 0;
+    for (const [pid] of parent) {
+      let p = pid;
+      while (p > 1 && p !== child.pid) p = parent.get(p) ?? 0;
+      if (p !== child.pid) continue;
+      try {
+        kib += Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    return kib;
+  };
+  let peakKiB = 0;
+  const timer = setInterval(() => (peakKiB = Math.max(peakKiB, treeRss())), 50);
+  const status = await new Promise((resolve) => child.on('close', (code) => resolve(code)));
+  clearInterval(timer);
+  process.stderr.write(`${JSON.stringify({ peakKiB, seconds: (performance.now() - started) / 1000 })}\n`);
+  process.exit(status ?? 1);
 }
 
 /**
@@ -332,6 +383,7 @@ function makeTree(root, count, tag) {
   }
 }
 
-if (flag('scale')) scale();
+if (flag('sample-tree')) await sampleTree(args.slice(args.indexOf('--sample-tree') + 1));
+else if (flag('scale')) scale();
 else if (flag('encoder')) encoderOnly();
 else realRoots();
