@@ -7,7 +7,8 @@
  *    what no repository provides, all before any root is touched, and says exactly which packages
  *    each root will hold.
  * 2. A root is reused while its fingerprint is unchanged: arch, patterns, packages, recommends,
- *    the repositories, and the packages the solve chose (name, version, release, arch). A version
+ *    the repositories, the packages the solve chose (name, version, release, arch), and
+ *    SOURCE_DATE_EPOCH when set. A version
  *    bump therefore prepares again only the roots that hold the bumped package.
  * 3. A root to prepare starts as a copy of the largest root whose packages are a subset of its own
  *    (then only the difference is installed), or empty with the probe's metadata cache. A copy
@@ -239,8 +240,6 @@ async function stageRoot(spec: ComposeSpec, target: Target, stage: string): Prom
   await install(ctx, target.request, spec.prepare.recommends, outputLog, target.spec.name);
   fs.rmSync(path.join(stage, 'run/zypp.pid'), { force: true });
   separateHardlinks(path.join(stage, 'var/cache/zypp'));
-  const epoch = sourceDateEpoch();
-  if (epoch !== undefined) clampMtimes(stage, epoch);
   target.installed = await installedPackages(stage);
   const expected = target.solved.join('\n');
   if (target.installed.join('\n') !== expected) {
@@ -251,6 +250,9 @@ async function stageRoot(spec: ComposeSpec, target: Target, stage: string): Prom
     }
     fs.appendFileSync(outputLog, `\nsolved:\n${expected}\ninstalled:\n${target.installed.join('\n')}\n`);
   }
+  // Last: even rpm's query above writes to the database's files (its -shm).
+  const epoch = sourceDateEpoch();
+  if (epoch !== undefined) clampMtimes(stage, epoch);
 }
 
 /**
@@ -337,6 +339,7 @@ function commitRoot(folder: string, target: Target, spec: ComposeSpec, repomd: R
 }
 
 function fingerprint(spec: ComposeSpec, target: Target): string {
+  const epoch = sourceDateEpoch();
   const input = {
     format: RECORD_FORMAT,
     arch: target.spec.arch,
@@ -345,6 +348,9 @@ function fingerprint(spec: ComposeSpec, target: Target): string {
     recommends: spec.prepare.recommends,
     repositories: spec.repositories.map((r) => ({ name: r.name, url: r.url, gpgcheck: r.gpgcheck })),
     solved: target.solved,
+    // The clamp changes the roots' mtimes: another SOURCE_DATE_EPOCH is another root. Absent
+    // when unset, so that roots prepared without it keep their fingerprints.
+    ...(epoch === undefined ? {} : { sourceDateEpoch: epoch }),
   };
   return createHash('sha256').update(JSON.stringify(input)).digest('hex');
 }

@@ -178,6 +178,26 @@ describeIf(unavailable, 'prepare: from an rpm-md repository to a medium', () => 
     expect(fingerprint(images())).toEqual(first);
   });
 
+  it('another SOURCE_DATE_EPOCH prepares every root again, clamped to it; the same one again reuses them', () => {
+    const epoch = (value: string): Prepared => {
+      process.env.SOURCE_DATE_EPOCH = value;
+      return json<{ roots: Prepared }>(['prepare', compose, '--json', '--quiet']).roots;
+    };
+    try {
+      expect(statusOf(epoch('1700000100'))).toEqual({ base: 'prepared', x11: 'prepared', tools: 'prepared' });
+      for (const set of SETS) {
+        const mtimes = [...listTree(rootOf(set.name)).entries.values()].map((e) => Number(e.mtime));
+        expect(Math.max(...mtimes)).toBe(1700000100);
+      }
+      expect(statusOf(epoch('1700000100'))).toEqual({ base: 'reused', x11: 'reused', tools: 'reused' });
+    } finally {
+      // Back to the suite's epoch: prepared again (rpm's database records the time of the
+      // installation, so not byte for byte the roots of before), and the medium built from them.
+      expect(statusOf(epoch('1700000000'))).toEqual({ base: 'prepared', x11: 'prepared', tools: 'prepared' });
+      json(['build', compose, '--json', '--quiet']);
+    }
+  });
+
   it('a version bump prepares again only the roots holding the package, and only their images change', () => {
     const before = fingerprint(images());
     const untouched = ['base', 'x11'].map((n) => JSON.stringify([...listTree(rootOf(n)).entries]));
