@@ -26,6 +26,7 @@ import { type ImagesetScan, type MediumPlan, type PlannedImage, planMedium } fro
 import { checkBudget, describeOverBudget, fileWarning } from '../plan/budget.js';
 import { type PlanReport, reportPlan } from '../plan/report.js';
 import { type PrepareResult, prepareRoots } from '../prepare/prepare.js';
+import { sampleMemory } from '../runtime/memory.js';
 import type { Progress } from '../runtime/progress.js';
 import { scanRoots } from './scan-roots.js';
 import { ContentDigests } from '../scan/digests.js';
@@ -81,7 +82,7 @@ export interface BuildResult {
   /** The image cache's figures for this build; null with --no-cache. */
   readonly cache: CacheReport | null;
   readonly digests: DigestFigures;
-  /** Peak resident memory of the process, in bytes. */
+  /** Peak resident memory of the build and its compressors together, in bytes (runtime/memory.ts). */
   readonly peakMemory: number;
 }
 
@@ -144,9 +145,6 @@ function digestFigures(digests: ContentDigests): DigestFigures {
   return { bytesRead: digests.bytes, filesRemembered: digests.remembered };
 }
 
-function peakMemory(): number {
-  return process.resourceUsage().maxRSS * 1024;
-}
 
 /**
  * `build --shard K/N`: scans and plans like a build, then compresses the images of shard K that
@@ -155,6 +153,7 @@ function peakMemory(): number {
  */
 export async function buildShard(composeFile: string, options: BuildOptions & { shard: ShardSpec }): Promise<ShardResult> {
   const started = Date.now();
+  const peakMemory = sampleMemory();
   const spec = applyOverrides(loadCompose(composeFile), options);
   const cache = openCache(options)!;
   // Stage 1, when imagesets name no root: each worker needs the roots.
@@ -227,6 +226,7 @@ export async function build(composeFile: string, options: BuildOptions): Promise
 
 async function buildMedium(spec: ComposeSpec, lock: MediumLock, checksums: ChecksumsStep, options: BuildOptions): Promise<Omit<BuildResult, 'prepared'>> {
   const started = Date.now();
+  const peakMemory = sampleMemory();
   const { progress } = options;
   const threads = threadBudget(options.jobs);
   const cache = openCache(options);

@@ -28,7 +28,7 @@ export async function scanRoots(
   for (const imageset of spec.imagesets) {
     if (byRoot.has(imageset.root)) continue;
     const t = Date.now();
-    const scan = scanRoot(imageset.root);
+    const scan = await scanRoot(imageset.root);
     for (const w of scan.warnings) progress.warn(w);
     progress.info(`scanned ${imageset.rootAsWritten}: ${scan.entries.length} entries in ${secondsSince(t)} (${perSecond(scan.entries.length, t)} entries/s)`);
     byRoot.set(imageset.root, scan);

@@ -5,6 +5,7 @@
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { programStarted } from './memory.js';
 
 export class CommandError extends Error {
   constructor(readonly argv: readonly string[], what: string) {
@@ -27,6 +28,7 @@ export function startFilter(argv: readonly string[]): RunningFilter {
   const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(program, args, {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  const ended = programStarted(child.pid);
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d: string) => {
@@ -34,9 +36,11 @@ export function startFilter(argv: readonly string[]): RunningFilter {
   });
   const exited = new Promise<void>((resolve, reject) => {
     child.on('error', (err: NodeJS.ErrnoException) => {
+      ended();
       reject(new CommandError(argv, err.code === 'ENOENT' ? 'program not found' : err.message));
     });
     child.on('close', (code, signal) => {
+      ended();
       if (code === 0) resolve();
       else reject(new CommandError(argv, `${signal ? `killed by ${signal}` : `exit status ${code}`}${stderr ? `: ${stderr.trim().split('\n')[0]}` : ''}`));
     });

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { InputError, describeSystemError } from '../errors.js';
 import { type BytePath, type Entry, type EntryType, absoluteBytes, printable } from '../model/entry.js';
 import { floorSeconds } from '../model/entry.js';
+import { signalCheckpoint } from '../runtime/signal-checkpoint.js';
 
 export interface RootScan {
   /** Absolute path of the root (already symlink-resolved). */
@@ -28,13 +29,15 @@ const TYPES: ReadonlyMap<bigint, EntryType | 'socket'> = new Map([
   [0o140000n, 'socket'],
 ]);
 
-export function scanRoot(root: string): RootScan {
+export async function scanRoot(root: string): Promise<RootScan> {
   const entries: Entry[] = [];
   const warnings: string[] = [];
   const canRead = readabilityCheck();
   const rootDevice = rootDeviceOf(root);
 
-  const walk = (dir: BytePath): void => {
+  // A signal checkpoint per folder: a walk of a million entries takes seconds (runtime/signal-checkpoint.ts).
+  const walk = async (dir: BytePath): Promise<void> => {
+    await signalCheckpoint();
     const names = readNames(root, dir);
     for (const name of names) {
       const path = dir === '' ? name : `${dir}/${name}`;
@@ -48,10 +51,10 @@ export function scanRoot(root: string): RootScan {
         throw new InputError(`${root}/${printable(path)}`, 'file is not readable', 'run as root, or fix its permissions');
       }
       entries.push(entry);
-      if (entry.type === 'dir') walk(path);
+      if (entry.type === 'dir') await walk(path);
     }
   };
-  walk('');
+  await walk('');
   return { root, entries, warnings };
 }
 

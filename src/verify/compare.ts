@@ -8,6 +8,7 @@ import type { Progress } from '../runtime/progress.js';
 import { digestFile, digestFileInterruptible } from '../scan/digest.js';
 import { type BytePath, type Entry, comparePaths, printable } from '../model/entry.js';
 import { type RootScan, scanRoot } from '../scan/walk.js';
+import { signalCheckpoint } from '../runtime/signal-checkpoint.js';
 import type { ArchiveReading, Listing } from './archives.js';
 import { type Medium, labelOf } from '../manifest/medium.js';
 import { type DeployedNode, DeployedTree, TYPE_NAMES } from './replay.js';
@@ -49,11 +50,11 @@ export async function compareImagesets(
   progress: Progress,
 ): Promise<Array<Omit<VerifiedImageset, 'differences'>>> {
   const roots = new Map<string, ScannedRoot>();
-  const rootOf = (imageset: ImagesetSpec): ScannedRoot => {
+  const rootOf = async (imageset: ImagesetSpec): Promise<ScannedRoot> => {
     let root = roots.get(imageset.root);
     if (!root) {
       const started = Date.now();
-      const scan = scanRoot(imageset.root);
+      const scan = await scanRoot(imageset.root);
       for (const w of scan.warnings) progress.warn(w);
       progress.info(`scanned ${imageset.rootAsWritten}: ${scan.entries.length} entries in ${secondsSince(started)}`);
       root = new ScannedRoot(scan);
@@ -69,7 +70,7 @@ export async function compareImagesets(
   async function compareImageset(imageset: ImagesetSpec): Promise<Omit<VerifiedImageset, 'differences'>> {
     const set = medium.matched.get(imageset);
     const files = set?.images.map((i) => i.file) ?? [];
-    const root = rootOf(imageset);
+    const root = await rootOf(imageset);
     const label = labelOf(spec, imageset);
     const summary = { name: imageset.name, arch: imageset.arch, label, images: files, entries: root.scan.entries.length };
     const listings = files.map((file) => archives.get(file));
@@ -85,16 +86,17 @@ export async function compareImagesets(
       const node = tree.nodes.get(p);
       if (entry.type === 'file' && node?.type === 'file' && !node.implicit && node.size === entry.size) await root.prefetch(entry);
     }
-    compareTree(root, tree, report);
+    await compareTree(root, tree, report);
     const differences = problems.length - before;
     progress.info(`${label}: ${tree.nodes.size} entries deployed, ${differences === 0 ? 'exactly its root' : `${differences} differences`}`);
     return { ...summary, compared: true };
   }
 }
 
-function compareTree(root: ScannedRoot, tree: DeployedTree, report: (path: BytePath, what: string) => void): void {
+async function compareTree(root: ScannedRoot, tree: DeployedTree, report: (path: BytePath, what: string) => void): Promise<void> {
   const paths = [...new Set([...root.entries.keys(), ...tree.nodes.keys()])].sort(comparePaths);
-  for (const path of paths) {
+  for (const [i, path] of paths.entries()) {
+    if (i % 1024 === 0) await signalCheckpoint();
     compareEntry(root, root.entries.get(path), tree.nodes.get(path), (what) => report(path, what));
   }
   compareHardlinks(root, tree, report);

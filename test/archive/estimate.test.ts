@@ -58,7 +58,7 @@ function fileContent(seed: number, size: number): Buffer {
   return Buffer.from(parts.join('')).subarray(0, size);
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-estimate-'));
   const root = path.join(work, 'root');
   for (let i = 0; i < 400; i++) {
@@ -71,7 +71,7 @@ beforeAll(() => {
   fs.symlinkSync('d1/f1', path.join(root, 'link'));
   fs.linkSync(path.join(root, 'd2/f2'), path.join(root, 'hard'));
   const first = new Map<string, string>();
-  members = scanRoot(root).entries.map((entry) => {
+  members = (await scanRoot(root)).entries.map((entry) => {
     if (entry.inode === undefined) return { entry, root };
     const target = first.get(entry.inode);
     if (target === undefined) {

@@ -197,4 +197,12 @@ describe('the image cache', () => {
     expect(r.threads).toEqual({ budget: 1, peak: 1 });
     expect(r.peakMemory).toBeGreaterThan(10 << 20);
   });
+
+  it('counts the compressor processes in the peak memory', () => {
+    // xz -6 on 4 MiB of random bytes holds about 64 MiB for seconds; gzip runs in-process.
+    const roots = twoRoots(path.join(work, 'memory'), 4 << 20, 64 << 10);
+    const xz = buildJson(roots('xz', 'xz', 6), '--no-cache', '--jobs', '1');
+    const gzip = buildJson(roots('gzip', 'gzip', 1), '--no-cache', '--jobs', '1');
+    expect(xz.peakMemory - gzip.peakMemory).toBeGreaterThan(40 << 20);
+  });
 });
