@@ -233,7 +233,7 @@ function memory(file, freshCache) {
     const json = JSON.parse(r.stdout);
     return { jobs, tree: sampled.peakKiB / 1024, own: json.peakMemory / 2 ** 20, seconds: sampled.seconds, threads: json.threads };
   });
-  for (const r of rows) print(`  --jobs ${r.jobs}: peak RSS of the process tree ${r.tree.toFixed(0)} MiB (the build's own ${r.own.toFixed(0)} MiB), ${r.seconds.toFixed(1)}s, thread budget ${r.threads.budget} (peak ${r.threads.peak})`);
+  for (const r of rows) print(`  --jobs ${r.jobs}: peak RSS of the process tree ${r.tree.toFixed(0)} MiB (build --json's peakMemory ${r.own.toFixed(0)} MiB), ${r.seconds.toFixed(1)}s, thread budget ${r.threads.budget} (peak ${r.threads.peak})`);
   const upper = rows.filter((r) => r.jobs >= 2).map((r) => r.tree);
   if (upper.length > 1) print(`peak RSS of the tree from --jobs 2 to 8: max/min ${(Math.max(...upper) / Math.min(...upper)).toFixed(2)} (<= 1.5 wanted; ${os.availableParallelism()} cores here)`);
 }
