@@ -21,6 +21,8 @@ import type { DigestReply, DigestRequest } from './digest-worker.js';
 
 /** Digests remembered across builds, by file stamp. */
 export interface DigestMemo {
+  /** Files whose digest it has given. */
+  readonly reused: number;
   lookup(stamp: FileStamp): string | undefined;
   remember(stamp: FileStamp, digest: string): void;
 }
@@ -44,10 +46,12 @@ export class ContentDigests {
   seconds = 0;
   /** Bytes of the roots' files the workers read (not counting archives). */
   bytes = 0;
-  /** Files whose digest came from the memo. */
-  remembered = 0;
-
   constructor(private readonly memo?: DigestMemo) {}
+
+  /** Files whose digest came from the memo (not read). */
+  get remembered(): number {
+    return this.memo?.reused ?? 0;
+  }
 
   /** The sha256 of each of these regular files of `root`, in order. */
   async ofEntries(root: string, entries: readonly Entry[]): Promise<string[]> {
@@ -65,12 +69,8 @@ export class ContentDigests {
       }
       if (id !== undefined) firstOf.set(id, i);
       const known = entry.size === 0 ? EMPTY : entry.stamp && this.memo?.lookup(entry.stamp);
-      if (known !== undefined) {
-        if (entry.size > 0) this.remembered++;
-        out[i] = known;
-      } else {
-        todo.push(i);
-      }
+      if (known !== undefined) out[i] = known;
+      else todo.push(i);
     });
     const batches: number[][] = [];
     let batch: number[] = [];
@@ -108,14 +108,17 @@ export class ContentDigests {
     const out = [...members];
     const byRoot = new Map<string, number[]>();
     members.forEach((m, i) => {
-      if (hasContent(m) && m.digest === undefined) {
-        byRoot.set(m.root, [...(byRoot.get(m.root) ?? []), i]);
-      }
+      if (!hasContent(m) || m.digest !== undefined) return;
+      const indexes = byRoot.get(m.root);
+      if (indexes) indexes.push(i);
+      else byRoot.set(m.root, [i]);
     });
-    for (const [root, indexes] of byRoot) {
-      const digests = await this.ofEntries(root, indexes.map((i) => members[i]!.entry));
-      indexes.forEach((memberIndex, k) => (out[memberIndex] = { ...members[memberIndex]!, digest: digests[k]! }));
-    }
+    await Promise.all(
+      [...byRoot].map(async ([root, indexes]) => {
+        const digests = await this.ofEntries(root, indexes.map((i) => members[i]!.entry));
+        indexes.forEach((memberIndex, k) => (out[memberIndex] = { ...members[memberIndex]!, digest: digests[k]! }));
+      }),
+    );
     return out;
   }
 
