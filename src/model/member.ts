@@ -18,3 +18,17 @@ export interface Member {
 export function hasContent(member: Member): boolean {
   return member.linkTo === undefined && member.entry.type === 'file' && member.entry.size > 0;
 }
+
+/** A whole root as one archive's members: every entry, later paths of a hardlink group linked to its first. */
+export function wholeRootMembers(root: string, entries: readonly Entry[]): Member[] {
+  const first = new Map<string, BytePath>();
+  return entries.map((entry) => {
+    if (entry.inode === undefined) return { entry, root };
+    const target = first.get(entry.inode);
+    if (target === undefined) {
+      first.set(entry.inode, entry.path);
+      return { entry, root };
+    }
+    return { entry, root, linkTo: target };
+  });
+}

@@ -5,8 +5,7 @@
  * summary.
  */
 import { tarSize } from '../archive/member-header.js';
-import type { BytePath } from '../model/entry.js';
-import type { Member } from '../model/member.js';
+import { wholeRootMembers } from '../model/member.js';
 import type { Duplicate, ImagesetScan, MediumPlan } from './plan.js';
 
 export interface PlanReport {
@@ -40,7 +39,7 @@ export function reportPlan(plan: MediumPlan, scans: readonly ImagesetScan[], fil
     members: image.members.length,
     bytes: tarSize(image.members),
   }));
-  const onePerRoot = scans.reduce((n, scan) => n + tarSize(wholeRoot(scan)), 0);
+  const onePerRoot = scans.reduce((n, scan) => n + tarSize(wholeRootMembers(scan.imageset.root, scan.entries)), 0);
   return {
     images,
     imagesets: plan.imagesets.map((s) => ({
@@ -58,17 +57,3 @@ export function reportPlan(plan: MediumPlan, scans: readonly ImagesetScan[], fil
   };
 }
 
-/** A root as one archive: every entry, hardlinks to the first path of their group. */
-function wholeRoot(scan: ImagesetScan): Member[] {
-  const first = new Map<string, BytePath>();
-  return scan.entries.map((entry) => {
-    const root = scan.imageset.root;
-    if (entry.inode === undefined) return { entry, root };
-    const target = first.get(entry.inode);
-    if (target === undefined) {
-      first.set(entry.inode, entry.path);
-      return { entry, root };
-    }
-    return { entry, root, linkTo: target };
-  });
-}

@@ -13,7 +13,7 @@ import { tarSize } from '../../src/archive/member-header.js';
 import { type TarTotals, tarChunks } from '../../src/archive/tar-stream.js';
 import type { CompressionName } from '../../src/model/names.js';
 import { estimateImages, sampleRanges, tarRange } from '../../src/archive/estimate.js';
-import type { Member } from '../../src/model/member.js';
+import { type Member, wholeRootMembers } from '../../src/model/member.js';
 import { scanRoot } from '../../src/scan/walk.js';
 
 let work: string;
@@ -70,16 +70,7 @@ beforeAll(async () => {
   }
   fs.symlinkSync('d1/f1', path.join(root, 'link'));
   fs.linkSync(path.join(root, 'd2/f2'), path.join(root, 'hard'));
-  const first = new Map<string, string>();
-  members = (await scanRoot(root)).entries.map((entry) => {
-    if (entry.inode === undefined) return { entry, root };
-    const target = first.get(entry.inode);
-    if (target === undefined) {
-      first.set(entry.inode, entry.path);
-      return { entry, root };
-    }
-    return { entry, root, linkTo: target };
-  });
+  members = wholeRootMembers(root, (await scanRoot(root)).entries);
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
