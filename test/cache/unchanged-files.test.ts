@@ -19,16 +19,8 @@ const compressed = (r: { images: Array<{ file: string; cached: boolean }> }): st
 const digestsOf = (r: object): { bytesRead: number; filesRemembered: number } => (r as { digests: { bytesRead: number; filesRemembered: number } }).digests;
 /** Regular files with content in a root, and their bytes. */
 function contentOf(root: string): { files: number; bytes: number } {
-  let files = 0;
-  let bytes = 0;
-  for (const name of fs.readdirSync(root, { recursive: true }) as string[]) {
-    const st = fs.lstatSync(path.join(root, name));
-    if (st.isFile() && st.size > 0) {
-      files++;
-      bytes += st.size;
-    }
-  }
-  return { files, bytes };
+  const sizes = [...listTree(root).entries.values()].filter((e) => e.type === 'f' && Number(e.size) > 0).map((e) => Number(e.size));
+  return { files: sizes.length, bytes: sizes.reduce((a, b) => a + b, 0) };
 }
 /** Waits until the roots' last change is more than 2 s old: builds remember only such files. */
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 2100));

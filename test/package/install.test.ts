@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeYaml } from '../support/build.js';
+import { writeTwoImagesetCompose } from '../support/build.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 /** Copied to make the package: what `git ls-files` would list, without the generated folders. */
@@ -53,21 +53,7 @@ function project(dir: string): string {
     fs.writeFileSync(path.join(root, 'etc/hostname'), `${name}\n`);
     fs.writeFileSync(path.join(root, 'var/lib/dpkg/status'), 'Package: base-files\nStatus: install ok installed\nVersion: 1\nArchitecture: amd64\n');
   }
-  const file = path.join(dir, 'compose.yaml');
-  fs.writeFileSync(
-    file,
-    composeYaml({
-      medium: 'medium',
-      compression: 'xz',
-      level: 1,
-      imagesets: [
-        { name: 'a', patterns: ['base'], root: 'roots/a' },
-        { name: 'b', patterns: ['base', 'b'], root: 'roots/b' },
-      ],
-      images: [{ name: 'common', sharedBy: 'all' }],
-    }),
-  );
-  return file;
+  return writeTwoImagesetCompose(dir, 'xz');
 }
 
 /** Builds and verifies a medium with the command `argv` names, from a folder outside the repository. */

@@ -104,15 +104,15 @@ export function writeTwoSmallRoots(dir: string): void {
 }
 
 /**
- * The compose file of a small two-imageset medium at DIR/medium (gzip, level 1, easy to take
- * apart): imagesets a and b from DIR/roots/a and DIR/roots/b, one image shared by both.
+ * The compose file of a small two-imageset medium at DIR/medium (gzip unless said, level 1, easy
+ * to take apart): imagesets a and b from DIR/roots/a and DIR/roots/b, one image shared by both.
  */
-export function writeTwoImagesetCompose(dir: string): string {
+export function writeTwoImagesetCompose(dir: string, compression = 'gzip'): string {
   return writeCompose(
     dir,
     composeYaml({
       medium: 'medium',
-      compression: 'gzip',
+      compression,
       level: 1,
       imagesets: [
         { name: 'a', patterns: ['base'], root: 'roots/a' },
