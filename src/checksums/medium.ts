@@ -131,10 +131,11 @@ export async function prepareChecksums(composeFile: string, medium: string, spec
 }
 
 /**
- * Writes the staged images folder's lists and directory.yast; returns what must follow the swap
- * of images/ (the root list and MEDIUM/directory.yast, staged in `stagingDir` until then).
+ * Writes the staged images folder's lists and directory.yast; returns the moves that must follow
+ * the swap of images/ (the root list and MEDIUM/directory.yast, staged in `stagingDir` until
+ * then), for Staging.commit to make part of the swap.
  */
-export async function writeChecksums(step: ChecksumsStep, stagedImages: string, medium: string, stagingDir: string): Promise<() => void> {
+export async function writeChecksums(step: ChecksumsStep, stagedImages: string, medium: string, stagingDir: string): Promise<Array<[string, string]>> {
   const moves: Array<[string, string]> = [];
   if (step.signer && step.list === 'images') {
     const list = path.join(stagedImages, IMAGES_LIST);
@@ -156,9 +157,7 @@ export async function writeChecksums(step: ChecksumsStep, stagedImages: string, 
   write(path.join(stagedImages, DIRECTORY_YAST), directoryYastText(folderEntries(stagedImages)));
   const rootDirectory = stagedRootDirectoryYast(medium, stagingDir);
   if (rootDirectory) moves.push(rootDirectory);
-  return () => {
-    for (const [from, to] of moves) rename(from, to);
-  };
+  return moves;
 }
 
 function folderEntries(folder: string, extra: readonly string[] = []): Array<{ name: string; folder: boolean }> {

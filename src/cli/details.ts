@@ -52,5 +52,8 @@ function report(result: ArchDetails): string {
     stale: `stale (${result.differences.length} difference${result.differences.length === 1 ? '' : 's'})`,
     written: 'rewritten',
   }[result.state];
-  return [...result.differences, `${result.file}: ${verdict}`].map((line) => `${line}\n`).join('');
+  // A legacy details.xml: say on which archs the installer reads it.
+  const checked = result.archs.join(',') === result.arch ? '' : `; checked for ${result.arch}`;
+  const readBy = result.archs.length > 0 && !result.file.endsWith(`details-${result.arch}.xml`) ? ` (the installer reads it on ${result.archs.join(', ')}${checked})` : '';
+  return [...result.differences, `${result.file}: ${verdict}${readBy}`].map((line) => `${line}\n`).join('');
 }

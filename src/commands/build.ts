@@ -245,10 +245,10 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, checksums: Check
       timings.tar = [...written.values()].reduce((n, w) => n + w.tarSeconds, 0);
       timings.digest = digests.seconds;
       writeXml(plan, written, staging.images, fileOf, (image) => plannedImageRpms(image, plan, owners));
-      const afterSwap = await writeChecksums(checksums, staging.images, spec.medium, path.dirname(staging.images));
+      const moves = await writeChecksums(checksums, staging.images, spec.medium, path.dirname(staging.images));
       // After the lists: the budget is for the whole images/ folder as it will be.
       enforceBudget(spec, staging.images, progress);
-      timings.sync = staging.commit(afterSwap);
+      timings.sync = staging.commit(moves);
       if (!checksums.signer) progress.warn(NO_KEY_WARNING);
       progress.info(`medium written: ${path.join(spec.medium, 'images')} (flushed to disk in ${timings.sync.toFixed(2)}s)`);
       return {

@@ -21,11 +21,11 @@ import { byBytes, decompressorHint, decompressorProblem } from '../manifest/inst
 import { type DetailsImage, detailsXml } from '../manifest/xml.js';
 import { MediumLock } from '../medium/lock.js';
 import { interruptedSwap, interruptedSwapError, syncPath } from '../medium/staging.js';
-import { IMAGES_DIR, IMAGES_XML, detailsFileName } from '../model/names.js';
+import { IMAGES_DIR, IMAGES_XML, LEGACY_DETAILS_XML } from '../model/names.js';
 import { ImagePackages, type PathOwners, imageRpms } from '../pkgdb/owners.js';
 import type { Progress } from '../runtime/progress.js';
-import { archivesOfArch, chosenArchs, describeDifferences, readDetailsOnMedium, usableImagesets } from '../manifest/details-file.js';
-import type { MediumImageset } from '../manifest/reader.js';
+import { archivesOfArchs, chosenArchs, describeDifferences, namedArchs, readDetailsOnMedium, usableImagesets } from '../manifest/details-file.js';
+import { type MediumImageset, detailsFilesOf, readDetailsFile } from '../manifest/reader.js';
 import { type MetadataReading, memberPath, readMetadataImage } from '../pkgdb/extract.js';
 
 interface DetailsOptions {
@@ -41,8 +41,11 @@ interface DetailsOptions {
 }
 
 export interface ArchDetails {
+  /** The archs checked, comma-separated ('' for a checksum list). */
   readonly arch: string;
-  /** Path of details-<arch>.xml. */
+  /** Every arch whose installer reads the file (several for a legacy details.xml). */
+  readonly archs: readonly string[];
+  /** Path of the details file the installer reads: details-<arch>.xml, or the legacy details.xml. */
   readonly file: string;
   /** 'current': the file on the medium was right already; 'stale': it differs (--check);
    *  'written': it differed and was replaced. */
@@ -84,28 +87,39 @@ function isOnReadOnlyFileSystem(folder: string): boolean {
 }
 
 async function detailsOfMedium(folder: string, options: DetailsOptions): Promise<ArchDetails[]> {
-  const imagesets = usableImagesets(folder);
+  const { imagesets, warnings } = usableImagesets(folder);
+  for (const warning of warnings) options.progress.warn(warning);
   const archs = chosenArchs(imagesets, options.arch, path.join(folder, IMAGES_XML));
-  const archivesOf = new Map(archs.map((arch) => [arch, archivesOfArch(imagesets, arch)]));
+  // The files the installer reads on the chosen archs, each with every arch that reads it: a
+  // legacy details.xml is written for all of them, and checked for the chosen ones.
+  const files = [...detailsFilesOf(folder, [...new Set([...archs, ...namedArchs(imagesets)])])]
+    .filter(([, readers]) => readers.some((arch) => archs.includes(arch)))
+    .map(([name, readers]) => {
+      const chosen = readers.filter((arch) => archs.includes(arch));
+      const all = archivesOfArchs(imagesets, readers);
+      const checked = archivesOfArchs(imagesets, chosen);
+      return { name, readers, chosen, all, checked, alsoListed: new Set(all.filter((a) => !checked.includes(a))) };
+    });
   const formats = new Map<string, ArchiveFormat>();
   const readings = await readArchives(
     folder,
     imagesets,
-    [...new Set([...archivesOf.values()].flat())],
+    [...new Set(files.flatMap((f) => f.all))],
     { jobs: options.jobs ?? os.availableParallelism(), progress: options.progress, formats },
   );
   // The installer picks the decompressor by name: an archive it cannot read is never "current".
   const unreadable = installerUnreadable(folder, formats, options.check);
 
-  const results = archs.map((arch) => {
-    const file = path.join(folder, detailsFileName(arch));
-    const images = archivesOf.get(arch)!.map((name) => ({ file: name, ...readings.get(name)! }));
-    const xml = detailsXml(images);
-    const onMedium = readDetailsOnMedium(folder, arch);
-    const refused = archivesOf.get(arch)!.flatMap((name) => unreadable.get(name) ?? []);
-    const differences = [...refused, ...(onMedium.text === xml ? [] : describeDifferences(path.basename(file), onMedium, images))];
-    return { arch, file, images, xml, differences, current: differences.length === 0 };
+  const results = files.map(({ name, readers, chosen, all, checked, alsoListed }) => {
+    const file = path.join(folder, name);
+    const imageOf = (archive: string): DetailsImage => ({ file: archive, ...readings.get(archive)! });
+    const xml = detailsXml(all.map(imageOf));
+    const onMedium = readDetailsOnMedium(folder, name);
+    const refused = checked.flatMap((archive) => unreadable.get(archive) ?? []);
+    const differences = [...refused, ...(onMedium.text === xml ? [] : describeDifferences(name, onMedium, checked.map(imageOf), alsoListed))];
+    return { arch: chosen.join(','), archs: readers, file, images: checked.map(imageOf), xml, differences, current: differences.length === 0 };
   });
+  warnDisagreeingLegacy(folder, files.map((f) => f.name), readings, options.progress);
 
   // The checksum lists and directory.yast, for the details files as they will be: signed and
   // staged before anything is written (no key for a stale signed list: exit 2, nothing written).
@@ -113,6 +127,7 @@ async function detailsOfMedium(folder: string, options: DetailsOptions): Promise
   const lists = await refreshChecksums(folder, overrides, { check: options.check, signKey: options.signKey });
   const listResults: ArchDetails[] = lists.stale.map(({ file, what }) => ({
     arch: '',
+    archs: [],
     file,
     images: [],
     differences: [`${path.basename(file)}: ${what}`],
@@ -121,17 +136,37 @@ async function detailsOfMedium(folder: string, options: DetailsOptions): Promise
 
   // Written only after every archive was read: an unreadable one leaves all details untouched.
   try {
-    const written = results.map(({ arch, file, images, xml, differences, current }): ArchDetails => {
-      if (current) return { arch, file, images, differences, state: 'current' };
-      if (options.check) return { arch, file, images, differences, state: 'stale' };
-      writeAtomically(file, xml);
-      return { arch, file, images, differences, state: 'written' };
+    const written = results.map(({ xml, current, ...result }): ArchDetails => {
+      if (current) return { ...result, state: 'current' };
+      if (options.check) return { ...result, state: 'stale' };
+      writeAtomically(result.file, xml);
+      return { ...result, state: 'written' };
     });
     lists.commit();
     return [...written, ...listResults];
   } finally {
     lists.discard();
   }
+}
+
+/**
+ * A legacy details.xml that no chosen arch reads (each has its own details-<arch>.xml) but that
+ * lists their archives with other values: one warning, since a reader of details.xml is misled.
+ */
+function warnDisagreeingLegacy(folder: string, read: readonly string[], readings: ReadonlyMap<string, Reading>, progress: Progress): void {
+  if (read.includes(LEGACY_DETAILS_XML)) return;
+  const legacy = readDetailsFile(folder, LEGACY_DETAILS_XML, []);
+  if (legacy.kind !== 'read') return;
+  const disagreeing = legacy.entries.filter((e) => {
+    const now = readings.get(e.file);
+    return now !== undefined && (e.size !== String(now.size) || (e.files !== undefined && e.files !== String(now.files)));
+  });
+  if (disagreeing.length === 0) return;
+  const names = disagreeing.map((e) => e.file);
+  progress.warn(
+    `${path.join(folder, LEGACY_DETAILS_XML)}: disagrees with ${read.join(', ')} on ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}; ` +
+      'no installer of these archs reads it (each has its own details-<arch>.xml): remove it, or keep it current with `details` on a copy without them',
+  );
 }
 
 /**

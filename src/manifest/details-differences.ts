@@ -2,7 +2,9 @@
  * The one computation of what differs between a details file on the medium and the archives it
  * describes, used by `details` (which words it as "on the medium, in the archive") and `verify`
  * (which lists it as problems). Values are compared as written: the installer reads only plain
- * decimal text as the number it means (installer.ts installerInteger).
+ * decimal text as the number it means (installer.ts installerInteger). `<files>` and `<rpms>` are
+ * optional (the installer reads a missing `<files>` as 0 and never reads `<rpms>`): an entry
+ * without them differs only where it says something else.
  */
 import type { DetailsEntry } from './reader.js';
 
@@ -25,12 +27,14 @@ export type DetailsDifference =
 /**
  * `expected`: the archives the details file must list, in order, each with what it holds
  * (undefined when it was not read: only its presence is compared). `rpms`: compare `<rpms>` too.
+ * `alsoListed`: archives it may list besides (the legacy details.xml serves other archs too).
  * An archive listed twice is compared with its last entry, the one the installer keeps.
  */
 export function detailsDifferences(
   entries: readonly DetailsEntry[],
   expected: ReadonlyMap<string, ArchiveCounts | undefined>,
   rpms: boolean,
+  alsoListed: ReadonlySet<string> = new Set(),
 ): DetailsDifference[] {
   const listed = new Map(entries.map((e) => [e.file, e] as const));
   const found: DetailsDifference[] = [];
@@ -41,20 +45,19 @@ export function detailsDifferences(
       continue;
     }
     if (archive === undefined) continue;
-    if (entry.files !== String(archive.files)) found.push({ kind: 'files', file, medium: entry.files, archive: archive.files });
+    if (entry.files !== undefined && entry.files !== String(archive.files)) found.push({ kind: 'files', file, medium: entry.files, archive: archive.files });
     if (entry.size !== String(archive.size)) found.push({ kind: 'size', file, medium: entry.size, archive: archive.size });
     const what = rpms ? describeRpms(entry.rpms, archive.rpms) : undefined;
     if (what) found.push({ kind: 'rpms', file, what });
   }
   for (const file of listed.keys()) {
-    if (!expected.has(file)) found.push({ kind: 'extra', file });
+    if (!expected.has(file) && !alsoListed.has(file)) found.push({ kind: 'extra', file });
   }
   return found;
 }
 
 function describeRpms(was: readonly string[] | undefined, now: readonly string[] | undefined): string | undefined {
-  if (was === undefined && now === undefined) return undefined;
-  if (was === undefined) return `absent on the medium, ${now!.length} in the archive`;
+  if (was === undefined) return undefined;
   if (now === undefined) return `listed on the medium, but the metadata images hold no package database`;
   const missing = multisetMinus(now, was);
   const extra = multisetMinus(was, now);

@@ -1,33 +1,16 @@
 /**
  * The installer's rules, in one module (docs/yast-contract.md), as its own code applies them
- * (yast-installation ImageInstallation, yast2 Arch and XML, yast-ruby-bindings Builtins): how it
- * reads images.xml and details-<arch>.xml (namespaces stripped, every value a string, list items
- * always arrays), which decompressor it runs for an archive name, how it splits archs and
- * patterns, which imageset it chooses, which archs it knows, how it reads a number, which archive
- * names it accepts, and how a member name becomes a path. compose.yaml checks, `details` and
+ * (yast-installation ImageInstallation, yast2 Arch, yast-ruby-bindings Builtins): which
+ * decompressor it runs for an archive name, how it splits archs and patterns, which imageset it
+ * chooses, which archs it knows, how it reads a number, which archive names it accepts, and how a
+ * member name becomes a path. How it parses the XML itself is libxml.ts. compose.yaml checks, `details` and
  * `verify` all apply these rules and no others. Pure: no file is read here.
  */
-import { XMLParser } from 'fast-xml-parser';
 import type { ArchiveFormat } from '../archive/formats.js';
 import type { BytePath } from '../model/entry.js';
-import { firstNonXmlCharacter, nonXmlCharacter } from '../config/medium-limits.js';
 
 // ---------------------------------------------------------------------------------------------
-// Reading the XML
-
-/** Names of list items: forced to arrays so that one item reads like many. */
-const LIST_ITEMS: ReadonlySet<string> = new Set(['image_set', 'image', 'rpm']);
-
-/** A parser that reads like the installer; attributes are kept as `@_name` (for checks). */
-export function installerXmlParser(): XMLParser {
-  return new XMLParser({
-    removeNSPrefix: true,
-    ignoreAttributes: false,
-    attributeNamePrefix: '@_',
-    parseTagValue: false,
-    isArray: (name) => LIST_ITEMS.has(name),
-  });
-}
+// Names
 
 /** An archive name images.xml may list: relative to the images folder and never outside it. */
 export function liesInImagesFolder(name: string): boolean {
@@ -269,37 +252,4 @@ export function memberName(name: BytePath): BytePath | { problem: string } {
  */
 export function isPlainArchName(arch: string): boolean {
   return /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(arch) && arch.length <= 64;
-}
-
-/**
- * What makes `text` unreadable for the installer's XML reader (libxml2) although the lenient
- * JavaScript parser would take it: characters XML 1.0 does not allow (raw or as character
- * references), a DOCTYPE declaration (mediacompose never writes one, and its entities could
- * name files outside the medium), and references to entities XML does not predefine.
- * Undefined when there is none of these.
- */
-export function strictXmlProblem(text: string): { line: number; what: string } | undefined {
-  const lineAt = (index: number): number => {
-    let line = 1;
-    for (let i = text.indexOf('\n'); i !== -1 && i < index; i = text.indexOf('\n', i + 1)) line++;
-    return line;
-  };
-  const bad = nonXmlCharacter(text);
-  if (bad !== undefined) return { line: lineAt(bad.index), what: `${bad.shown} is not allowed in XML 1.0` };
-  // Comments and CDATA sections may hold '&' and '<!DOCTYPE' as plain text.
-  const markup = text.replace(/<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>/g, (m) => m.replace(/[^\n]/g, ' '));
-  const doctype = /<!DOCTYPE/.exec(markup);
-  if (doctype) return { line: lineAt(doctype.index), what: 'a DOCTYPE declaration (entities and DTDs are not read)' };
-  for (const ref of markup.matchAll(/&([^;\s<&]*);?/g)) {
-    const name = ref[1]!;
-    const where = lineAt(ref.index);
-    if (!ref[0].endsWith(';')) return { line: where, what: `"&" not starting a reference (write &amp;)` };
-    if (['amp', 'lt', 'gt', 'quot', 'apos'].includes(name)) continue;
-    const code = /^#x([0-9A-Fa-f]+)$/.exec(name) ? parseInt(name.slice(2), 16) : /^#([0-9]+)$/.exec(name) ? parseInt(name.slice(1), 10) : undefined;
-    if (code === undefined) return { line: where, what: `reference to the undefined entity &${name};` };
-    if (!(code <= 0x10ffff && firstNonXmlCharacter(String.fromCodePoint(code)) === undefined) || (code >= 0xd800 && code <= 0xdfff)) {
-      return { line: where, what: `character reference &${name}; to a character XML 1.0 does not allow` };
-    }
-  }
-  return undefined;
 }

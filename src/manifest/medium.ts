@@ -1,5 +1,5 @@
 /**
- * The medium as `verify` sees it: images.xml and every details-<arch>.xml, read by the one reader
+ * The medium as `verify` sees it: images.xml and every details file, read by the one reader
  * (reader.ts), paired with compose.yaml's imagesets and checked against the installer's contract
  * (docs/yast-contract.md), including which imageset the installer would choose for each
  * imageset's own patterns. The rules themselves are in installer.ts.
@@ -11,7 +11,7 @@ import { IMAGES_XML as IMAGES_XML_NAME, archiveFileName, metaStem } from '../mod
 import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
 import { InputError } from '../errors.js';
 import { type VerifyProblem, mediumFile, reporter } from './problems.js';
-import { type DetailsEntry, type MediumImageset as ReadImageset, readDetailsFile, readImagesXml } from './reader.js';
+import { type DetailsEntry, type MediumImageset as ReadImageset, detailsFilesOf, readDetailsFile, readImagesXml } from './reader.js';
 
 /** An image_set of images.xml, with the compose imageset it is. */
 interface MediumImageset extends ReadImageset {
@@ -24,8 +24,11 @@ export interface Medium {
   readonly imagesets?: readonly MediumImageset[];
   /** The compose imagesets found in images.xml. */
   readonly matched: ReadonlyMap<ImagesetSpec, MediumImageset>;
-  /** details-<arch>.xml by arch; undefined when missing or unusable. */
-  readonly details: ReadonlyMap<string, readonly DetailsEntry[] | undefined>;
+  /**
+   * Each details file the installer reads (details-<arch>.xml, or the legacy details.xml), with
+   * the archs it is read on; `entries` undefined when missing or unusable.
+   */
+  readonly details: ReadonlyMap<string, { readonly archs: readonly string[]; readonly entries?: readonly DetailsEntry[] }>;
   /** Archive file names that exist on the medium. */
   readonly present: ReadonlySet<string>;
 }
@@ -44,11 +47,11 @@ export function readMedium(folder: string, spec: ComposeSpec, problems: VerifyPr
     }
   }
   const archs = mediumArchs(spec, imagesets ?? [], imagesXml);
-  const details = new Map(archs.map((arch) => {
-    const reading = readDetailsFile(folder, arch, problems);
-    return [arch, reading.kind === 'read' ? reading.entries : undefined] as const;
+  const details = new Map([...detailsFilesOf(folder, archs)].map(([name, archsOfFile]) => {
+    const reading = readDetailsFile(folder, name, problems);
+    return [name, reading.kind === 'read' ? { archs: archsOfFile, entries: reading.entries } : { archs: archsOfFile }] as const;
   }));
-  for (const entries of details.values()) {
+  for (const { entries } of details.values()) {
     for (const e of entries ?? []) if (liesInImagesFolder(e.file) && isFile(path.join(folder, e.file))) present.add(e.file);
   }
   const medium: Medium = { folder, imagesets, matched, details, present };

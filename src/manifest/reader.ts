@@ -1,16 +1,21 @@
 /**
- * The one reader of a medium's images.xml and details-<arch>.xml (docs/yast-contract.md): each
- * file parsed once, as the installer reads it (installer.ts), into a model plus the problems
- * found. `verify` lists those problems; `details` refuses a medium whose images.xml it cannot use
- * (see manifest/details-file.ts). Two findings are never merely reported: an images.xml that
- * cannot be read at all, and an arch that is not a plain name (files are named after archs, so
- * such a name could reach outside the images folder).
+ * The one reader of a medium's images.xml and details files (docs/yast-contract.md): each file
+ * parsed once, as the installer's XML parser reads it (libxml.ts) and by the installer's rules
+ * (installer.ts), into a model plus the problems found. `verify` lists those problems; `details`
+ * refuses a medium whose images.xml it cannot use (see manifest/details-file.ts). Two findings
+ * are never merely reported: an images.xml that cannot be read at all, and an arch that is not a
+ * plain name (files are named after archs, so such a name could reach outside the images folder).
+ *
+ * The details file of an arch is the one the installer reads (ImageInstallation
+ * FillUpImagesDetails): details-<arch>.xml, else the legacy details.xml, which then serves every
+ * arch without a file of its own.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
-import { archsOf, installerXmlParser, isPlainArchName, numberProblem, strictXmlProblem } from './installer.js';
-import { IMAGES_XML, detailsFileName } from '../model/names.js';
+import { INSTALLER_ARCHS, archsOf, isPlainArchName, numberProblem } from './installer.js';
+import { CDATA, installerXmlParser, withoutByteOrderMark, xmlProblem } from './libxml.js';
+import { IMAGES_XML, LEGACY_DETAILS_XML, detailsFileName } from '../model/names.js';
 import { InputError, describeSystemError } from '../errors.js';
 import { type Report, type VerifyProblem, mediumFile, reporter } from './problems.js';
 
@@ -30,7 +35,8 @@ export interface MediumImageset {
 /** An image of a details file, its values as written. */
 export interface DetailsEntry {
   readonly file: string;
-  readonly files: string;
+  /** Absent when the image has no <files> element (optional: the installer reads it as 0). */
+  readonly files?: string;
   readonly size: string;
   /** Absent when the image has no <rpms> element. */
   readonly rpms?: readonly string[];
@@ -39,8 +45,10 @@ export interface DetailsEntry {
 export interface ImagesXmlReading {
   /** Undefined when images.xml is not usable at all (reported). */
   readonly imagesets?: readonly MediumImageset[];
-  /** Set when images.xml is not well-formed XML: what the problem says. */
+  /** Set when images.xml is not well-formed XML, or refused unread: what the problem says. */
   readonly notWellFormed?: string;
+  /** Findings that do not make the file unusable (an arch no installer reports). */
+  readonly warnings: readonly string[];
 }
 
 export type DetailsReading =
@@ -54,9 +62,33 @@ const xmlParser = installerXmlParser();
 
 type XmlObject = Record<string, unknown>;
 
-/** `images/details-<arch>.xml`, as problems name it. */
-export function detailsFile(arch: string): string {
-  return mediumFile(detailsFileName(arch));
+/**
+ * The details file the installer reads on `arch`: details-<arch>.xml when the images folder has
+ * it, else details.xml when it has that, else details-<arch>.xml (missing).
+ */
+function detailsFileOf(folder: string, arch: string): string {
+  const own = detailsFileName(arch);
+  if (exists(path.join(folder, own))) return own;
+  return exists(path.join(folder, LEGACY_DETAILS_XML)) ? LEGACY_DETAILS_XML : own;
+}
+
+function exists(file: string): boolean {
+  try {
+    fs.lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The details files of these archs, each with the archs whose installer reads it, in arch order. */
+export function detailsFilesOf(folder: string, archs: readonly string[]): Map<string, string[]> {
+  const files = new Map<string, string[]>();
+  for (const arch of archs) {
+    const name = detailsFileOf(folder, arch);
+    files.set(name, [...(files.get(name) ?? []), arch]);
+  }
+  return files;
 }
 
 /** images.xml of the images folder; throws when it cannot be read or names an arch that is not plain. */
@@ -69,24 +101,28 @@ export function readImagesXml(folder: string, problems: VerifyProblem[]): Images
     throw new InputError(file, `cannot read: ${describeSystemError(err)}`, 'build the medium first (mediacompose build COMPOSE)');
   }
   const parsed = parseXml(text, reporter(problems, null, mediumFile(IMAGES_XML)));
-  if (typeof parsed === 'string') return { notWellFormed: parsed };
+  if (typeof parsed === 'string') return { notWellFormed: parsed, warnings: [] };
   const imagesets = readImagesets(parsed, problems);
+  const warnings: string[] = [];
   for (const set of imagesets ?? []) {
     for (const arch of archsOf(set.archs).filter(Boolean)) {
       if (!isPlainArchName(arch)) {
         throw new InputError(file, `${set.label}: arch ${JSON.stringify(arch)} is not a plain name`, 'an arch is letters, digits, "_", "-" and "."; the medium is damaged or was made to escape its folder');
       }
+      if (!INSTALLER_ARCHS.includes(arch) && !warnings.some((w) => w.includes(`"${arch}"`))) {
+        warnings.push(`${file}: arch "${arch}" is no arch the installer reports (${INSTALLER_ARCHS.join(', ')}): no installer deploys its image_sets`);
+      }
     }
   }
-  return { imagesets };
+  return { imagesets, warnings };
 }
 
-/** details-<arch>.xml of the images folder (`arch` a plain name), with its problems. */
-export function readDetailsFile(folder: string, arch: string, problems: VerifyProblem[]): DetailsReading {
-  const report = reporter(problems, null, detailsFile(arch));
+/** A details file of the images folder (`name` from detailsFileOf), with its problems. */
+export function readDetailsFile(folder: string, name: string, problems: VerifyProblem[]): DetailsReading {
+  const report = reporter(problems, null, mediumFile(name));
   let text: string;
   try {
-    text = fs.readFileSync(path.join(folder, detailsFileName(arch)), 'utf8');
+    text = fs.readFileSync(path.join(folder, name), 'utf8');
   } catch (err) {
     report(`cannot read: ${describeSystemError(err)} (the installer then shows no progress)`);
     return { kind: 'unreadable', error: err };
@@ -104,11 +140,13 @@ export function readDetailsFile(folder: string, arch: string, problems: VerifyPr
   const entries = items(list, 'image').map((raw, i): DetailsEntry => {
     const image = asObject(raw) ?? {};
     const at = `image ${i + 1}`;
-    const entry = { file: textField(image, 'file', at, report), files: textField(image, 'files', at, report), size: textField(image, 'size', at, report) };
+    const file = textField(image, 'file', at, report);
+    const entry = image.files === undefined ? { file, size: textField(image, 'size', at, report) } : { file, files: textField(image, 'files', at, report), size: textField(image, 'size', at, report) };
     for (const key of ['files', 'size'] as const) {
-      const typed = asObject(image[key])?.['@_type'];
-      if (typed !== undefined) continue; // textField reported it: the installer does not read a typed value here
-      const problem = numberProblem(entry[key], undefined);
+      const value = entry[key as 'size'];
+      const type = typeOf(asObject(image[key]) ?? {});
+      if (value === undefined || (type !== undefined && type !== 'string')) continue; // textField reported a typed value
+      const problem = numberProblem(value, undefined);
       if (problem) report(`${entry.file || at}: <${key}> ${problem}`);
     }
     const rpms = image.rpms === undefined ? undefined : asObject(image.rpms);
@@ -126,8 +164,13 @@ function parseXml(text: string, report: Report): XmlObject | string {
     report(`not well-formed XML: ${what}`);
     return `not well-formed XML: ${what}`;
   };
-  // As strictly as the installer's libxml2: no DOCTYPE or entities, only XML 1.0 characters.
-  const strict = strictXmlProblem(text);
+  // As strictly as the installer's libxml2, and no DTD or entity is ever read (libxml.ts).
+  text = withoutByteOrderMark(text);
+  const strict = xmlProblem(text);
+  if (strict?.refused) {
+    report(`not read: line ${strict.line}: ${strict.what}`);
+    return `not read: line ${strict.line}: ${strict.what}`;
+  }
   if (strict) return notWellFormed(`line ${strict.line}: ${strict.what}`);
   const valid = XMLValidator.validate(text);
   if (valid !== true) return notWellFormed(`line ${valid.err.line}: ${valid.err.msg}`);
@@ -148,7 +191,7 @@ function mixedContent(node: unknown, name = ''): string[] {
   if (Array.isArray(node)) return node.flatMap((item) => mixedContent(item, name));
   if (node === null || typeof node !== 'object') return [];
   const children = childElements(node as XmlObject);
-  const own = '#text' in node && children.length > 0 ? [name] : [];
+  const own = hasText(node as XmlObject) && children.length > 0 ? [name] : [];
   return [...own, ...children.flatMap((k) => mixedContent((node as XmlObject)[k], k))];
 }
 
@@ -189,7 +232,7 @@ function readImagesets(doc: XmlObject, problems: VerifyProblem[]): MediumImagese
 
 /** A list must say config:type="list" and hold only its items; otherwise the installer reads a map. */
 function checkList(list: XmlObject, where: string, name: string, item: string, report: Report): void {
-  if (list['@_type'] !== 'list') report(`${where}<${name}> lacks config:type="list": the installer reads it as a map and loses items`);
+  if (typeOf(list) !== 'list') report(`${where}<${name}> lacks config:type="list": the installer reads it as a map and loses items`);
   for (const key of Object.keys(list)) {
     if (key !== item && !key.startsWith('@_')) report(`${where}<${name}> holds <${key}> among its <${item}> items`);
   }
@@ -197,7 +240,23 @@ function checkList(list: XmlObject, where: string, name: string, item: string, r
 
 /** The names of an element's child elements (attributes and text left out). */
 function childElements(element: XmlObject): string[] {
-  return Object.keys(element).filter((k) => !k.startsWith('@_') && k !== '#text');
+  return Object.keys(element).filter((k) => !k.startsWith('@_') && k !== '#text' && k !== CDATA);
+}
+
+/** An element's type as yast2 reads it: its `t` or (namespace stripped) `config:type` attribute. */
+function typeOf(element: XmlObject): string | undefined {
+  const type = element['@_t'] ?? element['@_type'];
+  return type === undefined ? undefined : String(type);
+}
+
+function hasText(element: XmlObject): boolean {
+  return '#text' in element || CDATA in element;
+}
+
+/** An element's own text: its text nodes and CDATA sections (XPath text(), as yast2 takes it). */
+function ownText(element: XmlObject): string {
+  const parts = [element['#text'], element[CDATA]].flat().filter((p) => p !== undefined);
+  return parts.map(String).join('').trim();
 }
 
 function items(list: XmlObject, item: string): unknown[] {
@@ -214,7 +273,7 @@ function asObject(value: unknown): XmlObject | undefined {
 /** The text of an item: a string, or an element's text (attributes left out). */
 function textOf(value: unknown): string {
   if (typeof value === 'string') return value;
-  return String((asObject(value) ?? {})['#text'] ?? '');
+  return ownText(asObject(value) ?? {});
 }
 
 /** A text element of a map; '' (reported) when missing, repeated or not text. */
@@ -234,8 +293,10 @@ function textField(map: XmlObject, name: string, where: string, report: Report):
     report(`${where}: <${name}> holds elements, not text`);
     return '';
   }
-  if (object['@_type'] !== undefined) {
-    report(`${where}: <${name}> has config:type="${String(object['@_type'])}" (write plain text: the installer reads a value of another type as no text at all)`);
+  if (object['@_t'] !== undefined && object['@_type'] !== undefined) {
+    report(`${where}: <${name}> has both t and config:type (the installer's XML reader fails)`);
+  } else if (typeOf(object) !== undefined && typeOf(object) !== 'string') {
+    report(`${where}: <${name}> has config:type="${typeOf(object)}" (write plain text: the installer reads a value of another type as no text at all)`);
   }
-  return String(object['#text'] ?? '');
+  return ownText(object);
 }

@@ -44,18 +44,22 @@ export class Staging {
   }
 
   /**
-   * Moves the staged images folder into place, runs `afterSwap` (files staged beside it that go
-   * elsewhere in the medium), then removes the previous one. Durable: the staged files and their
-   * folder are flushed to disk before the swap (a power loss after it cannot leave empty or short
-   * archives), the medium folder after it (the renames themselves). Returns the seconds spent
-   * flushing.
+   * Moves the staged images folder into place, then `moves` (files staged in this folder that go
+   * elsewhere in the medium: the product's root checksum list, its signature, directory.yast),
+   * then removes the previous images. All or nothing: the moves are written to a journal before
+   * the swap, and a command that takes the lock after a build killed past the swap finishes them
+   * (restoreInterruptedSwaps), so images/ and the root list never stay apart. Durable: the staged
+   * files and their folder are flushed to disk before the swap (a power loss after it cannot
+   * leave empty or short archives), the medium folder after it (the renames themselves). Returns
+   * the seconds spent flushing.
    */
-  commit(afterSwap?: () => void): number {
+  commit(moves: ReadonlyArray<readonly [string, string]> = []): number {
     const target = path.join(this.medium, IMAGES_DIR);
     const previous = path.join(this.folder, 'previous');
     const started = process.hrtime.bigint();
     try {
       syncTree(this.images);
+      if (moves.length > 0) writeJournal(this.folder, moves);
     } catch (err) {
       throw new OutputError(this.images, `cannot flush the new images to disk: ${describeSystemError(err)}`, 'check the file system of the medium');
     }
@@ -69,7 +73,7 @@ export class Staging {
     }
     const after = process.hrtime.bigint();
     try {
-      afterSwap?.();
+      applyMoves(moves);
       syncPath(this.medium);
       syncPath(this.folder);
     } catch (err) {
@@ -82,11 +86,52 @@ export class Staging {
     return synced;
   }
 
-  /** Removes everything staged (idempotent). */
+  /** Removes everything staged (idempotent); the journal first, so no half-removed folder is finished later. */
   discard(): void {
+    fs.rmSync(path.join(this.folder, JOURNAL), { force: true });
     fs.rmSync(this.folder, { recursive: true, force: true });
     this.unregister();
   }
+}
+
+/** The moves that follow the swap, in the staging folder from just before it. */
+const JOURNAL = 'moves.json';
+
+function writeJournal(folder: string, moves: ReadonlyArray<readonly [string, string]>): void {
+  const file = path.join(folder, JOURNAL);
+  fs.writeFileSync(file, `${JSON.stringify(moves)}\n`, { flush: true });
+  syncPath(folder);
+}
+
+/** Renames each staged file into place; a move whose staged file is gone was done already. */
+function applyMoves(moves: ReadonlyArray<readonly [string, string]>): void {
+  for (const [from, to] of moves) {
+    try {
+      fs.renameSync(from, to);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(from)) continue;
+      throw new OutputError(to, `cannot move into place: ${describeSystemError(err)}`);
+    }
+  }
+}
+
+/**
+ * A staging folder whose images were swapped in but whose journal is still there: the build was
+ * killed among the moves that follow the swap. Returns the moves to finish, or undefined.
+ */
+function unfinishedMoves(stale: string): Array<[string, string]> | undefined {
+  if (fs.existsSync(path.join(stale, IMAGES_DIR))) return undefined; // never swapped: nothing to finish
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(stale, JOURNAL), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const moves = JSON.parse(text) as Array<[string, string]>;
+  // Only files staged in this folder, each to a place in the medium: a journal names nothing else.
+  const medium = path.dirname(stale);
+  const inside = (file: string, folder: string): boolean => path.dirname(path.resolve(file)) === path.resolve(folder);
+  return moves.filter(([from, to]) => inside(from, stale) && inside(to, medium));
 }
 
 /** fsync of a file or folder. */
@@ -114,29 +159,40 @@ function syncTree(dir: string): void {
  * The caller holds the medium's lock, so no other build is writing any of them.
  */
 function removeStale(medium: string): void {
+  restoreInterruptedSwaps(medium, () => undefined);
   for (const name of fs.readdirSync(medium)) {
-    if (!name.startsWith(STAGING_PREFIX)) continue;
-    restoreInterruptedSwap(medium, path.join(medium, name));
-    fs.rmSync(path.join(medium, name), { recursive: true, force: true });
+    if (name.startsWith(STAGING_PREFIX)) fs.rmSync(path.join(medium, name), { recursive: true, force: true });
   }
 }
 
-/** A build killed between the two renames of commit() left the previous images in its staging. */
-function restoreInterruptedSwap(medium: string, stale: string): void {
-  const target = path.join(medium, IMAGES_DIR);
-  const previous = path.join(stale, 'previous');
-  if (!fs.existsSync(target) && fs.existsSync(previous)) fs.renameSync(previous, target);
-}
-
 /**
- * Puts back the images folder of a build killed in the middle of its swap. Called by
+ * Repairs what a build killed in its commit left: the previous images folder put back when it was
+ * killed between the two renames of the swap; the moves after the swap finished when it was killed
+ * among them (its images are in place, so the root list must follow them). Called by
  * MediumLock.acquire right after taking the lock, so every command that takes it repairs this.
  */
 export function restoreInterruptedSwaps(medium: string, note: (message: string) => void): void {
   const previous = interruptedSwap(medium);
-  if (previous === undefined) return;
-  fs.renameSync(previous, path.join(medium, IMAGES_DIR));
-  note(`restored ${path.join(medium, IMAGES_DIR)}: a build was interrupted while swapping it (it was in ${previous})`);
+  if (previous !== undefined) {
+    fs.renameSync(previous, path.join(medium, IMAGES_DIR));
+    note(`restored ${path.join(medium, IMAGES_DIR)}: a build was interrupted while swapping it (it was in ${previous})`);
+    return;
+  }
+  let names: string[];
+  try {
+    names = fs.readdirSync(medium);
+  } catch {
+    return;
+  }
+  for (const name of names.filter((n) => n.startsWith(STAGING_PREFIX)).sort()) {
+    const stale = path.join(medium, name);
+    const moves = unfinishedMoves(stale);
+    if (moves === undefined) continue;
+    applyMoves(moves);
+    fs.rmSync(path.join(stale, JOURNAL), { force: true });
+    syncPath(medium);
+    note(`finished the swap of a build interrupted after it: ${moves.map(([, to]) => path.basename(to)).join(', ')} moved into place beside the new images`);
+  }
 }
 
 /**

@@ -11,6 +11,9 @@ export function detailsFileName(arch: string): string {
   return `details-${arch}.xml`;
 }
 
+/** The legacy `details.xml`: what the installer reads on an arch without its own details file. */
+export const LEGACY_DETAILS_XML = 'details.xml';
+
 /** The file name suffix after an image's stem, per compression. */
 export const ARCHIVE_EXTENSIONS = {
   xz: 'tar.xz',

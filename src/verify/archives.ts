@@ -16,7 +16,6 @@ import { type BytePath, printable } from '../model/entry.js';
 import type { Medium } from '../manifest/medium.js';
 import { type VerifyProblem, mediumFile, reporter } from '../manifest/problems.js';
 import { decompressorProblem, isForArch, memberName } from '../manifest/installer.js';
-import { detailsFile } from '../manifest/reader.js';
 import { type ArchiveCounts, detailsDifferences } from '../manifest/details-differences.js';
 import { formatMB, secondsSince } from '../runtime/format.js';
 
@@ -57,7 +56,7 @@ export type ArchiveReading = Listing | Unreadable;
 export function archivesToRead(medium: Medium): string[] {
   const names = [
     ...(medium.imagesets ?? []).flatMap((s) => s.images.map((i) => i.file)),
-    ...[...medium.details.values()].flatMap((entries) => (entries ?? []).map((e) => e.file)),
+    ...[...medium.details.values()].flatMap(({ entries }) => (entries ?? []).map((e) => e.file)),
   ];
   return [...new Set(names)].filter((name) => medium.present.has(name));
 }
@@ -121,12 +120,13 @@ function checkDetails(medium: Medium, archives: ReadonlyMap<string, ArchiveReadi
     const reading = archives.get(file);
     return reading?.kind === 'listing' ? { files: reading.count, size: reading.size } : undefined;
   };
-  for (const [arch, entries] of medium.details) {
+  for (const [name, { archs, entries }] of medium.details) {
     if (entries === undefined) continue;
-    const report = reporter(problems, null, detailsFile(arch));
+    const report = reporter(problems, null, mediumFile(name));
     const used = medium.imagesets === undefined
       ? entries.map((e) => e.file)
-      : medium.imagesets.filter((s) => isForArch(s, arch)).flatMap((s) => s.images.map((i) => i.file));
+      : medium.imagesets.filter((s) => archs.some((arch) => isForArch(s, arch))).flatMap((s) => s.images.map((i) => i.file));
+    const arch = archs.join(', ');
     const differences = detailsDifferences(entries, new Map(used.map((file) => [file, counts(file)])), false);
     for (const d of differences) {
       switch (d.kind) {

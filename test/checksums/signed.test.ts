@@ -206,6 +206,52 @@ describeIf(unmet({ programs: ['gpg', 'gpgv', 'gpgconf', 'sha256sum'] }), 'signed
     });
   });
 
+  describe('foreign root lists: every line that is not about images/ stays, byte for byte and in place', () => {
+    const realContent = path.resolve(import.meta.dirname, '../fixtures/realworld/libzypp/images-file/content');
+    const notImages = (text: string): string => text.split('\n').filter((l) => !/\simages\//.test(l)).join('\n');
+
+    it('the openSUSE 11.1 DVD content (META, KEY and HASH SHA1 lines): build with list: medium, then details --sign-key', () => {
+      const w = workspace(['checksums:', `  key: ${key}`, '  list: medium']);
+      fs.mkdirSync(w.medium, { recursive: true });
+      const original = fs.readFileSync(realContent, 'utf8');
+      fs.writeFileSync(path.join(w.medium, 'content'), original);
+      expect(build(w.compose).status).toBe(0);
+      const publicKey = path.join(work, 'exported-111.key');
+      fs.writeFileSync(publicKey, gpg('--armor', '--export', key));
+      for (const step of ['build', 'details']) {
+        const text = fs.readFileSync(path.join(w.medium, 'content'), 'utf8');
+        expect(notImages(text), step).toBe(notImages(original));
+        const firstImages = original.split('\n').findIndex((l) => /\simages\//.test(l));
+        expect(text.split('\n')[firstImages], step).toMatch(/^HASH SHA256 [0-9a-f]{64} {2}images\//);
+        const ours = text.split('\n').filter((l) => /\simages\//.test(l));
+        expect(ours.map((l) => l.slice(78)), step).toEqual(fs.readdirSync(w.images).filter((n) => !LIST_FILES.has(n)).sort().map((f) => `images/${f}`));
+        expect(gpgvWith(publicKey, path.join(w.medium, 'content.asc'), path.join(w.medium, 'content')), step).toBe(0);
+        repack(path.join(w.images, 'common-x86_64.tar.gz'));
+        expect(run('details', w.medium, '--sign-key', key).status).toBe(0);
+      }
+    });
+
+    it('a product-composer CHECKSUMS (boot/, EFI/, docu/, media.1/ lines, no final newline)', () => {
+      const w = workspace(['checksums:', `  key: ${key}`, '  list: medium']);
+      fs.mkdirSync(w.medium, { recursive: true });
+      const product = [
+        `${'a'.repeat(64)}  EFI/BOOT/bootx64.efi`,
+        `${'b'.repeat(64)}  boot/x86_64/loader/linux`,
+        `${'c'.repeat(64)}  docu/RELEASE-NOTES.en.txt`,
+        `${'d'.repeat(64)}  images/common-x86_64.tar.gz`,
+        `${'e'.repeat(64)}  media.1/products`,
+      ].join('\n');
+      fs.writeFileSync(path.join(w.medium, 'CHECKSUMS'), product);
+      expect(build(w.compose).status).toBe(0);
+      const text = fs.readFileSync(path.join(w.medium, 'CHECKSUMS'), 'utf8');
+      expect(notImages(text).replace(/\n$/, '')).toBe(notImages(product));
+      expect(text.split('\n')[3]).toMatch(/^[0-9a-f]{64} {2}images\//);
+      const publicKey = path.join(work, 'exported-product.key');
+      fs.writeFileSync(publicKey, gpg('--armor', '--export', key));
+      expect(gpgvWith(publicKey, path.join(w.medium, 'CHECKSUMS.asc'), path.join(w.medium, 'CHECKSUMS'))).toBe(0);
+    });
+  });
+
   describe('build failures leave the previous medium as it was', () => {
     function previous(): { w: ReturnType<typeof workspace>; before: Record<string, string> } {
       const w = workspace();

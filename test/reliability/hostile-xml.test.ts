@@ -7,7 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mediacompose } from '../support/build.js';
+import { spawnSync } from 'node:child_process';
+import { BIN, mediacompose } from '../support/build.js';
+import { describeIf, unmet } from '../support/needs.js';
 import type { Tree } from '../support/tree.js';
 import { type Work, changesSince, smallMedium, snapshot } from './hostile.js';
 
@@ -80,12 +82,12 @@ describe('case 4: external entities make a file unreadable, not an internal erro
     const before = tamper(imagesXml, withEntity);
     const v = mediacompose('verify', work.compose);
     expect(v.status).toBe(1);
-    expect(v.stdout).toContain('images/images.xml: not well-formed XML: line 2: a DOCTYPE declaration (entities and DTDs are not read)');
+    expect(v.stdout).toContain('images/images.xml: not read: line 2: a DOCTYPE with an internal subset (entity and DTD declarations are never read)');
     expect(v.stderr + v.stdout).not.toContain('internal error');
     expect(v.stdout).not.toContain('precious');
     const d = mediacompose('details', work.medium);
     expect(d.status).toBe(3);
-    expect(d.stderr).toContain(`error: ${imagesXml}: not well-formed XML: line 2: a DOCTYPE declaration (entities and DTDs are not read)\n`);
+    expect(d.stderr).toContain(`error: ${imagesXml}: not read: line 2: a DOCTYPE with an internal subset (entity and DTD declarations are never read)\n`);
     expect(changesSince(before, work.dir)).toEqual([]);
   });
 
@@ -93,7 +95,7 @@ describe('case 4: external entities make a file unreadable, not an internal erro
     const before = tamper(details, withEntity);
     const v = mediacompose('verify', work.compose);
     expect(v.status).toBe(1);
-    expect(v.stdout).toContain('images/details-x86_64.xml: not well-formed XML: line 2: a DOCTYPE declaration');
+    expect(v.stdout).toContain('images/details-x86_64.xml: not read: line 2: a DOCTYPE with an internal subset');
     expect(v.stderr).not.toContain('internal error');
     const d = mediacompose('details', work.medium, '--check');
     expect(d.status).toBe(1);
@@ -106,6 +108,44 @@ describe('case 4: external entities make a file unreadable, not an internal erro
     const v = mediacompose('verify', work.compose);
     expect(v.status).toBe(1);
     expect(v.stdout).toMatch(/images\/images\.xml: not well-formed XML: line \d+: reference to the undefined entity &nbsp;/);
+    expect(changesSince(before, work.dir)).toEqual([]);
+  });
+});
+
+describeIf(unmet({ programs: ['strace'] }), 'case 4b: the file an entity or a DTD names is never opened', () => {
+  for (const [what, edit] of [
+    ['an external entity in an internal subset', (t: string, victim: string) => t
+      .replace('<?xml version="1.0" encoding="UTF-8"?>\n', `<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE x [<!ENTITY e SYSTEM "file://${victim}">]>\n`)
+      .replace(/<file>([^<]*)<\/file>/, '<file>$1&e;</file>')],
+    ['an external DTD', (t: string, victim: string) => t
+      .replace('<?xml version="1.0" encoding="UTF-8"?>\n', `<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE image_installation SYSTEM "${victim}">\n`)],
+  ] as const) {
+    it(`${what}: details exits 3; strace shows no open of the file it names`, () => {
+      const victim = path.join(work.dir, 'victim', 'evil.xml');
+      const before = tamper(imagesXml, (t) => edit(t, victim));
+      const log = path.join(work.dir, 'strace.log');
+      const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=%file', '-o', log, process.execPath, BIN, 'details', work.medium], { encoding: 'utf8' });
+      expect(r.status).toBe(3);
+      expect(r.stderr).toMatch(/^error: .*images\.xml: not read: line 2: a DOCTYPE /m);
+      const calls = fs.readFileSync(log, 'utf8');
+      fs.rmSync(log);
+      expect(calls).toContain('images.xml'); // the trace works: it saw images.xml opened
+      expect(calls).not.toContain('evil.xml');
+      expect(changesSince(before, work.dir)).toEqual([]);
+    });
+  }
+});
+
+describe('case 4c: character references and predefined entities are decoded, as libxml2 decodes them', () => {
+  it('<file>&#NN;...</file> names the file it spells: details --check and verify pass', () => {
+    const before = tamper(imagesXml, (t) => t.replace(/<file>(.)([^<]*)<\/file>/g, (_m, first: string, rest: string) => `<file>&#${first.charCodeAt(0)};${rest}</file>`));
+    expect(fs.readFileSync(imagesXml, 'utf8')).toMatch(/<file>&#\d+;/);
+    const d = mediacompose('details', work.medium, '--check');
+    expect(d.stdout).toMatch(/details-x86_64\.xml: current\n$/);
+    expect(d.status).toBe(0);
+    const v = mediacompose('verify', work.compose);
+    expect(v.stdout).not.toContain('missing');
+    expect(v.status).toBe(0);
     expect(changesSince(before, work.dir)).toEqual([]);
   });
 });

@@ -28,9 +28,9 @@ export function readImagesXml(medium: string): DeployedImageset[] {
   }));
 }
 
-export function readDetailsXml(medium: string, arch: string): Array<{ file: string; files: string; size: string; rpms?: string[] }> {
+export function readDetailsXml(medium: string, arch: string, name = `details-${arch}.xml`): Array<{ file: string; files: string; size: string; rpms?: string[] }> {
   const parser = new XMLParser({ removeNSPrefix: true, ignoreAttributes: false, isArray: (name) => LISTS.has(name), parseTagValue: false });
-  const doc = parser.parse(fs.readFileSync(path.join(medium, 'images', `details-${arch}.xml`)));
+  const doc = parser.parse(fs.readFileSync(path.join(medium, 'images', name)));
   return (doc.image_installation_details.details.image as any[]).map((i) => ({
     file: i.file,
     files: i.files,

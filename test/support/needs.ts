@@ -13,7 +13,7 @@ export const isRoot = process.getuid?.() === 0;
 const PACKAGE: Record<string, string> = {
   rpm: 'rpm', rpmbuild: 'rpm', 'dpkg-query': 'dpkg', debootstrap: 'debootstrap', xzdec: 'xzdec', lzmadec: 'xzdec',
   getfattr: 'attr', setfattr: 'attr', python3: 'python3', zypper: 'zypper', createrepo_c: 'createrepo-c', gpg: 'gnupg',
-  gpgv: 'gpgv', gpgconf: 'gpgconf', sha256sum: 'coreutils', parallel: 'parallel', lbzip2: 'lbzip2', bzip2: 'bzip2', xz: 'xz-utils', tar: 'tar',
+  gpgv: 'gpgv', gpgconf: 'gpgconf', xmllint: 'libxml2-utils', strace: 'strace', sha256sum: 'coreutils', parallel: 'parallel', lbzip2: 'lbzip2', bzip2: 'bzip2', xz: 'xz-utils', tar: 'tar',
 };
 
 function onPath(program: string): boolean {
