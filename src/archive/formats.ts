@@ -14,7 +14,7 @@ import zlib from 'node:zlib';
 import type { CompressionName } from '../config/spec.js';
 import { ARCHIVE_EXTENSIONS } from '../model/names.js';
 import { onPath, programOutput, startFilter } from '../runtime/command.js';
-import { lzma, lzmaAloneStream, xzEncoder, xzStream } from './xz-encoder.js';
+import { type EncoderReport, lzma, lzmaAloneStream, xzEncoder, xzStream } from './xz-encoder.js';
 
 export type ArchiveFormat = CompressionName | 'tar';
 
@@ -24,6 +24,10 @@ interface Coder {
   readonly stream: Duplex;
   /** Settles when a helper process (if any) has exited; rejects on its failure. */
   readonly done: Promise<void>;
+  /** Input bytes a helper process has read so far (absent in-process, undefined when unknown). */
+  readonly inputRead?: () => number | undefined;
+  /** The encoder's own count of input compressed and output made, as it tells it (xz). */
+  readonly onReport?: (listener: (report: EncoderReport) => void) => void;
 }
 
 export interface CompressionFormat {
@@ -53,7 +57,7 @@ const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
 
 function filterCoder(argv: readonly string[]): Coder {
   const filter = startFilter(argv);
-  return { stream: Duplex.from({ writable: filter.stdin, readable: filter.stdout }), done: filter.exited };
+  return { stream: Duplex.from({ writable: filter.stdin, readable: filter.stdout }), done: filter.exited, inputRead: filter.bytesRead };
 }
 
 type Full = CompressionFormat & FormatRecord;

@@ -1,6 +1,9 @@
 /**
  * Writes one image: tar stream -> compressor -> file. The caller gives a temporary path inside
- * the staging folder; nothing is renamed here.
+ * the staging folder; nothing is renamed here. While it writes, it reports how far the encoder
+ * really is (an ImageMeter): the input out of this process's buffers, the input an encoder
+ * process has read, the compressed bytes written out, and for xz the input of the blocks
+ * written out completely.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -8,8 +11,11 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MediaComposeError, OutputError, describeSystemError } from '../errors.js';
 import type { Member } from '../model/member.js';
+import type { ImageMeter } from '../runtime/progress.js';
 import type { CompressionFormat } from './formats.js';
+import type { EncoderReport } from './xz-encoder.js';
 import { type TarTotals, tarChunks } from './tar-stream.js';
+import { XzBlockScanner } from './xz-blocks.js';
 
 export interface WrittenImage {
   /** Uncompressed tar bytes (what details' <size> says). */
@@ -28,25 +34,41 @@ interface WriteOptions {
   readonly format: CompressionFormat;
   readonly level: number;
   readonly threads: number;
-  /** Called with the uncompressed bytes produced so far. */
-  readonly onProgress?: (bytes: number) => void;
+  /** Called as the tar stream goes in and the compressed stream comes out. */
+  readonly onProgress?: (meter: ImageMeter) => void;
 }
 
 export async function writeImage(members: readonly Member[], file: string, options: WriteOptions): Promise<WrittenImage> {
   const totals: TarTotals = { bytes: 0, members: 0 };
   const compressor = options.format.createCompressor(options.level, options.threads);
   let produced = 0;
+  let written = 0;
   let tarMs = 0;
+  const blocks = options.format.name === 'xz' ? new XzBlockScanner() : undefined;
+  let told: EncoderReport | undefined;
+  const report = (): void => {
+    if (!options.onProgress) return;
+    // What the tar generator produced, less what still waits in this process's buffers.
+    const fed = Math.max(0, produced - source.readableLength - compressor.stream.writableLength);
+    options.onProgress({ fed, read: compressor.inputRead?.(), written, completed: blocks?.completed, consumed: told?.consumed, encoded: told?.encoded });
+  };
+  if (options.onProgress) {
+    compressor.onReport?.((r) => {
+      told = r;
+      report();
+    });
+  }
   const source = Readable.from(
     (function* () {
       const chunks = tarChunks(members, totals);
       for (;;) {
+        // Asked for the next chunk: the ones before it are in the buffers or past them.
+        report();
         const started = performance.now();
         const next = chunks.next();
         tarMs += performance.now() - started;
         if (next.done) return;
         produced += next.value.length;
-        options.onProgress?.(produced);
         yield next.value;
       }
     })(),
@@ -56,6 +78,9 @@ export async function writeImage(members: readonly Member[], file: string, optio
   const hashing = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       digest.update(chunk);
+      written += chunk.length;
+      blocks?.push(chunk);
+      report();
       done(null, chunk);
     },
   });

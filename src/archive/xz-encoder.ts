@@ -33,6 +33,32 @@ export interface EncoderStream {
   readonly stream: Duplex;
   /** Settles when a helper process (if any) has exited; rejects on its failure. */
   readonly done: Promise<void>;
+  /** Input bytes a helper process has read so far (absent in-process, undefined when unknown). */
+  readonly inputRead?: () => number | undefined;
+  /**
+   * The xz program's own count, asked for every second: the input it has compressed and the
+   * compressed bytes it has made, blocks still being compressed included. Absent in-process.
+   */
+  readonly onReport?: (listener: (report: EncoderReport) => void) => void;
+}
+
+export interface EncoderReport {
+  readonly consumed: number;
+  readonly encoded: number;
+}
+
+/** How often xz is asked for its progress. */
+const REPORT_MS = 1000;
+/** xz's progress line on SIGUSR1: `  --- %   2.9 MiB / 12.4 MiB = 0.231   4.9 MiB/s   0:02` (compressed / uncompressed). */
+const REPORT_LINE = /([\d.]+) (B|KiB|MiB|GiB|TiB) \/ ([\d.]+) (B|KiB|MiB|GiB|TiB) = /;
+const UNIT = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 } as const;
+
+/** The numbers of xz's progress line, or undefined for another line. */
+export function parseXzReport(line: string): EncoderReport | undefined {
+  const m = REPORT_LINE.exec(line);
+  if (!m) return undefined;
+  const bytes = (value: string, unit: string): number => Math.round(Number(value) * UNIT[unit as keyof typeof UNIT]);
+  return { encoded: bytes(m[1]!, m[2]!), consumed: bytes(m[3]!, m[4]!) };
 }
 
 let lzmaNative: LzmaNative | undefined;
@@ -76,7 +102,22 @@ export function lzmaAloneStream(level: number): EncoderStream {
   return { stream: lzma().createStream('aloneEncoder', { preset: level }), done: Promise.resolve() };
 }
 
+/** The xz program; its progress lines (in the C locale: no digit grouping) go to the listener. */
 function program(argv: string[]): EncoderStream {
-  const filter = startFilter(argv);
-  return { stream: DuplexStream.from({ writable: filter.stdin, readable: filter.stdout }), done: filter.exited };
+  let listener: ((report: EncoderReport) => void) | undefined;
+  const filter = startFilter(argv, {
+    env: { LC_ALL: 'C' },
+    onStderrLine: (line) => {
+      const report = parseXzReport(line);
+      if (report) listener?.(report);
+      return report !== undefined;
+    },
+  });
+  const onReport = (l: (report: EncoderReport) => void): void => {
+    listener = l;
+    const timer = setInterval(() => filter.poke('SIGUSR1'), REPORT_MS);
+    timer.unref();
+    filter.exited.then(() => clearInterval(timer), () => clearInterval(timer));
+  };
+  return { stream: DuplexStream.from({ writable: filter.stdin, readable: filter.stdout }), done: filter.exited, inputRead: filter.bytesRead, onReport };
 }

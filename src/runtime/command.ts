@@ -3,9 +3,21 @@
  * non-zero exits become errors that name the program.
  */
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { constants as constants_ } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { programStarted } from './memory.js';
+
+let tracer: ((argv: readonly string[]) => void) | undefined;
+
+/** Calls `listener` with the argv of every program started from now on (for --verbose). */
+export function traceCommands(listener: ((argv: readonly string[]) => void) | undefined): void {
+  tracer = listener;
+}
+
+function traced(argv: readonly string[]): void {
+  tracer?.(argv);
+}
 
 export class CommandError extends Error {
   constructor(readonly argv: readonly string[], what: string) {
@@ -19,20 +31,46 @@ interface RunningFilter {
   readonly stdout: Readable;
   /** Resolves when the program exited 0; rejects with a CommandError otherwise. */
   readonly exited: Promise<void>;
+  /**
+   * Bytes the program has read so far (from its stdin, and a few KiB of its own files), from
+   * /proc; undefined where /proc does not tell. Bytes written into the pipe are not read ones.
+   */
+  bytesRead(): number | undefined;
+  /**
+   * Sends the program a signal it handles (xz prints its progress on SIGUSR1), only while it
+   * runs and once /proc shows its handler installed: before that the signal would end it.
+   * False when not sent.
+   */
+  poke(signal: NodeJS.Signals): boolean;
+}
+
+interface FilterOptions {
+  /** Extra environment variables (added to this process's environment). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Takes each line of stderr; a line it returns true for is a report, not kept for an error message. */
+  readonly onStderrLine?: (line: string) => boolean;
 }
 
 /** Starts a program that reads stdin and writes stdout (a filter such as a compressor). */
-export function startFilter(argv: readonly string[]): RunningFilter {
+export function startFilter(argv: readonly string[], options: FilterOptions = {}): RunningFilter {
   const [program, ...args] = argv;
   if (!program) throw new Error('empty command');
+  traced(argv);
   const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(program, args, {
     stdio: ['pipe', 'pipe', 'pipe'],
+    env: options.env ? { ...process.env, ...options.env } : process.env,
   });
   const ended = programStarted(child.pid);
   let stderr = '';
+  let partial = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d: string) => {
-    if (stderr.length < 4096) stderr += d;
+    const lines = (partial + d).split(/[\r\n]/);
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line === '' || options.onStderrLine?.(line)) continue;
+      if (stderr.length < 4096) stderr += `${line}\n`;
+    }
   });
   const exited = new Promise<void>((resolve, reject) => {
     child.on('error', (err: NodeJS.ErrnoException) => {
@@ -41,11 +79,41 @@ export function startFilter(argv: readonly string[]): RunningFilter {
     });
     child.on('close', (code, signal) => {
       ended();
+      if (partial && !options.onStderrLine?.(partial)) stderr += partial;
       if (code === 0) resolve();
       else reject(new CommandError(argv, `${signal ? `killed by ${signal}` : `exit status ${code}`}${stderr ? `: ${stderr.trim().split('\n')[0]}` : ''}`));
     });
   });
-  return { stdin: child.stdin, stdout: child.stdout, exited };
+  let handles = false;
+  const poke = (signal: NodeJS.Signals): boolean => {
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return false;
+    handles ||= catches(child.pid, signal);
+    return handles && child.kill(signal);
+  };
+  return { stdin: child.stdin, stdout: child.stdout, exited, bytesRead: () => bytesReadBy(child.pid), poke };
+}
+
+/** Whether the process has a handler for the signal: its bit in SigCgt of /proc/PID/status. */
+function catches(pid: number, signal: NodeJS.Signals): boolean {
+  const number = constants_.signals[signal];
+  try {
+    const mask = /^SigCgt:\s+([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return mask !== undefined && ((BigInt(`0x${mask}`) >> BigInt(number - 1)) & 1n) === 1n;
+  } catch {
+    return false;
+  }
+}
+
+/** `rchar` of /proc/PID/io: what the process's read calls returned, in bytes. */
+function bytesReadBy(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const rchar = /^rchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1];
+    return rchar === undefined ? undefined : Number(rchar);
+  } catch {
+    // Ended meanwhile, or no /proc.
+    return undefined;
+  }
 }
 
 /** Whether a program is on PATH (as an executable file). */
@@ -91,6 +159,7 @@ const STDERR_KEPT = 64 * 1024;
 export function runProgram(argv: readonly string[], options: ProgramOptions = {}): Promise<ProgramResult> {
   const [program, ...args] = argv;
   if (!program) throw new Error('empty command');
+  traced(argv);
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -133,6 +202,7 @@ export function runProgram(argv: readonly string[], options: ProgramOptions = {}
 export function programOutput(argv: readonly string[]): string | undefined {
   const [program, ...args] = argv;
   if (!program) throw new Error('empty command');
+  traced(argv);
   const result = spawnSync(program, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
   return result.status === 0 ? `${result.stdout}${result.stderr}` : undefined;
 }

@@ -18,10 +18,10 @@ import { MediaComposeError } from '../errors.js';
 import type { Member } from '../model/member.js';
 import type { PlannedImage } from '../plan/plan.js';
 import { formatMB, secondsSince } from '../runtime/format.js';
-import type { Progress } from '../runtime/progress.js';
+import type { ImageMeter, Progress } from '../runtime/progress.js';
 import type { ContentDigests } from '../scan/digests.js';
 import { type ShardSpec, assignShards } from './shard.js';
-import { ThreadBudget, usefulThreads } from './threads.js';
+import { ThreadBudget, heldInput, usefulThreads, xzBlockBytes } from './threads.js';
 
 export interface ProducedImage {
   readonly size: number;
@@ -81,8 +81,17 @@ export async function produceImages(images: readonly PlannedImage[], folder: str
   for (const k of keyed) k.catch(() => undefined);
   const budget = new ThreadBudget(ctx.threads);
   const produced = new Map<string, ProducedImage>();
-  const pathOf = (image: PlannedImage): string => (folder ? path.join(folder, fileOf(image.stem)) : path.join(cache!.entries, fileOf(image.stem)));
-  progress.compressionStarted?.(order.map((image) => ({ file: fileOf(image.stem), path: pathOf(image), bytes: bytesOf(image) })));
+  const wants = (image: PlannedImage): number => usefulThreads(ctx.format.name, ctx.level, bytesOf(image));
+  progress.compressionStarted?.({
+    threads: budget.total,
+    images: order.map((image) => ({
+      file: fileOf(image.stem),
+      bytes: bytesOf(image),
+      threads: Math.min(wants(image), budget.total),
+      ...(ctx.format.name === 'xz' ? { blockBytes: xzBlockBytes(ctx.level) } : {}),
+      holds: heldInput(ctx.format.name, ctx.level, Math.min(wants(image), budget.total)),
+    })),
+  });
 
   // Threads are asked for in `order`, largest first, whatever order the keys and cache look-ups
   // finish in: a small image that asked first would leave a large one a single thread for all
@@ -107,23 +116,22 @@ export async function produceImages(images: readonly PlannedImage[], folder: str
     const file = fileOf(image.stem);
     const { members, key } = await keyed[i]!;
     const dest = folder ? path.join(folder, file) : undefined;
-    const t = Date.now();
     if (cache && key) {
       const hit = await cache.take(key, dest);
       if (hit) {
         produced.set(image.stem, { size: hit.size, files: hit.files, compressedSize: hit.compressedSize, cached: true, key, tarSeconds: 0 });
-        progress.imageStarted?.(file);
-        progress.imageBytes?.(file, hit.size);
         progress.info(`${dest ? 'took' : 'found'} ${file} in the image cache: ${formatMB(hit.size)} -> ${formatMB(hit.compressedSize)}`);
-        progress.imageFinished?.(file);
+        progress.imageFinished?.(file, hit.compressedSize, true);
         return;
       }
     }
-    const threads = await acquire(usefulThreads(ctx.format.name, ctx.level, bytesOf(image)));
+    const threads = await acquire(wants(image));
+    // Its own time: from when it got its threads, not from when it was queued.
+    const t = Date.now();
     let written: WrittenImage;
     try {
-      progress.imageStarted?.(file);
-      const options = { format: ctx.format, level: ctx.level, threads, onProgress: (bytes: number) => progress.imageBytes?.(file, bytes) };
+      progress.imageStarted?.(file, threads);
+      const options = { format: ctx.format, level: ctx.level, threads, onProgress: (meter: ImageMeter) => progress.imageProgress?.(file, meter) };
       if (dest) {
         written = await writeImage(members, dest, options);
         if (cache && key) await addToCache(cache, dest, key, ctx.format.name, written, progress);
@@ -142,7 +150,7 @@ export async function produceImages(images: readonly PlannedImage[], folder: str
     if (cache) cache.report.misses++;
     produced.set(image.stem, { size: written.size, files: written.files, compressedSize: written.compressedSize, cached: false, key, tarSeconds: written.tarSeconds });
     progress.info(`wrote ${file}${threads > 1 ? ` (${threads} threads)` : ''}: ${written.files} members, ${formatMB(written.size)} -> ${formatMB(written.compressedSize)} in ${secondsSince(t)}`);
-    progress.imageFinished?.(file);
+    progress.imageFinished?.(file, written.compressedSize, false);
   };
 
   await Promise.all(order.map((image, i) => one(image, i)));

@@ -14,13 +14,24 @@ const XZ_DICT_MIB = [0.25, 1, 2, 4, 4, 8, 8, 16, 32, 64];
 /** bzip2's block is 100 kB per level. */
 const BZIP2_BLOCK = 100_000;
 
+/** The input of one block of xz's multithreaded encoder at this level. */
+export function xzBlockBytes(level: number): number {
+  return Math.max(1, 3 * XZ_DICT_MIB[level]!) * 1024 ** 2;
+}
+
+/**
+ * The input bytes a stream encoder may hold before its output shows them: lbzip2 a block per
+ * thread; zlib and LZMA-alone next to nothing. (xz's blocks are followed one by one instead.)
+ */
+export function heldInput(format: CompressionName, level: number, threads: number): number {
+  return format === 'bzip2' ? BZIP2_BLOCK * level * Math.max(1, threads) : 0;
+}
+
 /** The threads an image of `tarBytes` can keep busy. */
 export function usefulThreads(format: CompressionName, level: number, tarBytes: number): number {
   switch (format) {
-    case 'xz': {
-      const block = Math.max(1, 3 * XZ_DICT_MIB[level]!) * 1024 ** 2;
-      return Math.max(1, Math.ceil(tarBytes / block));
-    }
+    case 'xz':
+      return Math.max(1, Math.ceil(tarBytes / xzBlockBytes(level)));
     case 'bzip2':
       return Math.max(1, Math.ceil(tarBytes / (BZIP2_BLOCK * level)));
     default:

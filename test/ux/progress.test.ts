@@ -139,31 +139,36 @@ describe('progress without a terminal', () => {
     expect(r.stdout).toMatch(/^image\s+members/);
   });
 
-  it('reports the compression every few seconds: percent, images done, rate, time left, images in progress', async () => {
+  it('reports the compression every few seconds: percent, images done, rate, images in progress with their compressed size', async () => {
     const stream = new PassThrough();
     let out = '';
     stream.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const progress = createProgress({ quiet: false, stream, env: {}, plainInterval: 0.05 });
-    const file = path.join(work, 'partial.bin');
-    fs.writeFileSync(file, Buffer.alloc(1000));
-    progress.compressionStarted?.([
-      { file: 'big-x86_64.tar.xz', path: file, bytes: 3_000_000 },
-      { file: 'small-x86_64.tar.xz', path: file, bytes: 1_000_000 },
-    ]);
-    progress.imageStarted?.('big-x86_64.tar.xz');
-    progress.imageBytes?.('big-x86_64.tar.xz', 1_500_000);
+    progress.compressionStarted?.({
+      threads: 2,
+      images: [
+        { file: 'big-x86_64.tar.gz', bytes: 3_000_000, threads: 1, holds: 0 },
+        { file: 'small-x86_64.tar.gz', bytes: 1_000_000, threads: 1, holds: 0 },
+      ],
+    });
+    progress.imageStarted?.('big-x86_64.tar.gz', 1);
+    progress.imageProgress?.('big-x86_64.tar.gz', { fed: 1_500_000, written: 400_000 });
     await new Promise((resolve) => setTimeout(resolve, 120));
-    progress.imageFinished?.('big-x86_64.tar.xz');
-    progress.imageStarted?.('small-x86_64.tar.xz');
-    progress.imageFinished?.('small-x86_64.tar.xz');
-    const settled = out;
+    progress.imageFinished?.('big-x86_64.tar.gz', 800_000, false);
+    progress.imageFinished?.('small-x86_64.tar.gz', 300_000, true);
+    const compressing = out;
     await new Promise((resolve) => setTimeout(resolve, 120));
     progress.close?.();
+    const closed = out;
+    await new Promise((resolve) => setTimeout(resolve, 120));
 
     expect(out).toMatch(/^\[\s*\d+\.\d+s\] compressing 2 images, 4\.0 MB uncompressed$/m);
-    expect(out).toMatch(/^\[\s*\d+\.\d+s\] compressing: 37% of 4\.0 MB, 0\/2 images, [\d.]+ MB\/s; now: big-x86_64\.tar\.xz 50%$/m);
-    // No more lines once every image is finished.
-    expect(out).toBe(settled);
+    expect(out).toMatch(/^\[\s*\d+\.\d+s\] compressing: 37% of 4\.0 MB, 0\/2 images, [\d.]+ MB\/s; now: big-x86_64\.tar\.gz 50% -> 0\.4 MB$/m);
+    // Once every image is finished, no more compression lines; still a line while the command runs.
+    expect(out.slice(compressing.length)).not.toMatch(/compressing/);
+    expect(out.slice(compressing.length)).toMatch(/^\[\s*\d+\.\d+s\] still working \(0s since the last line\)$/m);
+    // Nothing after close.
+    expect(out).toBe(closed);
     expect(out).not.toMatch(/[\r\x1b]/);
   });
 

@@ -6,8 +6,8 @@
 import cliProgress from 'cli-progress';
 import { onCleanup } from '../../runtime/cleanup.js';
 import { formatDuration, formatMB, formatRate, mb, percent } from '../../runtime/format.js';
-import type { ImageToWrite, Progress } from '../../runtime/progress.js';
-import { Clock, CompressionTally, type ImageState, compressedSoFar, imageRate } from './tally.js';
+import type { CompressionWork, ImageMeter, Progress } from '../../runtime/progress.js';
+import { Clock, CompressionTally, type ImageView } from './tally.js';
 
 /** The parts of a tty.WriteStream the bars use. */
 export interface TerminalStream extends NodeJS.WritableStream {
@@ -59,8 +59,9 @@ export class TerminalProgress implements Progress {
     this.line(this.paint('yellow', 'warning:'), 'warning:'.length, message);
   }
 
-  compressionStarted(images: readonly ImageToWrite[]): void {
-    this.tally = new CompressionTally(images);
+  compressionStarted(work: CompressionWork): void {
+    const { images } = work;
+    this.tally = new CompressionTally(work);
     this.info(`compressing ${images.length} images, ${formatMB(this.tally.totalBytes)} uncompressed`);
     this.labelWidth = Math.min(28, Math.max('total'.length, ...images.map((i) => i.file.length)));
     this.bars = new cliProgress.MultiBar({
@@ -77,20 +78,21 @@ export class TerminalProgress implements Progress {
     this.unregister = onCleanup(() => this.stopBars());
   }
 
-  imageStarted(file: string): void {
-    const state = this.tally?.started(file);
-    if (!state || !this.bars) return;
-    this.imageBars.set(file, this.bars.create(state.image.bytes, 0, this.imagePayload(state)));
+  imageStarted(file: string, threads: number): void {
+    this.tally?.started(file, threads);
+    const view = this.tally?.view(file);
+    if (!view || !this.bars) return;
+    this.imageBars.set(file, this.bars.create(view.bytes, 0, this.imagePayload(view)));
     this.redraw(true);
   }
 
-  imageBytes(file: string, bytes: number): void {
-    this.tally?.grew(file, bytes);
+  imageProgress(file: string, meter: ImageMeter): void {
+    this.tally?.grew(file, meter);
     this.redraw(false);
   }
 
-  imageFinished(file: string): void {
-    this.tally?.finished(file);
+  imageFinished(file: string, compressed: number, cached: boolean): void {
+    this.tally?.finished(file, compressed, cached);
     const bar = this.imageBars.get(file);
     if (bar && this.bars) {
       this.bars.remove(bar);
@@ -110,37 +112,38 @@ export class TerminalProgress implements Progress {
     if (!now && Date.now() - this.lastDrawn < REDRAW_MS) return;
     this.lastDrawn = Date.now();
     for (const [file, bar] of this.imageBars) {
-      const state = this.tally.get(file);
-      if (state) bar.update(Math.min(state.bytes, state.image.bytes), this.imagePayload(state));
+      const view = this.tally.view(file);
+      if (view) bar.update(view.done, this.imagePayload(view));
     }
-    this.overall?.update(this.tally.doneBytes(), this.overallPayload());
+    this.overall?.update(Math.min(this.tally.totalBytes, this.tally.doneBytes()), this.overallPayload());
   }
 
-  /** `45%  120.3 MB → 37.1 MB  12.4 MB/s`: bytes in, bytes written so far, rate in. */
-  private imagePayload(state: ImageState): BarPayload {
+  /** `45%  120.3 MB → ~37.1 MB  12.4 MB/s`: input compressed, its compressed size (~: blocks in flight included), rate. */
+  private imagePayload(view: ImageView): BarPayload {
     return {
-      label: state.image.file,
+      label: view.file,
       colour: 'green',
       right:
-        `${String(percent(state.bytes, state.image.bytes)).padStart(3)}%  ` +
-        `${formatMB(state.bytes)} → ${formatMB(compressedSoFar(state))}  ${formatRate(imageRate(state))}`,
+        `${String(percent(view.done, view.bytes)).padStart(3)}%  ` +
+        `${formatMB(view.done)} → ${view.estimated ? '~' : ''}${formatMB(view.compressed)}  ${formatRate(view.rate)}`,
     };
   }
 
   /** `38%  ETA 1m05s  400.1/1050.0 MB  3/7 images  ratio 0.31  25.1 MB/s`: the least needed last. */
   private overallPayload(): BarPayload {
     const tally = this.tally!;
-    const eta = tally.allFinished ? 0 : tally.eta();
+    const eta = tally.eta();
     const ratio = tally.ratio();
+    const done = tally.doneBytes();
     return {
       label: 'total',
       colour: 'cyan',
       right:
-        `${String(percent(tally.doneBytes(), tally.totalBytes)).padStart(3)}%  ` +
+        `${String(percent(done, tally.totalBytes)).padStart(3)}%  ` +
         `ETA ${eta === undefined ? '--' : formatDuration(eta)}  ` +
-        `${mb(tally.doneBytes())}/${formatMB(tally.totalBytes)}  ` +
+        `${mb(done)}/${formatMB(tally.totalBytes)}  ` +
         `${tally.finishedCount}/${tally.count} images  ` +
-        `ratio ${ratio === undefined ? '--' : ratio.toFixed(2)}  ${formatRate(tally.rate())}`,
+        `ratio ${ratio === undefined ? '--' : ratio.toFixed(2)}  ${formatRate(tally.overallRate())}`,
     };
   }
 

@@ -1,9 +1,10 @@
 /**
- * The compression as it goes: every image with its bytes so far, the rates and the ETA, shared
- * by the line and the bar renderers; and the clock their timestamps come from.
+ * The compression as it goes, shared by the line and the bar renderers: every image with what
+ * its encoder really did (schedule/eta.ts estimates it), the rates and the time left; and the
+ * clock their timestamps come from.
  */
-import fs from 'node:fs';
-import type { ImageToWrite } from '../../runtime/progress.js';
+import type { CompressionWork, ImageMeter } from '../../runtime/progress.js';
+import { ImageEstimate, ratioSoFar, secondsLeft, threadRate } from '../../schedule/eta.js';
 
 export class Clock {
   private readonly start = Date.now();
@@ -18,72 +19,47 @@ export class Clock {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// The compression as it goes
-
-export interface ImageState {
-  readonly image: ImageToWrite;
-  bytes: number;
-  startedAt?: number;
-  finished: boolean;
-  /** The file's size once finished. */
-  compressed?: number;
+/** What a renderer shows of one image. */
+export interface ImageView {
+  readonly file: string;
+  readonly bytes: number;
+  /** Uncompressed bytes compressed so far (estimated while xz's blocks are in flight). */
+  readonly done: number;
+  /** Compressed bytes so far; `estimated` when it counts blocks not yet written out. */
+  readonly compressed: number;
+  readonly estimated: boolean;
+  /** Uncompressed bytes per second since its encoder started. */
+  readonly rate: number;
 }
 
-const ETA_AFTER_MS = 3000;
-
-/** Every image of the medium with its bytes so far; rates and the ETA come from here. */
+/** Every image of the medium with its encoder's progress; rates and the time left come from here. */
 export class CompressionTally {
-  private readonly images = new Map<string, ImageState>();
-  private readonly startedAt = Date.now();
+  private readonly images = new Map<string, ImageEstimate>();
+  private readonly startedAt: number;
   readonly totalBytes: number;
+  private readonly threads: number;
 
-  constructor(images: readonly ImageToWrite[]) {
-    for (const image of images) this.images.set(image.file, { image, bytes: 0, finished: false });
-    this.totalBytes = images.reduce((n, i) => n + i.bytes, 0);
+  /** `now` gives the time in seconds (a clock of the tests' own, or the wall clock). */
+  constructor(
+    work: CompressionWork,
+    private readonly now: () => number = () => Date.now() / 1000,
+  ) {
+    for (const image of work.images) this.images.set(image.file, new ImageEstimate(image));
+    this.totalBytes = work.images.reduce((n, i) => n + i.bytes, 0);
+    this.threads = work.threads;
+    this.startedAt = now();
   }
 
-  get(file: string): ImageState | undefined {
-    return this.images.get(file);
+  started(file: string, threads: number): void {
+    this.images.get(file)?.started(this.now(), threads);
   }
 
-  started(file: string): ImageState | undefined {
-    const state = this.images.get(file);
-    if (state) state.startedAt = Date.now();
-    return state;
+  grew(file: string, meter: ImageMeter): void {
+    this.images.get(file)?.update(this.now(), meter);
   }
 
-  grew(file: string, bytes: number): ImageState | undefined {
-    const state = this.images.get(file);
-    if (state) state.bytes = bytes;
-    return state;
-  }
-
-  finished(file: string): ImageState | undefined {
-    const state = this.images.get(file);
-    if (state) {
-      // The estimate may be off by a few headers; a finished image counts as exactly done.
-      state.bytes = state.image.bytes;
-      state.finished = true;
-      state.compressed = compressedSoFar(state);
-    }
-    return state;
-  }
-
-  /**
-   * Compressed over uncompressed bytes of the finished images. Only finished ones: xz holds
-   * several blocks of input (megabytes to tens of megabytes) before it writes their output,
-   * so a ratio taken while an image is written reads far too low.
-   */
-  ratio(): number | undefined {
-    let bytes = 0;
-    let compressed = 0;
-    for (const s of this.images.values()) {
-      if (!s.finished) continue;
-      bytes += s.image.bytes;
-      compressed += s.compressed ?? 0;
-    }
-    return bytes > 0 ? compressed / bytes : undefined;
+  finished(file: string, compressed: number, cached: boolean): void {
+    this.images.get(file)?.finished(this.now(), compressed, cached);
   }
 
   get count(): number {
@@ -91,52 +67,58 @@ export class CompressionTally {
   }
 
   get finishedCount(): number {
-    return [...this.images.values()].filter((s) => s.finished).length;
+    return [...this.images.values()].filter((i) => i.finishedAt !== undefined).length;
   }
 
   get allFinished(): boolean {
     return this.finishedCount === this.count;
   }
 
-  inProgress(): ImageState[] {
-    return [...this.images.values()].filter((s) => s.startedAt !== undefined && !s.finished);
+  /** Bytes per second per encoder thread, once known. */
+  private rate(): number | undefined {
+    return threadRate([...this.images.values()], this.now());
   }
 
+  /** Uncompressed bytes compressed so far, over all images. */
   doneBytes(): number {
+    const at = this.now();
+    const rate = this.rate();
     let done = 0;
-    for (const s of this.images.values()) done += Math.min(s.bytes, s.image.bytes);
+    for (const image of this.images.values()) done += image.done(at, rate);
     return done;
   }
 
   /** Uncompressed bytes per second since compression began. */
-  rate(): number {
-    const seconds = (Date.now() - this.startedAt) / 1000;
+  overallRate(): number {
+    const seconds = this.now() - this.startedAt;
     return seconds > 0 ? this.doneBytes() / seconds : 0;
   }
 
-  /**
-   * Seconds left at the average rate so far. The rate is steady enough for that: the largest
-   * images start first and all cores stay busy until the last few small ones.
-   */
+  /** Compressed over uncompressed bytes of what was written out so far. */
+  ratio(): number | undefined {
+    return ratioSoFar([...this.images.values()]);
+  }
+
+  /** Seconds left: the rest of the schedule at the rate seen so far; undefined until it is known. */
   eta(): number | undefined {
+    if (this.allFinished) return 0;
     const rate = this.rate();
-    const done = this.doneBytes();
-    // The first seconds measure how fast the compressors' buffers fill, not how fast they work.
-    if (rate <= 0 || done === 0 || Date.now() - this.startedAt < ETA_AFTER_MS) return undefined;
-    return Math.max(0, (this.totalBytes - done) / rate);
+    return rate === undefined ? undefined : secondsLeft([...this.images.values()], this.threads, this.now(), rate);
   }
-}
 
-/** Bytes written to the image's file so far (0 before it exists). */
-export function compressedSoFar(state: ImageState): number {
-  try {
-    return fs.statSync(state.image.path).size;
-  } catch {
-    return 0;
+  view(file: string): ImageView | undefined {
+    const image = this.images.get(file);
+    if (!image) return undefined;
+    const at = this.now();
+    const rate = this.rate();
+    const done = image.done(at, rate);
+    const { bytes, estimated } = image.compressed(at, rate, this.ratio());
+    const seconds = image.startedAt === undefined ? 0 : (image.finishedAt ?? at) - image.startedAt;
+    return { file, bytes: image.image.bytes, done, compressed: bytes, estimated, rate: seconds > 0 ? done / seconds : 0 };
   }
-}
 
-export function imageRate(state: ImageState): number {
-  const seconds = state.startedAt === undefined ? 0 : (Date.now() - state.startedAt) / 1000;
-  return seconds > 0 ? state.bytes / seconds : 0;
+  /** The images whose encoders run, in order. */
+  inProgress(): ImageView[] {
+    return [...this.images.values()].filter((i) => i.startedAt !== undefined && i.finishedAt === undefined).map((i) => this.view(i.image.file)!);
+  }
 }

@@ -22,7 +22,7 @@ export function recordWarnings(progress: Progress): RecordedWarnings {
       },
       compressionStarted: progress.compressionStarted?.bind(progress),
       imageStarted: progress.imageStarted?.bind(progress),
-      imageBytes: progress.imageBytes?.bind(progress),
+      imageProgress: progress.imageProgress?.bind(progress),
       imageFinished: progress.imageFinished?.bind(progress),
       close: progress.close?.bind(progress),
     },
