@@ -151,10 +151,16 @@ function quoteHint(value: Value, key: string): string | undefined {
 // ---------------------------------------------------------------------------------------------
 // YAML syntax
 
-/** The parser's errors, and aliases that name no earlier anchor. */
+/**
+ * The parser's first error, and aliases that name no earlier anchor. Only the first: one
+ * missing bracket or bad indentation makes the parser trip over every line after it, and those
+ * errors all point back at the one mistake.
+ */
 export function reportSyntaxErrors(reader: Reader, doc: Document): void {
-  for (const err of doc.errors) {
-    reader.problem(reader.positionOf(err.pos[0]), `invalid YAML: ${err.message}`, syntaxHint(err));
+  const first = doc.errors[0];
+  if (first) {
+    reader.problem(reader.positionOf(first.pos[0]), `invalid YAML: ${first.message}`, syntaxHint(first));
+    return;
   }
   visit(doc, {
     Alias(_key, alias) {
@@ -171,7 +177,7 @@ function syntaxHint(err: YAMLError): string {
     case 'DUPLICATE_KEY': return 'each key may appear only once in a mapping; remove or merge the repeated one';
     case 'MULTIPLE_DOCS': return 'a compose file holds one YAML document; remove the extra "---"';
     case 'TAB_AS_INDENT': return 'indent with spaces, not tabs';
-    default: return 'fix the YAML syntax here (indentation, quotes, brackets, ":" after keys)';
+    default: return 'fix the YAML syntax at or just before this place: indentation, quotes, brackets, ":" after keys';
   }
 }
 
@@ -211,18 +217,21 @@ export function closest(word: string, candidates: readonly string[]): string | u
   return best;
 }
 
-/** Levenshtein distance: insertions, deletions and substitutions of one character. */
+/**
+ * Edit distance with swaps: insertions, deletions, substitutions and transpositions of two
+ * neighbours count one each (the optimal string alignment distance), so that `josn` is one
+ * step from `json` and two from `jobs`.
+ */
 function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
-    const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+      const row = d[i]!;
+      row[j] = Math.min(d[i - 1]![j]! + 1, row[j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
     }
-    previous = current;
   }
-  return previous[b.length] ?? 0;
+  return d[a.length]![b.length]!;
 }
 
 export function unreadableFileHint(err: unknown): string {

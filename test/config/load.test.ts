@@ -280,11 +280,16 @@ describe('loadCompose: the error', () => {
 });
 
 describe('loadCompose: YAML syntax', () => {
-  it('reports a syntax error with its position', () => {
+  it('reports a syntax error with its position: the first one only, the rest follow from it', () => {
     const problems = problemsOf(['medium: out', 'imagesets:', '  - name: kde', '    patterns: [base, kde', 'arch: x86_64']);
-    expect(problems.length).toBeGreaterThanOrEqual(1);
+    expect(problems).toHaveLength(1);
     expect(problems[0]!.what).toMatch(/^invalid YAML: /);
     expect(problems[0]!.position).toEqual({ line: 5, column: 1 });
+    // One missing ] before two more items: the parser has three errors, one is reported.
+    expect(onlyProblem(['medium: out', 'arch: x86_64', 'imagesets:', '  - name: kde', '    patterns: [base', '  - name: gnome', '    patterns: [base, gnome]', '    root: roots/gnome'])).toBe(
+      '6:3 invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] ' +
+        '(fix the YAML syntax at or just before this place: indentation, quotes, brackets, ":" after keys)',
+    );
   });
 
   it('reports a repeated key', () => {
