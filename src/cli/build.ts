@@ -8,7 +8,7 @@ import { createProgress } from './render/progress.js';
 import { formatSeconds, mb } from '../runtime/format.js';
 import { table } from './render/table.js';
 import { jsonDocument, recordWarnings } from './render/warnings.js';
-import { jobsOption, jsonOption, mediumOption, quietOption, signKeyOption } from './options.js';
+import { EXIT_STATUSES, jobsOption, jsonOption, mediumOption, quietOption, showCommands, signKeyOption, silent } from './options.js';
 import { runCommand } from './run.js';
 
 interface BuildArgs {
@@ -19,16 +19,17 @@ interface BuildArgs {
   cacheSize?: string;
   shard?: string;
   json: boolean;
-  quiet: boolean;
+  quiet?: boolean;
   strict: boolean;
   signKey?: string;
   debug: boolean;
+  verbose?: boolean;
 }
 
-export const buildCommand: CommandModule<{ debug: boolean }, BuildArgs> = {
+export const buildCommand: CommandModule<{ debug: boolean; verbose?: boolean }, BuildArgs> = {
   command: 'build <compose>',
   describe: 'write the medium described by a compose file',
-  builder: (y: Argv<{ debug: boolean }>) =>
+  builder: (y: Argv<{ debug: boolean; verbose?: boolean }>) =>
     y
       .positional('compose', { type: 'string', demandOption: true, describe: 'the compose.yaml file' })
       .option('jobs', jobsOption('encoder threads for all images together'))
@@ -44,7 +45,8 @@ export const buildCommand: CommandModule<{ debug: boolean }, BuildArgs> = {
       .example('$0 build compose.yaml 2>build.log', 'progress as timestamped lines in build.log (also when CI=true)')
       .example('$0 build compose.yaml -j 4 --json', 'four encoder threads, result as JSON')
       .example('$0 build compose.yaml --medium /srv/media/test', 'write the medium to another folder')
-      .example('parallel $0 build compose.yaml --shard {}/2 ::: 1 2 && $0 build compose.yaml', 'two shards at once, then the medium from the cache'),
+      .example('parallel $0 build compose.yaml --shard {}/2 ::: 1 2 && $0 build compose.yaml', 'two shards at once, then the medium from the cache')
+      .epilog(`Exit status: ${EXIT_STATUSES}.`),
   handler: (args: ArgumentsCamelCase<BuildArgs>) =>
     runCommand(args.debug, async () => {
       // Checked before any work: a wrong shard spec or size is a usage error, exit 2.
@@ -53,7 +55,8 @@ export const buildCommand: CommandModule<{ debug: boolean }, BuildArgs> = {
       const noCache = args.cache === false;
       if (shard && noCache) throw new UsageError(undefined, '--shard needs the image cache', 'leave out --no-cache; the shards meet in the cache folder');
       // Bars on a terminal, timestamped lines in a log or CI; --json keeps stderr quiet too.
-      const { progress, warnings } = recordWarnings(createProgress({ quiet: args.quiet || args.json }));
+      const { progress, warnings } = recordWarnings(createProgress({ quiet: silent(args) }));
+      showCommands(progress, args.verbose);
       const options: BuildOptions = {
         jobs: args.jobs,
         medium: args.medium,

@@ -3,7 +3,7 @@ import { type ArchDetails, regenerateDetails } from '../commands/details.js';
 import { ExitStatus } from '../errors.js';
 import { plainProgress } from './render/progress.js';
 import { jsonDocument, recordWarnings } from './render/warnings.js';
-import { jobsOption, jsonOption, quietOption, signKeyOption } from './options.js';
+import { jobsOption, jsonOption, quietOption, showCommands, signKeyOption, silent } from './options.js';
 import { runCommand } from './run.js';
 
 interface DetailsArgs {
@@ -12,15 +12,16 @@ interface DetailsArgs {
   check: boolean;
   jobs?: number;
   json: boolean;
-  quiet: boolean;
+  quiet?: boolean;
   signKey?: string;
   debug: boolean;
+  verbose?: boolean;
 }
 
-export const detailsCommand: CommandModule<{ debug: boolean }, DetailsArgs> = {
+export const detailsCommand: CommandModule<{ debug: boolean; verbose?: boolean }, DetailsArgs> = {
   command: 'details <medium>',
   describe: 'regenerate details-<arch>.xml from the archives images.xml lists',
-  builder: (y: Argv<{ debug: boolean }>) =>
+  builder: (y: Argv<{ debug: boolean; verbose?: boolean }>) =>
     y
       .positional('medium', { type: 'string', demandOption: true, describe: 'the medium folder (holding images/)' })
       .option('arch', { type: 'string', alias: 'a', describe: 'only this arch (default: every arch images.xml names)' })
@@ -38,7 +39,8 @@ export const detailsCommand: CommandModule<{ debug: boolean }, DetailsArgs> = {
       .example('$0 details out/medium --check --json', 'the same, for scripts'),
   handler: (args: ArgumentsCamelCase<DetailsArgs>) =>
     runCommand(args.debug, async () => {
-      const { progress, warnings } = recordWarnings(plainProgress(args.json || args.quiet));
+      const { progress, warnings } = recordWarnings(plainProgress(silent(args)));
+      showCommands(progress, args.verbose);
       const results = await regenerateDetails(args.medium, { arch: args.arch, check: args.check, jobs: args.jobs, signKey: args.signKey, progress });
       process.stdout.write(args.json ? jsonDocument({ archs: results }, warnings) : results.map(report).join(''));
       return results.some((r) => r.state === 'stale') ? ExitStatus.differences : ExitStatus.ok;

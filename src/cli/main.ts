@@ -4,21 +4,32 @@
 import { createRequire } from 'node:module';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import type { CommandModule } from 'yargs';
 import { MediaComposeError } from '../errors.js';
 import { buildCommand } from './build.js';
 import { checksumsCommand } from './checksums.js';
+import { completionCommand } from './completion.js';
 import { detailsCommand } from './details.js';
 import { initCommand } from './init.js';
+import { EXIT_STATUSES, debugOption, verboseOption } from './options.js';
 import { planCommand } from './plan.js';
 import { prepareCommand } from './prepare.js';
+import { type CommandInfo, describeCommand, describeFailure, optionInfo } from './usage.js';
 import { verifyCommand } from './verify.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
+const GLOBAL = [optionInfo('debug', debugOption), optionInfo('verbose', verboseOption)];
+const COMMANDS = [buildCommand, planCommand, prepareCommand, detailsCommand, initCommand, verifyCommand, checksumsCommand] as unknown as Array<CommandModule<never, never>>;
+let described: CommandInfo[] | undefined;
+/** What each command accepts, for usage errors and completion (read once, when needed). */
+const commandInfos = (): CommandInfo[] =>
+  (described ??= [...COMMANDS, completion as unknown as CommandModule<never, never>].map((c) => describeCommand(c, GLOBAL)));
+const completion = completionCommand(commandInfos, GLOBAL);
+
 // Paragraphs; yargs wraps them to the terminal's width.
 const EPILOG = [
-  'Exit status: 0 success; 1 a check found differences; 2 usage or compose-file error; ' +
-    '3 unusable input (a root, an archive, a file); 4 output or I/O failure.',
+  `Exit status: ${EXIT_STATUSES}.`,
   'Progress goes to stderr: bars on a terminal, timestamped lines otherwise or with CI=true; ' +
     'NO_COLOR turns colours off. `mediacompose COMMAND --help` shows a command\'s options and examples.',
 ].join('\n\n');
@@ -27,7 +38,9 @@ export async function main(argv: string[]): Promise<void> {
   await yargs(argv)
     .scriptName('mediacompose')
     .usage('$0 <command> [options]\n\nTurns installed pattern roots into the image-deployment part of an installation medium.')
-    .option('debug', { type: 'boolean', default: false, describe: 'show stack traces on errors' })
+    .locale('en')
+    .option('debug', debugOption)
+    .option('verbose', verboseOption)
     .command(buildCommand)
     .command(planCommand)
     .command(prepareCommand)
@@ -35,10 +48,10 @@ export async function main(argv: string[]): Promise<void> {
     .command(initCommand)
     .command(verifyCommand)
     .command(checksumsCommand)
+    .command(completion)
     .example('$0 init dvd --template opensuse-dvd', 'start dvd/compose.yaml from a template')
     .example('$0 build dvd/compose.yaml', 'write the medium it describes (preparing roots from repositories first)')
-    .example('$0 completion >> ~/.bashrc', 'complete commands and options in bash')
-    .completion('completion', 'print a bash completion script (add it to ~/.bashrc)')
+    .example('$0 completion bash >> ~/.bashrc', 'complete commands and options in bash (zsh: completion zsh)')
     .epilog(EPILOG)
     .demandCommand(1, 'name a command')
     .recommendCommands()
@@ -53,7 +66,7 @@ export async function main(argv: string[]): Promise<void> {
       // (A command's own errors never get here: runCommand reports them.)
       if (err instanceof MediaComposeError || err?.name === 'YError') usageFailure(err.message);
       if (err) throw err;
-      usageFailure(`${describeFailure(message, argv)} (see mediacompose --help)`);
+      usageFailure(describeFailure(message, argv, commandInfos(), GLOBAL));
     })
     .parseAsync();
 }
@@ -61,14 +74,6 @@ export async function main(argv: string[]): Promise<void> {
 function usageFailure(line: string): never {
   process.stderr.write(`error: ${line}\n`);
   process.exit(2);
-}
-
-/** yargs' own messages, with the mistyped command named beside its suggestion. */
-function describeFailure(message: string, argv: readonly string[]): string {
-  const suggestion = /^Did you mean (\S+)\?$/.exec(message);
-  if (!suggestion) return message;
-  const typed = argv.find((a) => !a.startsWith('-'));
-  return `unknown command "${typed}": did you mean ${suggestion[1]}?`;
 }
 
 await main(hideBin(process.argv));

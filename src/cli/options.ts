@@ -8,6 +8,41 @@
 import path from 'node:path';
 import type { Options } from 'yargs';
 import { UsageError } from '../errors.js';
+import { traceCommands } from '../runtime/command.js';
+import type { Progress } from '../runtime/progress.js';
+
+/** Every exit status, for --help (the same list as README's "Exit statuses" and docs/compose-spec.md). */
+export const EXIT_STATUSES =
+  '0 success; 1 a check found differences (verify, details --check); 2 usage or compose-file error; ' +
+  '3 unusable input (a root, an archive, a file); 4 output or I/O failure; ' +
+  '5 over budget (build: the archives exceed budget:, the previous medium is kept); ' +
+  '130, 143 interrupted by SIGINT, SIGTERM (the previous medium is kept)';
+
+export const debugOption = { type: 'boolean', default: false, describe: 'show stack traces on errors' } as const satisfies Options;
+
+// No defaults for --verbose and --quiet: yargs counts a default as given, and they conflict.
+export const verboseOption = {
+  type: 'boolean',
+  alias: 'v',
+  describe: 'show the steps (also with --json) and every program run, as its argv (xz, gpg, zypper, getfattr)',
+} as const satisfies Options;
+
+/**
+ * With --verbose, every program started is a step of its own: `run: xz -6 -T2 --check=crc64 -c`
+ * (each word as a shell would need it quoted).
+ */
+export function showCommands(progress: Progress, verbose: boolean | undefined): void {
+  traceCommands(verbose ? (argv) => progress.info(`run: ${argv.map(shellWord).join(' ')}`) : undefined);
+}
+
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Whether a command's steps stay off stderr: --quiet, or --json without --verbose. */
+export function silent(args: { quiet?: boolean; json?: boolean; verbose?: boolean }): boolean {
+  return !args.verbose && (args.quiet === true || args.json === true);
+}
 
 interface IntegerRule {
   /** The option's name without dashes, as in the message. */
@@ -51,7 +86,7 @@ function parseInteger(rule: IntegerRule, value: unknown): number | undefined {
 }
 
 /** A folder option, resolved against the current folder; an empty value is refused. */
-function folderOption(name: string, describe: string, alias?: string) {
+function folderOption(name: string, describe: string, alias?: string[]) {
   return {
     type: 'string',
     alias,
@@ -76,12 +111,13 @@ export const jsonOption = (what: string) =>
     describe: `print ${what} as one JSON document (with the warnings as "warnings")`,
   }) as const satisfies Options;
 
-export const quietOption = { type: 'boolean', alias: 'q', default: false, describe: 'no progress on stderr (warnings only)' } as const satisfies Options;
+export const quietOption = { type: 'boolean', alias: 'q', describe: 'no progress on stderr (warnings only)', conflicts: 'verbose' } as const satisfies Options;
 
+/** `-o`/`--output` too, the name mkosi's --output-dir and kiwi's --target-dir users reach for. */
 export const mediumOption = folderOption(
   'medium',
   "the medium's folder, instead of compose.yaml's medium: (relative to the current folder)",
-  'm',
+  ['m', 'o', 'output'],
 );
 
 /** --sign-key: a gpg key id or fingerprint, never empty. */

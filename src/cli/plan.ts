@@ -8,23 +8,24 @@ import { formatPrepared } from './render/prepared.js';
 import { plainProgress } from './render/progress.js';
 import { formatSummary } from './render/summary.js';
 import { jsonDocument, recordWarnings } from './render/warnings.js';
-import { jobsOption, jsonOption, mediumOption, quietOption } from './options.js';
+import { jobsOption, jsonOption, mediumOption, quietOption, showCommands, silent } from './options.js';
 import { runCommand } from './run.js';
 
 interface PlanArgs {
   compose: string;
   medium?: string;
   json: boolean;
-  quiet: boolean;
+  quiet?: boolean;
   estimate: boolean;
   jobs?: number;
   debug: boolean;
+  verbose?: boolean;
 }
 
-export const planCommand: CommandModule<{ debug: boolean }, PlanArgs> = {
+export const planCommand: CommandModule<{ debug: boolean; verbose?: boolean }, PlanArgs> = {
   command: 'plan <compose>',
   describe: 'show the layering, what it saves, near misses and whether the medium fits; write no medium (roots without root: are prepared first)',
-  builder: (y: Argv<{ debug: boolean }>) =>
+  builder: (y: Argv<{ debug: boolean; verbose?: boolean }>) =>
     y
       .positional('compose', { type: 'string', demandOption: true, describe: 'the compose.yaml file' })
       .option('medium', mediumOption)
@@ -36,7 +37,8 @@ export const planCommand: CommandModule<{ debug: boolean }, PlanArgs> = {
       .example('$0 plan compose.yaml --json | jq .near_misses', 'identical content not shared because its metadata differs'),
   handler: (args: ArgumentsCamelCase<PlanArgs>) =>
     runCommand(args.debug, async () => {
-      const { progress, warnings } = recordWarnings(plainProgress(args.json || args.quiet));
+      const { progress, warnings } = recordWarnings(plainProgress(silent(args)));
+      showCommands(progress, args.verbose);
       const doc = await planCompose(args.compose, progress, {
         estimate: args.estimate,
         jobs: args.jobs ?? os.availableParallelism(),

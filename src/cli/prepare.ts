@@ -3,20 +3,21 @@ import { prepareCompose } from '../commands/prepare.js';
 import { formatPrepared } from './render/prepared.js';
 import { plainProgress } from './render/progress.js';
 import { jsonDocument, recordWarnings } from './render/warnings.js';
-import { jsonOption, quietOption } from './options.js';
+import { jsonOption, quietOption, showCommands, silent } from './options.js';
 import { runCommand } from './run.js';
 
 interface PrepareArgs {
   compose: string;
   json: boolean;
-  quiet: boolean;
+  quiet?: boolean;
   debug: boolean;
+  verbose?: boolean;
 }
 
-export const prepareCommand: CommandModule<{ debug: boolean }, PrepareArgs> = {
+export const prepareCommand: CommandModule<{ debug: boolean; verbose?: boolean }, PrepareArgs> = {
   command: 'prepare <compose>',
   describe: 'install the imagesets without a root from the repositories, with zypper (as root)',
-  builder: (y: Argv<{ debug: boolean }>) =>
+  builder: (y: Argv<{ debug: boolean; verbose?: boolean }>) =>
     y
       .positional('compose', { type: 'string', demandOption: true, describe: 'the compose.yaml file' })
       .option('json', jsonOption('the prepared and reused roots'))
@@ -24,7 +25,8 @@ export const prepareCommand: CommandModule<{ debug: boolean }, PrepareArgs> = {
       .example('sudo $0 prepare compose.yaml', 'install or reuse roots/<imageset>-<arch> for every imageset without root:'),
   handler: (args: ArgumentsCamelCase<PrepareArgs>) =>
     runCommand(args.debug, async () => {
-      const { progress, warnings } = recordWarnings(plainProgress(args.quiet || args.json));
+      const { progress, warnings } = recordWarnings(plainProgress(silent(args)));
+      showCommands(progress, args.verbose);
       const result = await prepareCompose(args.compose, progress);
       process.stdout.write(args.json ? jsonDocument(result, warnings) : formatPrepared(result.roots) || 'no imageset to prepare: every imageset names its root\n');
       return 0;

@@ -3,7 +3,7 @@ import { ExitStatus } from '../errors.js';
 import { createProgress } from './render/progress.js';
 import { type VerifyResult, verify } from '../commands/verify.js';
 import { jsonDocument, recordWarnings } from './render/warnings.js';
-import { jobsOption, jsonOption, mediumOption, quietOption } from './options.js';
+import { EXIT_STATUSES, jobsOption, jsonOption, mediumOption, quietOption, showCommands, silent } from './options.js';
 import { runCommand } from './run.js';
 import { formatSeconds } from '../runtime/format.js';
 
@@ -12,18 +12,19 @@ interface VerifyArgs {
   jobs?: number;
   medium?: string;
   json: boolean;
-  quiet: boolean;
+  quiet?: boolean;
   strict: boolean;
   debug: boolean;
+  verbose?: boolean;
 }
 
 /** Problem lines printed before the rest is only counted (--json lists all). */
 const SHOWN = 50;
 
-export const verifyCommand: CommandModule<{ debug: boolean }, VerifyArgs> = {
+export const verifyCommand: CommandModule<{ debug: boolean; verbose?: boolean }, VerifyArgs> = {
   command: 'verify <compose>',
   describe: 'check that the medium deploys every imageset exactly as its root',
-  builder: (y: Argv<{ debug: boolean }>) =>
+  builder: (y: Argv<{ debug: boolean; verbose?: boolean }>) =>
     y
       .positional('compose', { type: 'string', demandOption: true, describe: 'the compose.yaml file' })
       .option('jobs', jobsOption('archives read at once'))
@@ -32,11 +33,12 @@ export const verifyCommand: CommandModule<{ debug: boolean }, VerifyArgs> = {
       .option('quiet', quietOption)
       .option('strict', { type: 'boolean', default: false, describe: 'fail (exit 3) when a root has no package database the installer could open' })
       .example('$0 verify compose.yaml', 'replay every imageset and compare it with its root')
-      .epilog('Exit status: 0 exact, 1 differences found, 2 compose error, 3 an archive or a root cannot be read.'),
+      .epilog(`Exit status: 0 exact, 1 differences found, 3 an archive or a root cannot be read; in all: ${EXIT_STATUSES}.`),
   handler: (args: ArgumentsCamelCase<VerifyArgs>) =>
     runCommand(args.debug, async () => {
       // Timestamped lines on stderr (bars on a terminal); --json keeps stderr quiet too.
-      const { progress, warnings } = recordWarnings(createProgress({ quiet: args.json || args.quiet }));
+      const { progress, warnings } = recordWarnings(createProgress({ quiet: silent(args) }));
+      showCommands(progress, args.verbose);
       let result: VerifyResult;
       try {
         result = await verify(args.compose, { progress, jobs: args.jobs, medium: args.medium, strict: args.strict });
