@@ -7,9 +7,9 @@
  * So an xz image is followed block by block:
  * - block j starts when the encoder has read into it (xz reads a block only once a thread is
  *   free for it, and then reads it whole at once);
- * - with T threads, the (k+1)-th block to finish frees the thread that block k+T starts on, so
- *   the k-th finish is the start of block k+T, or the moment block k appeared in the output,
- *   whichever is known first;
+ * - with T threads, block k+T starts on the thread the (k+1)-th block to finish freed, so k+1
+ *   blocks count as finished from the start of block k+T, or from the moment block k appeared
+ *   in the output, whichever comes first (the output keeps the blocks' order);
  * - the per-thread rate is the finished blocks' input over their threads' seconds, and a block
  *   in flight has done that rate times its age, at most its input read so far.
  * The xz program says itself how much input it has compressed (its progress line on SIGUSR1,
@@ -38,9 +38,9 @@ export class ImageEstimate {
   threads = 0;
   cached = false;
   meter: ImageMeter = { fed: 0, written: 0 };
-  /** xz: when each block was seen to start, and to be written out. */
+  /** xz: when each block was seen to start, and to appear in the output. */
   private readonly starts: number[] = [];
-  private readonly written: number[] = [];
+  private readonly emitted: number[] = [];
   private readonly sizes: number[];
   /** The encoder's own reports: the last one, and the input and busy thread-seconds between them. */
   private told?: { at: number; consumed: number };
@@ -72,7 +72,7 @@ export class ImageEstimate {
       this.starts.push(at);
     }
     const completed = meter.completed ?? 0;
-    while (this.written.length < this.sizes.length && completed >= this.offset(this.written.length + 1)) this.written.push(at);
+    while (this.emitted.length < this.sizes.length && completed >= this.offset(this.emitted.length + 1)) this.emitted.push(at);
     if (meter.consumed !== undefined && meter.consumed !== this.told?.consumed) {
       const last = this.told ?? { at: this.startedAt ?? at, consumed: 0 };
       this.toldBytes += meter.consumed - last.consumed;
@@ -117,7 +117,7 @@ export class ImageEstimate {
     this.cached = cached;
     this.meter = { fed: this.image.bytes, written: compressed, completed: this.image.bytes };
     while (this.starts.length < this.sizes.length) this.starts.push(at);
-    while (this.written.length < this.sizes.length) this.written.push(at);
+    while (this.emitted.length < this.sizes.length) this.emitted.push(at);
   }
 
   /** Input the encoder has taken: what its process read, else what was handed to it. */
@@ -129,7 +129,7 @@ export class ImageEstimate {
   finishedBlocks(): Array<{ bytes: number; seconds: number }> {
     const done: Array<{ bytes: number; seconds: number }> = [];
     for (let k = 0; k < this.sizes.length; k++) {
-      const end = Math.min(this.starts[k + this.threads] ?? Infinity, this.written[k] ?? Infinity);
+      const end = Math.min(this.starts[k + this.threads] ?? Infinity, this.emitted[k] ?? Infinity);
       if (end === Infinity) break;
       const start = this.starts[k] ?? this.startedAt ?? end;
       done.push({ bytes: this.sizes[k]!, seconds: Math.max(0, end - start) });
