@@ -30,9 +30,11 @@ import {
 type ChecksumsList = 'images' | 'medium';
 
 export interface ChecksumsSpec {
-  /** gpg key id or fingerprint; none: no list is written. */
+  /** gpg key id or fingerprint; absent: no list is written. */
   readonly key?: string;
   readonly list: ChecksumsList;
+  /** `checksums: none`: no signed list on purpose (the product's list covers images/, or a demo). */
+  readonly none?: true;
 }
 
 const CHUNK = 1 << 20;
@@ -108,17 +110,19 @@ function rename(from: string, to: string): void {
 export interface ChecksumsStep {
   readonly signer?: Signer;
   readonly list: ChecksumsList;
+  /** Whether the build warns that no signed list was written (NO_KEY_WARNING). */
+  readonly warnUnsigned?: boolean;
 }
 
 export const NO_KEY_WARNING =
   'no checksums key: no signed list written; the installer asks about every file of images/ (default No, which stops an ' +
-  'unattended installation) unless the product\'s signed list covers them (set checksums: key:, or see `mediacompose checksums`)';
+  'unattended installation) unless the product\'s signed list covers them (set checksums: key:, or see `mediacompose checksums`; checksums: none says it is on purpose)';
 
 /** Before anything is compressed: the key checked (exit 2 unknown, 4 no gpg). */
 export async function prepareChecksums(composeFile: string, medium: string, spec: ChecksumsSpec | undefined, signKey: string | undefined, progress: Progress): Promise<ChecksumsStep> {
   const key = signKey ?? spec?.key;
   const list = spec?.list ?? 'images';
-  if (key === undefined) return { list }; // the build warns once it is done (NO_KEY_WARNING)
+  if (key === undefined) return { list, warnUnsigned: spec?.none !== true }; // the build warns once it is done
   const signer = await openSigner(key, composeFile);
   const root = rootList(medium);
   if (list === 'medium' && !root) {

@@ -1,13 +1,14 @@
 /**
  * `mediacompose init [DIR] [--template NAME]`: writes a commented starter compose.yaml from one
- * of the package's templates. It never overwrites: a compose.yaml that exists may hold hours of
- * a person's work.
+ * of the package's templates; the demo template also writes the small roots it builds from
+ * (DIR/roots). It never overwrites: a compose.yaml that exists may hold hours of a person's work.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { parse } from 'yaml';
+import { writeDemoRoots } from '../commands/demo-roots.js';
 import { closest } from '../config/reader.js';
 import { OutputError, UsageError, describeSystemError } from '../errors.js';
 import { makeFolders } from '../runtime/folders.js';
@@ -18,6 +19,9 @@ const PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));
 export const TEMPLATES_DIR = path.join(PACKAGE_DIR, 'templates');
 export const SCHEMA_FILE = path.join(PACKAGE_DIR, 'schema', 'compose.schema.json');
 const DEFAULT_TEMPLATE = 'minimal';
+/** The template whose roots init writes too, and where (relative to DIR). */
+const DEMO_TEMPLATE = 'demo';
+const DEMO_ROOTS = 'roots';
 
 /** The editor hint on a template's first line (yaml-language-server, used by VS Code and others). */
 const SCHEMA_MODELINE = /^# yaml-language-server: \$schema=.*$/m;
@@ -42,11 +46,20 @@ export const initCommand: CommandModule<{ debug: boolean }, InitArgs> = {
       })
       .example('$0 init', 'write ./compose.yaml: two imagesets sharing a base image')
       .example('$0 init media/dvd --template opensuse-dvd', 'an openSUSE-style DVD: KDE, GNOME, X11, BASE over base/xorg/desktop layers')
+      .example('$0 init demo --template demo', 'demo/compose.yaml and small roots to build it from at once')
       .example('$0 init --template list', 'show the templates'),
   handler: (args: ArgumentsCamelCase<InitArgs>) =>
     runCommand(args.debug, async () => {
       if (args.template === 'list') {
         process.stdout.write(templateList());
+        return 0;
+      }
+      if (args.template === DEMO_TEMPLATE) {
+        const roots = path.join(args.dir, DEMO_ROOTS);
+        if (fs.existsSync(roots)) throw alreadyExists(roots);
+        const file = writeStarter(args.dir, args.template);
+        writeRoots(roots);
+        process.stdout.write(`wrote ${file} and its roots, ${roots}/\nnext: mediacompose build ${file}\n`);
         return 0;
       }
       const file = writeStarter(args.dir, args.template);
@@ -104,6 +117,14 @@ function writeStarter(dir: string, templateName: string): string {
     throw new OutputError(file, `cannot write: ${describeSystemError(err)}`);
   }
   return file;
+}
+
+function writeRoots(dir: string): void {
+  try {
+    writeDemoRoots(dir);
+  } catch (err) {
+    throw new OutputError(dir, `cannot write the demo roots: ${describeSystemError(err)}`);
+  }
 }
 
 function alreadyExists(file: string): UsageError {

@@ -249,7 +249,7 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, checksums: Check
       // After the lists: the budget is for the whole images/ folder as it will be.
       enforceBudget(spec, staging.images, progress);
       timings.sync = staging.commit(moves);
-      if (!checksums.signer) progress.warn(NO_KEY_WARNING);
+      if (checksums.warnUnsigned) progress.warn(NO_KEY_WARNING);
       progress.info(`medium written: ${path.join(spec.medium, 'images')} (flushed to disk in ${timings.sync.toFixed(2)}s)`);
       return {
         medium: spec.medium,
@@ -301,6 +301,7 @@ function enforceBudget(spec: ComposeSpec, folder: string, progress: Progress): v
 
 /** Warns about what the installer's tar cannot restore: extended attributes and ACLs. */
 async function checkAttributes(spec: ComposeSpec, progress: Progress): Promise<void> {
+  if (!spec.checkAttributes) return;
   if (!canCheckAttributes()) {
     progress.warn(ATTRIBUTES_NOT_CHECKED);
     return;

@@ -40,7 +40,8 @@ export interface ArchDefault {
 
 export function readChecksums(reader: Reader, v: Located | undefined): ChecksumsSpec | undefined {
   if (!v) return undefined;
-  const map = reader.map(v, 'checksums', 'a mapping such as checksums: {key: 0x1234ABCD, list: images}');
+  if (isScalar(v.value) && v.value.value === 'none') return { list: 'images', none: true };
+  const map = reader.map(v, 'checksums', 'a mapping such as checksums: {key: 0x1234ABCD, list: images}, or checksums: none');
   if (!map) return undefined;
   const fields = reader.fields(map, CHECKSUMS_KEYS, 'checksums', v.at);
   const key = fields.get('key');
@@ -59,6 +60,15 @@ export function readChecksums(reader: Reader, v: Located | undefined): Checksums
     else reader.problem(list.at, `unknown checksums list ${shown(list.value)}`, 'use images (images/CHECKSUMS) or medium (the images/ lines of MEDIUM/CHECKSUMS or MEDIUM/content)');
   }
   return { ...(keyText !== undefined ? { key: keyText } : {}), list: listName };
+}
+
+/** `check_attributes: true | false` (default true). */
+export function readCheckAttributes(reader: Reader, v: Located | undefined): boolean {
+  if (!v) return true;
+  const value = isScalar(v.value) ? v.value.value : undefined;
+  if (typeof value === 'boolean') return value;
+  reader.problem(v.at, `check_attributes must be true or false, found ${shown(v.value)}`, 'false skips the extended-attribute and ACL check of the roots; leave it out to check');
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,12 +22,12 @@ import { LineCounter, parseDocument } from 'yaml';
 import { ComposeError, describeSystemError } from '../errors.js';
 import type { ComposeSpec } from './spec.js';
 import { Reader, deepFreeze, reportSyntaxErrors, sortProblems, unreadableFileHint } from './reader.js';
-import { type ArchDefault, readArchDefault, readChecksums, readCompression, readImages, readImagesets, readBudget, readLayering, readLevel, readMedium, readMetadata, readVersion } from './fields.js';
+import { type ArchDefault, readArchDefault, readChecksums, readCompression, readImages, readImagesets, readBudget, readCheckAttributes, readLayering, readLevel, readMedium, readMetadata, readVersion } from './fields.js';
 import { checkImages, checkImagesets, completeImage, completeImageset } from './rules.js';
 import { readPrepare, readRepositories } from './package-source.js';
 import { mediumLimitProblems } from './medium-limits.js';
 
-const TOP_KEYS = ['version', 'medium', 'compression', 'level', 'arch', 'repositories', 'prepare', 'imagesets', 'images', 'metadata', 'layering', 'budget', 'checksums'];
+const TOP_KEYS = ['version', 'medium', 'compression', 'level', 'arch', 'repositories', 'prepare', 'imagesets', 'images', 'metadata', 'layering', 'budget', 'checksums', 'check_attributes'];
 
 /** Reads and validates a compose file; throws ComposeError listing every problem. */
 export function loadCompose(file: string): ComposeSpec {
@@ -86,6 +86,7 @@ function readSpec(reader: Reader, file: string): ComposeSpec | undefined {
   const layering = readLayering(reader, fields.get('layering'), fields.has('images'));
   const budget = readBudget(reader, fields.get('budget'));
   const checksums = readChecksums(reader, fields.get('checksums'));
+  const checkAttributes = readCheckAttributes(reader, fields.get('check_attributes'));
 
   if (reader.problems.length > 0) return undefined;
   const spec: ComposeSpec = {
@@ -101,6 +102,7 @@ function readSpec(reader: Reader, file: string): ComposeSpec | undefined {
     repositories,
     prepare,
     budget,
+    checkAttributes,
     ...(checksums ? { checksums } : {}),
   };
   for (const p of mediumLimitProblems(spec, fields.get('medium')?.at)) reader.problems.push(p);

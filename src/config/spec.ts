@@ -86,6 +86,12 @@ export interface ComposeSpec {
   readonly repositories: readonly RepositorySpec[];
   readonly prepare: PrepareSpec;
   readonly budget: BudgetSpec;
+  /**
+   * `check_attributes:` (default true): whether build looks for extended attributes and ACLs in
+   * the roots, which the installer's tar does not restore. false: for roots known to have none
+   * (the demo's); nothing is checked and nothing said, also where getfattr is missing.
+   */
+  readonly checkAttributes: boolean;
   /** `checksums:`: the gpg key for the signed list and which list; absent: no key. */
   readonly checksums?: ChecksumsSpec;
 }

@@ -354,7 +354,7 @@ describe('loadCompose: unknown keys', () => {
 
   it('lists the valid keys when nothing is close', () => {
     expect(onlyProblem([...MINIMAL, 'output: x'])).toBe(
-      '7:1 unknown key "output" in the top level (valid keys here: version, medium, compression, level, arch, repositories, prepare, imagesets, images, metadata, layering, budget, checksums)',
+      '7:1 unknown key "output" in the top level (valid keys here: version, medium, compression, level, arch, repositories, prepare, imagesets, images, metadata, layering, budget, checksums, check_attributes)',
     );
   });
 });
@@ -673,6 +673,21 @@ describe('loadCompose: checksums', () => {
       '8:8 key must be a gpg key id or fingerprint, found "" (e.g. key: 0x1234ABCD, or a 40-digit fingerprint)',
       '9:9 unknown checksums list "root" (use images (images/CHECKSUMS) or medium (the images/ lines of MEDIUM/CHECKSUMS or MEDIUM/content))',
     ]);
+  });
+
+  it('reads checksums: none as no list on purpose, and any other word as a mistake', () => {
+    expect(load([...MINIMAL, 'checksums: none']).checksums).toEqual({ list: 'images', none: true });
+    expect(onlyProblem([...MINIMAL, 'checksums: nope'])).toMatch(/^7:12 checksums: expected a mapping, f.*or checksums: none\)$/);
+  });
+});
+
+describe('loadCompose: check_attributes', () => {
+  it('is true unless set to false, and must be a boolean', () => {
+    expect(load(MINIMAL).checkAttributes).toBe(true);
+    expect(load([...MINIMAL, 'check_attributes: false']).checkAttributes).toBe(false);
+    expect(onlyProblem([...MINIMAL, 'check_attributes: no way'])).toBe(
+      '7:19 check_attributes must be true or false, found "no way" (false skips the extended-attribute and ACL check of the roots; leave it out to check)',
+    );
   });
 });
 

@@ -11,6 +11,7 @@ import type { ComposeSpec, ImagesetSpec, SharedImageSpec } from '../../src/confi
 import { findNearMisses, nearMissCandidates } from '../../src/plan/near-misses.js';
 import type { ImagesetScan } from '../../src/plan/plan.js';
 import type { Entry } from '../../src/model/entry.js';
+import { composeSpec } from '../support/plan-fixtures.js';
 import { incompressible } from '../support/tree.js';
 import { composeYaml, mediacompose, writeCompose } from '../support/build.js';
 
@@ -91,11 +92,7 @@ const entry = (p: string, extra: Partial<Entry> = {}): Entry => ({
 });
 const set = (name: string, arch = 'x86_64'): ImagesetSpec => ({ name, title: name, patterns: [name], root: `/r/${name}`, rootAsWritten: name, arch });
 function spec(imagesets: ImagesetSpec[], images: SharedImageSpec[] = []): ComposeSpec {
-  return {
-    file: '/c/compose.yaml', medium: '/c/out', compression: 'xz', level: 6, imagesets, images, imagesDeclared: images.length > 0,
-    metadata: ['var/lib/rpm'], layering: { auto: true, minSize: 1 << 20 }, budget: {},
-    repositories: [], prepare: { roots: '/c/roots', rootsAsWritten: 'roots', recommends: true },
-  };
+  return composeSpec(imagesets, images, { auto: true, minSize: 1 << 20 });
 }
 function scan(s: ImagesetSpec, entries: Entry[], digest: (e: Entry) => string | undefined = () => 'same'): ImagesetScan {
   const digests = new Map<string, string>();

@@ -3,7 +3,7 @@
  * skips with one line saying what is missing (`skipped: needs root`), never fails for it; CI
  * (root, a fresh Debian with `.ci/run`'s packages) meets every need.
  */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'vitest';
 
@@ -40,4 +40,26 @@ export function unmet(needs: { root?: boolean; programs?: readonly string[] }): 
 export function describeIf(reason: string | undefined, name: string, body: () => void): void {
   if (reason) describe(name, () => it.skip(`skipped: ${reason}`, () => {}));
   else describe(name, body);
+}
+
+/**
+ * A PATH of one folder that links every program of this PATH but the ones named: the machine as
+ * it is where their packages are not installed. The folder is made under `work`.
+ */
+export function pathWithout(work: string, programs: readonly string[]): string {
+  const dir = mkdtempSync(path.join(work, 'path-'));
+  const left = new Set(programs);
+  for (const from of (process.env.PATH ?? '').split(':').filter(Boolean)) {
+    let names: string[];
+    try {
+      names = readdirSync(from);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (left.has(name) || existsSync(path.join(dir, name))) continue;
+      symlinkSync(path.join(from, name), path.join(dir, name));
+    }
+  }
+  return dir;
 }

@@ -23,7 +23,7 @@ export function imagesetSpec(name: string, arch = 'x86_64'): ImagesetSpec {
 export function composeSpec(imagesets: ImagesetSpec[], images: SharedImageSpec[], layering: ComposeSpec['layering']): ComposeSpec {
   return {
     file: '/c/compose.yaml', medium: '/c/out', compression: 'xz', level: 6, imagesets, images,
-    imagesDeclared: images.length > 0, metadata: ['var/lib/rpm'], layering, budget: {},
+    imagesDeclared: images.length > 0, metadata: ['var/lib/rpm'], layering, budget: {}, checkAttributes: true,
     repositories: [], prepare: { roots: '/c/roots', rootsAsWritten: 'roots', recommends: true },
   };
 }

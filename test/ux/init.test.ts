@@ -9,8 +9,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { SCHEMA_FILE, TEMPLATES_DIR, schemaReference } from '../../src/cli/init.js';
-import { BIN, mediacompose } from '../support/build.js';
+import { BIN, mediacompose, mediacomposeWith } from '../support/build.js';
 import { deploy, isRoot, readImagesXml } from '../support/installer.js';
+import { pathWithout } from '../support/needs.js';
 import { diffTrees, listTree } from '../support/tree.js';
 
 let work: string;
@@ -24,6 +25,8 @@ const TEMPLATES = fs
   .filter((f) => f.endsWith('.yaml'))
   .map((f) => f.slice(0, -'.yaml'.length))
   .sort();
+/** The templates whose roots a person installs (the demo's roots init writes itself). */
+const STARTERS = TEMPLATES.filter((t) => t !== 'demo');
 
 interface ComposeDoc {
   imagesets: Array<{ name: string; patterns: string[]; root: string }>;
@@ -56,7 +59,7 @@ describe('mediacompose init', () => {
     expect(TEMPLATES).toEqual(expect.arrayContaining(['minimal', 'opensuse-dvd']));
   });
 
-  it.each(TEMPLATES)('writes the %s template, which builds once its roots exist', (template) => {
+  it.each(STARTERS)('writes the %s template, which builds once its roots exist', (template) => {
     const dir = path.join(work, `from-${template}`);
     const r = mediacompose('init', dir, '--template', template);
     expect(r.status, r.stderr).toBe(0);
@@ -96,6 +99,48 @@ describe('mediacompose init', () => {
         expect(diffTrees(listTree(path.join(dir, imageset.root)), listTree(target))).toEqual([]);
       }
     }
+  });
+
+  it('writes the demo with its roots, the same bytes every time, which builds and verifies with no warning', () => {
+    const dirs = ['demo-1', 'demo-2'].map((d) => path.join(work, d));
+    for (const dir of dirs) {
+      const r = mediacompose('init', dir, '--template', 'demo');
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe(`wrote ${dir}/compose.yaml and its roots, ${dir}/roots/\nnext: mediacompose build ${dir}/compose.yaml\n`);
+    }
+    const [first, second] = dirs.map((dir) => listTree(path.join(dir, 'roots')));
+    expect(diffTrees(first!, second!)).toEqual([]);
+    expect([...first!.entries.keys()].filter((p) => p.endsWith('/var/lib/dpkg/status')).length).toBe(3);
+
+    // Where the attr package is missing too: the demo says it checks no attributes.
+    const dir = dirs[0]!;
+    const composeFile = path.join(dir, 'compose.yaml');
+    const env = { PATH: pathWithout(work, ['getfattr', 'setfattr']), MEDIACOMPOSE_CACHE: path.join(work, 'demo-cache') };
+    const build = mediacomposeWith(env, 'build', composeFile);
+    expect(build.status, build.stderr).toBe(0);
+    expect(build.stderr.split('\n').filter((l) => /warning/i.test(l))).toEqual([]);
+    expect(build.stderr).toMatch(/read the package database of .*roots\/kde: 7 packages \(dpkg\)/);
+    const verify = mediacomposeWith(env, 'verify', composeFile);
+    expect(verify.status, verify.stdout + verify.stderr).toBe(0);
+    expect(verify.stderr.split('\n').filter((l) => /warning/i.test(l))).toEqual([]);
+    const medium = path.join(dir, 'out/medium');
+    expect(readImagesXml(medium).map((s) => s.patterns).sort()).toEqual(['base', 'base,x11', 'base,x11,kde']);
+    if (isRoot) {
+      for (const [name, patterns] of [['base', 'base'], ['x11', 'base,x11'], ['kde', 'base,x11,kde']] as const) {
+        const { target, warnings } = deploy(medium, patterns, work);
+        expect(warnings).toEqual([]);
+        expect(diffTrees(listTree(path.join(dir, 'roots', name)), listTree(target))).toEqual([]);
+      }
+    }
+  });
+
+  it('refuses the demo where its roots folder exists, writing nothing', () => {
+    const dir = path.join(work, 'demo-roots-exist');
+    fs.mkdirSync(path.join(dir, 'roots'), { recursive: true });
+    const r = mediacompose('init', dir, '--template', 'demo');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`error: ${dir}/roots: already exists (init never overwrites; edit it, remove it first, or name another folder: mediacompose init DIR)\n`);
+    expect(fs.readdirSync(dir)).toEqual(['roots']);
   });
 
   it('writes compose.yaml into the current folder by default, from the minimal template', () => {
