@@ -7,5 +7,5 @@ import { fileURLToPath } from 'node:url';
 import { writeDemoRoots } from '../dist/commands/demo-roots.js';
 
 const dir = path.resolve(process.argv[2] ?? fileURLToPath(new URL('../demo/roots', import.meta.url)));
-writeDemoRoots(dir);
+await writeDemoRoots(dir);
 process.stdout.write(`demo roots written to ${dir}\n`);

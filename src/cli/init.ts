@@ -58,7 +58,7 @@ export const initCommand: CommandModule<{ debug: boolean }, InitArgs> = {
         const roots = path.join(args.dir, DEMO_ROOTS);
         if (fs.existsSync(roots)) throw alreadyExists(roots);
         const file = writeStarter(args.dir, args.template);
-        writeRoots(roots);
+        await writeRoots(roots);
         process.stdout.write(`wrote ${file} and its roots, ${roots}/\nnext: mediacompose build ${file}\n`);
         return 0;
       }
@@ -119,9 +119,9 @@ function writeStarter(dir: string, templateName: string): string {
   return file;
 }
 
-function writeRoots(dir: string): void {
+async function writeRoots(dir: string): Promise<void> {
   try {
-    writeDemoRoots(dir);
+    await writeDemoRoots(dir);
   } catch (err) {
     throw new OutputError(dir, `cannot write the demo roots: ${describeSystemError(err)}`);
   }

@@ -1,11 +1,14 @@
 /**
  * The demo roots: three small installed systems (base, x11 = base + X, kde = x11 + KDE), each
- * with a package database, fixed contents, modes and mtimes. The same bytes on every machine, as
+ * with an rpm database as openSUSE keeps it (usr/lib/sysimage/rpm/rpmdb.sqlite, var/lib/rpm a
+ * symlink to it) that rpm itself reads and verifies the root against, fixed contents, modes and
+ * mtimes. The same bytes on every machine, as
  * any user: `mediacompose init --template demo` writes them beside its compose.yaml, and the
  * repository's own compose.yaml builds from the ones `npm run demo` writes (scripts/demo-roots.js).
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeRpmDatabase } from '../pkgdb/rpmdb-writer.js';
 
 /** Every mtime in the demo roots (2023-11-14). */
 const MTIME = 1_700_000_000;
@@ -64,11 +67,11 @@ const PACKAGES: Record<string, Record<string, Files>> = {
 const DEMO_SYSTEMS: Readonly<Record<string, readonly string[]>> = { base: ['base'], x11: ['base', 'x11'], kde: ['base', 'x11', 'kde'] };
 
 /** Writes the demo roots into `dir` (made if missing), replacing any root of the same name. */
-export function writeDemoRoots(dir: string): void {
-  for (const [name, layers] of Object.entries(DEMO_SYSTEMS)) writeRoot(path.join(dir, name), name, layers);
+export async function writeDemoRoots(dir: string): Promise<void> {
+  for (const [name, layers] of Object.entries(DEMO_SYSTEMS)) await writeRoot(path.join(dir, name), name, layers);
 }
 
-function writeRoot(root: string, name: string, layers: readonly string[]): void {
+async function writeRoot(root: string, name: string, layers: readonly string[]): Promise<void> {
   fs.rmSync(root, { recursive: true, force: true });
   const packages: Record<string, Files> = Object.assign({}, ...layers.map((l) => PACKAGES[l]));
   const put = (rel: string, mode: number, content: string | Buffer): void => {
@@ -84,17 +87,18 @@ function writeRoot(root: string, name: string, layers: readonly string[]): void 
   fs.symlinkSync('usr/bin', path.join(root, 'bin'));
   fs.linkSync(path.join(root, 'usr/bin/ls'), path.join(root, 'usr/bin/dir'));
 
-  // The package database: dpkg's status file and one file list per package.
+  // The package database, recording the files as they now are (mtimes fixed first).
+  setTimes(root);
   const names = Object.keys(packages).sort();
-  put('var/lib/dpkg/status', 0o644, names.map((p) => `Package: ${p}\nStatus: install ok installed\nVersion: 1.0-1\nArchitecture: amd64\n`).join('\n'));
-  for (const p of names) {
-    const dirs = new Set<string>();
-    for (const rel of Object.keys(packages[p]!)) for (let d = path.dirname(rel); d !== '.'; d = path.dirname(d)) dirs.add(d);
-    const list = ['/.', ...[...dirs].sort().map((d) => `/${d}`), ...Object.keys(packages[p]!).map((f) => `/${f}`)];
-    put(`var/lib/dpkg/info/${p}.list`, 0o644, `${list.join('\n')}\n`);
-  }
+  await writeRpmDatabase(root, RPMDB, names.map((p) => ({ name: p, version: '1.0', release: '1', arch: 'x86_64', files: Object.keys(packages[p]!) })));
+  fs.chmodSync(path.join(root, RPMDB, 'rpmdb.sqlite'), 0o644);
+  fs.mkdirSync(path.join(root, 'var/lib'), { recursive: true });
+  fs.symlinkSync('../../usr/lib/sysimage/rpm', path.join(root, 'var/lib/rpm'));
   setTimes(root);
 }
+
+/** Where openSUSE keeps the rpm database. */
+const RPMDB = 'usr/lib/sysimage/rpm';
 
 /** Every mtime fixed, deepest first so that directories keep theirs. */
 function setTimes(dir: string): void {

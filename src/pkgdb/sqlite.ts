@@ -20,7 +20,7 @@ const SQLITE_MAGIC = 'SQLite format 3\0';
 let sqlJs: Promise<initSqlJs.SqlJsStatic> | undefined;
 
 /** sql.js, loaded once; its WebAssembly file is found next to its JavaScript. */
-function loadSqlJs(): Promise<initSqlJs.SqlJsStatic> {
+export function loadSqlJs(): Promise<initSqlJs.SqlJsStatic> {
   const wasmPath = createRequire(import.meta.url).resolve('sql.js/dist/sql-wasm.wasm');
   sqlJs ??= initSqlJs({ locateFile: () => wasmPath });
   return sqlJs;

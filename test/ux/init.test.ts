@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import { SCHEMA_FILE, TEMPLATES_DIR, schemaReference } from '../../src/cli/init.js';
 import { BIN, mediacompose, mediacomposeWith } from '../support/build.js';
 import { deploy, isRoot, readImagesXml } from '../support/installer.js';
-import { pathWithout } from '../support/needs.js';
+import { describeIf, pathWithout, unmet } from '../support/needs.js';
 import { diffTrees, listTree } from '../support/tree.js';
 
 let work: string;
@@ -110,7 +110,7 @@ describe('mediacompose init', () => {
     }
     const [first, second] = dirs.map((dir) => listTree(path.join(dir, 'roots')));
     expect(diffTrees(first!, second!)).toEqual([]);
-    expect([...first!.entries.keys()].filter((p) => p.endsWith('/var/lib/dpkg/status')).length).toBe(3);
+    expect([...first!.entries.keys()].filter((p) => p.endsWith('/usr/lib/sysimage/rpm/rpmdb.sqlite')).length).toBe(3);
 
     // Where the attr package is missing too: the demo says it checks no attributes.
     const dir = dirs[0]!;
@@ -119,7 +119,7 @@ describe('mediacompose init', () => {
     const build = mediacomposeWith(env, 'build', composeFile);
     expect(build.status, build.stderr).toBe(0);
     expect(build.stderr.split('\n').filter((l) => /warning/i.test(l))).toEqual([]);
-    expect(build.stderr).toMatch(/read the package database of .*roots\/kde: 7 packages \(dpkg\)/);
+    expect(build.stderr).toMatch(/read the package database of .*roots\/kde: 7 packages \(rpm-sqlite\)/);
     const verify = mediacomposeWith(env, 'verify', composeFile);
     expect(verify.status, verify.stdout + verify.stderr).toBe(0);
     expect(verify.stderr.split('\n').filter((l) => /warning/i.test(l))).toEqual([]);
@@ -132,6 +132,25 @@ describe('mediacompose init', () => {
         expect(diffTrees(listTree(path.join(dir, 'roots', name)), listTree(target))).toEqual([]);
       }
     }
+  });
+
+  describeIf(unmet({ programs: ['rpm'] }), 'the demo roots as rpm sees them', () => {
+    it('rpm lists, owns and verifies every package file of each root, and sees a changed one', () => {
+      const dir = path.join(work, 'demo-rpm');
+      expect(mediacompose('init', dir, '--template', 'demo').status).toBe(0);
+      const rpm = (root: string, ...args: string[]) =>
+        spawnSync('rpm', ['--root', path.join(dir, 'roots', root), '--dbpath', '/usr/lib/sysimage/rpm', ...args], { encoding: 'utf8' });
+      expect(rpm('kde', '-qa', '--qf', '%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\\n').stdout.split('\n').filter(Boolean).sort()).toEqual(
+        ['base-files', 'coreutils', 'libc', 'plasma', 'shadow', 'xorg-fonts', 'xorg-server'].map((n) => `${n}-1.0-1.x86_64`),
+      );
+      expect(rpm('base', '-qf', '/usr/bin/passwd').stdout).toBe('shadow-1.0-1.x86_64\n');
+      for (const root of ['base', 'x11', 'kde']) {
+        const verified = rpm(root, '-Va');
+        expect([verified.status, verified.stdout, verified.stderr]).toEqual([0, '', '']);
+      }
+      fs.chmodSync(path.join(dir, 'roots/x11/etc/issue'), 0o600);
+      expect(rpm('x11', '-Va').stdout).toBe('.M.......    /etc/issue\n');
+    });
   });
 
   it('refuses the demo where its roots folder exists, writing nothing', () => {
