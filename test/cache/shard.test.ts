@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { itIf, unmet } from '../support/needs.js';
 import { BIN, buildOk, fingerprint, mediacompose } from '../support/build.js';
 import { sleep } from '../reliability/running-build.js';
 import { buildJson, cacheListing, runAsync, twoRoots } from './helpers.js';
@@ -59,7 +60,7 @@ describe('build --shard K/N', () => {
     expect(fingerprint(path.join(mediumOf(compose), 'images'))).toEqual(fingerprint(path.join(mediumOf(reference), 'images')));
   });
 
-  it('GNU parallel, two local workers, then the assembling build: the medium of a single build', () => {
+  itIf(unmet({ programs: ['parallel'] }), 'GNU parallel, two local workers, then the assembling build: the medium of a single build', () => {
     const cache = path.join(work, 'cache-parallel');
     const compose = composeIn('parallel', 'xz', 6);
     // The README's recipe, with this checkout's mediacompose.

@@ -3,12 +3,13 @@
  * work, help per command, suggestions for mistyped commands, --medium, `warnings` in every
  * --json document, details --json (shell completion: conventions.test.ts). Runs the compiled command line.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, addPackageDatabase, writeTwoImagesetCompose } from '../support/build.js';
+import { makeSocket } from '../support/tree.js';
 
 const { version } = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
 
@@ -38,7 +39,7 @@ beforeAll(() => {
   }
   // A socket: skipped with a warning by build, plan and verify.
   socket = path.join(work, 'roots', 'a', 'run', 'sock');
-  execFileSync('python3', ['-c', 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', socket]);
+  makeSocket(socket);
   compose = writeTwoImagesetCompose(work);
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, buildOk, composeYaml, fingerprint, mediacompose, writeCompose, writeTwoSmallRoots } from '../support/build.js';
 import { type Work, smallMedium } from './hostile.js';
 import { compressionStarted, lockHolder, sleep, slowMedium, startBuild } from './running-build.js';
+import { makeSocket } from '../support/tree.js';
 
 let work: Work;
 let previous: Record<string, string>;
@@ -68,7 +69,7 @@ describe('case 8: an interrupted swap', () => {
     // The lock is stale (its pid no longer runs); a socket in a root is a --strict failure.
     interruptSwap();
     const socket = path.join(work.dir, 'roots', 'a', 'sock');
-    execFileSync('python3', ['-c', `import socket; s = socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(socket)})`]);
+    makeSocket(socket);
     try {
       const r = mediacompose('build', work.compose, '--quiet', '--strict');
       expect(r.status).toBe(3);

@@ -12,6 +12,7 @@ import { GetfattrParser, readRootAttributes, unescapeOctal } from '../../src/sca
 import { onPath } from '../../src/runtime/command.js';
 import { addPackageDatabase, buildOk, composeYaml, fingerprint, mediacompose, mediacomposeWith, writeCompose } from '../support/build.js';
 import { describeIf, unmet } from '../support/needs.js';
+import { makeSocket } from '../support/tree.js';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-unrestorable-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -96,10 +97,11 @@ describe('build: what the installer cannot restore', () => {
     fs.mkdirSync(path.join(work, 'roots', 'b'), { recursive: true });
     fs.writeFileSync(path.join(work, 'roots', 'b', 'hostname'), 'b\n');
     for (const name of ['a', 'b']) addPackageDatabase(path.join(work, 'roots', name));
-    execFileSync('python3', ['-c', 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', path.join(root, 'run', 'sock')]);
+    makeSocket(path.join(root, 'run', 'sock'));
   });
 
-  const compose = (): string =>
+  /** The socket tests check no attributes; the attribute tests (and the missing getfattr) do. */
+  const compose = (checkAttributes = false): string =>
     writeCompose(
       work,
       composeYaml({
@@ -109,6 +111,7 @@ describe('build: what the installer cannot restore', () => {
           { name: 'a', patterns: ['base'], root: 'roots/a' },
           { name: 'b', patterns: ['b'], root: 'roots/b' },
         ],
+        checkAttributes,
       }),
     );
 
@@ -135,7 +138,7 @@ describe('build: what the installer cannot restore', () => {
   });
 
   it('says once that extended attributes were not checked when getfattr is missing', () => {
-    const r = mediacomposeWith({ PATH: '/nonexistent' }, 'build', compose(), '--quiet');
+    const r = mediacomposeWith({ PATH: '/nonexistent' }, 'build', compose(true), '--quiet');
     expect(r.status).toBe(0);
     const warnings = r.stderr.split('\n').filter((l) => l.includes('getfattr'));
     expect(warnings).toEqual(['warning: extended attributes and ACLs of the roots were not checked: getfattr not found (install the "attr" package)']);
@@ -150,7 +153,7 @@ describe('build: what the installer cannot restore', () => {
     });
 
     it('warns about capabilities, ACLs and other attributes, listing the files', () => {
-      const r = mediacompose('build', compose(), '--quiet');
+      const r = mediacompose('build', compose(true), '--quiet');
       expect(r.status).toBe(0);
       const warnings = r.stderr.split('\n').filter((l) => l.startsWith('warning: ') && !l.startsWith('warning: no checksums key'));
       expect(warnings).toEqual([
@@ -164,7 +167,7 @@ describe('build: what the installer cannot restore', () => {
 
     it('fails with --strict, counting every warning', () => {
       const before = fingerprint(path.join(work, 'out', 'images'));
-      const r = mediacompose('build', compose(), '--quiet', '--strict');
+      const r = mediacompose('build', compose(true), '--quiet', '--strict');
       expect(r.status).toBe(3);
       expect(r.stderr).toMatch(/^error: .*compose\.yaml: --strict: 4 warnings about the roots, the first: .*run\/sock: socket skipped/m);
       expect(fingerprint(path.join(work, 'out', 'images'))).toEqual(before);
@@ -174,7 +177,7 @@ describe('build: what the installer cannot restore', () => {
       fs.rmSync(path.join(root, 'run'), { recursive: true });
       execFileSync('setfattr', ['-x', 'user.comment', path.join(root, 'usr')]);
       execFileSync('setfattr', ['-x', 'user.comment', path.join(root, 'usr', 'bin', 'ping')]);
-      const r = mediacompose('build', compose(), '--quiet', '--strict');
+      const r = mediacompose('build', compose(true), '--quiet', '--strict');
       expect(r.status).toBe(3);
       expect(r.stderr).toContain(`: --strict: 1 warning about the roots, the first: ${root}: file capabilities (security.capability) on 1 file`);
       expect(r.stderr).toContain(': usr/bin/ping (fix the roots as the warnings say, or build without --strict)');

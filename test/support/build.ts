@@ -57,13 +57,17 @@ export interface ComposeFields {
   arch?: string;
   imagesets: ComposeImageset[];
   images?: ComposeImage[];
+  /** Whether build looks for xattrs and ACLs in the roots (default here: false, see composeYaml). */
+  checkAttributes?: boolean;
 }
 
 /**
  * The text of an ordinary compose file, in block style and in the order the spec documents
  * (version, medium, compression, level, arch, imagesets, images). Fields left out are not
  * written, so the build's defaults apply; arch defaults to x86_64. Tests that need unusual
- * text (errors, a particular layout) write it themselves.
+ * text (errors, a particular layout) write it themselves. The attribute check is off unless a
+ * test asks for it: its result depends on the machine (getfattr from the attr package), and
+ * tests compare the build's output exactly.
  */
 export function composeYaml(fields: ComposeFields): string {
   const list = (items: string[]): string => `[${items.join(', ')}]`;
@@ -80,6 +84,7 @@ export function composeYaml(fields: ComposeFields): string {
       lines.push(`  - name: ${image.name}`, `    shared_by: ${image.sharedBy === 'all' ? 'all' : list(image.sharedBy)}`);
     }
   }
+  if (fields.checkAttributes !== true) lines.push('check_attributes: false');
   return `${lines.join('\n')}\n`;
 }
 

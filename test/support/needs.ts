@@ -14,17 +14,22 @@ const PACKAGE: Record<string, string> = {
   rpm: 'rpm', rpmbuild: 'rpm', 'dpkg-query': 'dpkg', debootstrap: 'debootstrap', xzdec: 'xzdec', lzmadec: 'xzdec',
   getfattr: 'attr', setfattr: 'attr', python3: 'python3', zypper: 'zypper', createrepo_c: 'createrepo-c', gpg: 'gnupg',
   gpgv: 'gpgv', gpgconf: 'gpgconf', xmllint: 'libxml2-utils', strace: 'strace', sha256sum: 'coreutils', parallel: 'parallel', lbzip2: 'lbzip2', bzip2: 'bzip2', xz: 'xz-utils', tar: 'tar',
+  '/usr/bin/time': 'time',
 };
 
+/** Whether a program is on PATH; a path (`/usr/bin/time`) is looked at where it says. */
 function onPath(program: string): boolean {
-  return (process.env.PATH ?? '').split(':').filter(Boolean).some((dir) => {
-    try {
-      accessSync(path.join(dir, program), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  if (program.includes('/')) return isExecutable(program);
+  return (process.env.PATH ?? '').split(':').filter(Boolean).some((dir) => isExecutable(path.join(dir, program)));
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Why a test cannot run here, or undefined when it can. */
@@ -40,6 +45,12 @@ export function unmet(needs: { root?: boolean; programs?: readonly string[] }): 
 export function describeIf(reason: string | undefined, name: string, body: () => void): void {
   if (reason) describe(name, () => it.skip(`skipped: ${reason}`, () => {}));
   else describe(name, body);
+}
+
+/** One test that, when `reason` is set, is skipped with a name saying why. */
+export function itIf(reason: string | undefined, name: string, body: () => void | Promise<void>): void {
+  if (reason) it.skip(`${name} (skipped: ${reason})`, () => {});
+  else it(name, body);
 }
 
 /**

@@ -113,3 +113,8 @@ export function incompressible(seed: string, size: number): Buffer {
   }
   return out;
 }
+
+/** Leaves a Unix socket file at `file`: a process binds it and exits without closing it. */
+export function makeSocket(file: string): void {
+  execFileSync(process.execPath, ['-e', "require('net').createServer().listen(process.argv[1], () => process.exit(0))", file]);
+}

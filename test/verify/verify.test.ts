@@ -105,9 +105,12 @@ function describeInDetails(images: string, file: string, tar: Buffer): void {
 }
 
 /** A file member (header, content, padding) as the archive writer encodes it. */
+/** Who owns what the tests add to a root: the user running them. */
+const OWNER = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+
 function fileMember(name: string, content: string, extra: { type?: 'file' | 'link'; linkname?: string } = {}): Buffer {
   const body = Buffer.from(extra.type === 'link' ? '' : content);
-  const header = encodeHeader({ path: name, type: extra.type ?? 'file', mode: 0o644, uid: 0, gid: 0, mtime: T, size: body.length, linkname: extra.linkname });
+  const header = encodeHeader({ path: name, type: extra.type ?? 'file', mode: 0o644, uid: OWNER.uid, gid: OWNER.gid, mtime: T, size: body.length, linkname: extra.linkname });
   return Buffer.concat([header, body, Buffer.alloc((512 - (body.length % 512)) % 512)]);
 }
 
