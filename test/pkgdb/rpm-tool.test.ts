@@ -11,16 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPackageDatabase } from '../../src/pkgdb/index.js';
+import { describeIf, unmet } from '../support/needs.js';
 
-const RPM_AVAILABLE = ['rpm', 'rpmbuild'].every((tool) => {
-  try {
-    execFileSync(tool, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-});
-const SKIP_REASON = 'rpm and rpmbuild are not installed';
 const DB_PATH = '/usr/lib/sysimage/rpm';
 
 const SPECS = {
@@ -66,7 +58,7 @@ function run(command: string, args: string[]): string {
   return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-describe.skipIf(!RPM_AVAILABLE)('against rpm', () => {
+describeIf(unmet({ programs: ['rpm', 'rpmbuild'] }), 'against rpm', () => {
   let work: string;
   let root: string;
   let queryDb: string;
@@ -140,9 +132,3 @@ describe.skipIf(!RPM_AVAILABLE)('against rpm', () => {
     expect(files).toContain('/usr/lib/mc-beta/with space.dat');
   });
 });
-
-if (!RPM_AVAILABLE) {
-  describe('against rpm', () => {
-    it.skip(`skipped: ${SKIP_REASON}`, () => {});
-  });
-}

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, fingerprint } from '../support/build.js';
+import { describeIf, unmet } from '../support/needs.js';
 import { type Work, smallMedium } from './hostile.js';
 
 let work: Work;
@@ -17,9 +18,8 @@ beforeAll(() => {
 }, 60_000);
 afterAll(() => fs.rmSync(work.dir, { recursive: true, force: true }));
 
-const hasStrace = spawnSync('strace', ['-V']).status === 0;
 
-describe.skipIf(!hasStrace)('case 9: fsync before and after the swap', () => {
+describeIf(unmet({ programs: ['strace'] }), 'case 9: fsync before and after the swap', () => {
   it('flushes each staged file and folder before the swap, the medium folder after it', () => {
     const log = path.join(work.dir, 'strace.log');
     const r = spawnSync('strace', ['-f', '-y', '-qq', '-o', log, '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2', process.execPath, BIN, 'build', work.compose, '--quiet'], { encoding: 'utf8' });

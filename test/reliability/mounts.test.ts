@@ -9,10 +9,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprint, mediacompose } from '../support/build.js';
-import { isRoot } from '../support/installer.js';
+import { describeIf, unmet } from '../support/needs.js';
 import { type Work, changesSince, smallMedium, snapshot } from './hostile.js';
 
-describe.skipIf(!isRoot)('case 6: mount points inside a root', () => {
+describeIf(unmet({ root: true }), 'case 6: mount points inside a root', () => {
   let work: Work;
   let previous: Record<string, string>;
   let mounted: string | undefined;
