@@ -1,32 +1,13 @@
 /**
- * Signing and checking checksum lists with GnuPG (Debian packages gnupg and gpgv), through the
- * project's command wrapper. GNUPGHOME selects the keyring, as for gpg itself.
+ * Signing and checking checksum lists with GnuPG (Debian packages gnupg and gpgv), through
+ * runtime/gpg.ts. GNUPGHOME selects the keyring, as for gpg itself.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { OutputError, UsageError } from '../errors.js';
 import { onCleanup } from '../runtime/cleanup.js';
-import { CommandError, runProgram } from '../runtime/command.js';
-
-const PACKAGES: Record<string, string> = { gpg: 'gnupg', gpgv: 'gpgv' };
-
-/** Runs gpg or gpgv to its end: its stdout, or a CommandError with the exit status and its last line. */
-async function gpg(argv: readonly string[]): Promise<string> {
-  const stdout: string[] = [];
-  const result = await runProgram(argv, { onLine: (line) => void stdout.push(line) });
-  if (result.status !== 0) {
-    const why = result.stderr.trim().split('\n').filter((l) => !l.startsWith('[GNUPG:]')).pop();
-    throw new CommandError(argv, `${result.signal ? `killed by ${result.signal}` : `exit status ${result.status}`}${why ? `: ${why}` : ''}`);
-  }
-  return stdout.map((line) => `${line}\n`).join('');
-}
-
-function missing(err: unknown, file: string | undefined): OutputError | undefined {
-  if (!(err instanceof CommandError) || !err.message.endsWith('program not found')) return undefined;
-  const program = err.argv[0]!;
-  return new OutputError(file, `${program}: program not found`, `install the Debian package ${PACKAGES[program] ?? program}`);
-}
+import { gpg, missingGpg as missing, primaryFingerprints, unwritableGnupgHome } from '../runtime/gpg.js';
 
 export interface Signer {
   /** As the user named it. */
@@ -41,18 +22,20 @@ export interface Signer {
 
 /**
  * The signer for a key id or fingerprint, checked before anything is written: an unknown or
- * ambiguous key is a usage error (exit 2), a missing gpg an output error (exit 4).
+ * ambiguous key is a usage error (exit 2); a missing gpg, or a keyring folder gpg cannot write
+ * to (it says "No agent running" and finds no key there), an output error (exit 4).
  */
 export async function openSigner(key: string, where: string | undefined): Promise<Signer> {
   let listing: string;
   try {
     listing = await gpg(['gpg', '--batch', '--with-colons', '--list-secret-keys', '--', key]);
   } catch (err) {
-    throw missing(err, where) ?? new UsageError(where, `no secret key "${key}" in the gpg keyring`, 'gpg --list-secret-keys shows them; GNUPGHOME selects the keyring');
+    throw missing(err, where) ?? unusableKeyring(where) ?? new UsageError(where, `no secret key "${key}" in the gpg keyring`, 'gpg --list-secret-keys shows them; GNUPGHOME selects the keyring');
   }
   const fingerprints = primaryFingerprints(listing);
+  if (fingerprints.length === 0) throw unusableKeyring(where) ?? new UsageError(where, `no secret key "${key}" in the gpg keyring`, 'name the key by its fingerprint');
   if (fingerprints.length !== 1) {
-    throw new UsageError(where, fingerprints.length === 0 ? `no secret key "${key}" in the gpg keyring` : `"${key}" names ${fingerprints.length} secret keys`, 'name the key by its fingerprint');
+    throw new UsageError(where, `"${key}" names ${fingerprints.length} secret keys`, 'name the key by its fingerprint');
   }
   const fingerprint = fingerprints[0]!;
   return {
@@ -75,20 +58,12 @@ export async function openSigner(key: string, where: string | undefined): Promis
   };
 }
 
-/** The fingerprints of the primary keys in `gpg --with-colons` output. */
-function primaryFingerprints(listing: string): string[] {
-  const out: string[] = [];
-  let primary = false;
-  for (const line of listing.split('\n')) {
-    const fields = line.split(':');
-    if (fields[0] === 'sec') primary = true;
-    else if (fields[0] === 'ssb') primary = false;
-    else if (fields[0] === 'fpr' && primary) {
-      out.push(fields[9]!);
-      primary = false;
-    }
-  }
-  return out;
+/** Exit 4 when the keyring folder is not writable: the reason gpg found no key, not the key. */
+function unusableKeyring(where: string | undefined): OutputError | undefined {
+  const home = unwritableGnupgHome();
+  if (home === undefined) return undefined;
+  return new OutputError(where, `gpg keyring folder ${home} is not writable: gpg cannot lock the keyring or start gpg-agent there, so it finds no secret key`,
+    'gpg writes lock files and the agent\'s socket into GNUPGHOME: sign as its owner, or set GNUPGHOME to a writable keyring that holds the key');
 }
 
 /**

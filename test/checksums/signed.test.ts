@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fingerprint, mediacomposeWith, writeTwoImagesetCompose, writeTwoSmallRoots } from '../support/build.js';
-import { describeIf, unmet } from '../support/needs.js';
+import { BIN, fingerprint, mediacomposeWith, writeTwoImagesetCompose, writeTwoSmallRoots } from '../support/build.js';
+import { describeIf, isRoot, unmet } from '../support/needs.js';
 
 let work: string;
 let gnupg: string;
@@ -274,6 +274,26 @@ describeIf(unmet({ programs: ['gpg', 'gpgv', 'gpgconf', 'sha256sum'] }), 'signed
       expect(r.status).toBe(4);
       expect(r.stderr.trimEnd().split('\n').at(-1)).toBe(`error: ${w.compose}: gpg: program not found (install the Debian package gnupg)`);
       expect(fingerprint(w.images)).toEqual(before);
+    });
+
+    it('a keyring folder gpg cannot write to: exit 4 naming the folder, not a missing key', () => {
+      const { w, before } = previous();
+      // A copy of the keyring this user cannot write to: as root, owned by and run as nobody.
+      const readOnly = path.join(work, 'gnupg-read-only');
+      execFileSync('cp', ['-a', gnupg, readOnly]);
+      const user = isRoot ? { uid: 65534, gid: 65534 } : {};
+      if (isRoot) {
+        fs.chmodSync(work, 0o755);
+        execFileSync('chown', ['-R', '65534:65534', w.dir, readOnly]);
+      }
+      execFileSync('chmod', ['-R', 'a-w', readOnly]);
+      const r = spawnSync(process.execPath, [BIN, 'build', w.compose, '--quiet', '--sign-key', key], {
+        encoding: 'utf8', env: { ...process.env, GNUPGHOME: readOnly }, ...user,
+      });
+      expect(r.stderr).toBe(`error: ${w.compose}: gpg keyring folder ${readOnly} is not writable: gpg cannot lock the keyring or start gpg-agent there, so it finds no secret key (gpg writes lock files and the agent's socket into GNUPGHOME: sign as its owner, or set GNUPGHOME to a writable keyring that holds the key)\n`);
+      expect(r.status).toBe(4);
+      expect(fingerprint(w.images)).toEqual(before);
+      expect(fs.readdirSync(w.medium)).toEqual(['images']);
     });
 
     it('a signature that cannot be made: exit 4, one line', () => {
