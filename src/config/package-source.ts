@@ -5,10 +5,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describeSystemError } from '../errors.js';
 import type { PrepareSpec, RepositorySpec } from './spec.js';
 import { type Fields, type Located, Reader, readBoolean } from './reader.js';
 
-const REPOSITORY_KEYS = ['name', 'url', 'gpgcheck'];
+const REPOSITORY_KEYS = ['name', 'url', 'gpgcheck', 'gpgkey'];
 const PREPARE_KEYS = ['roots', 'recommends'];
 
 /** A repository alias inside the prepared roots (it names a file in etc/zypp/repos.d). */
@@ -17,6 +19,8 @@ const REPOSITORY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const PACKAGE_NAME_PATTERN = /^[A-Za-z0-9_+][A-Za-z0-9_.+-]*$/;
 /** A zypper URI: a scheme, then the rest (http://..., dir:///..., iso:/?iso=...). */
 const URI_PATTERN = /^[a-z][a-z0-9+.-]*:\S+$/;
+/** No OpenPGP public key file comes near this (openSUSE's keyring of every build key: 20 KiB). */
+const MAX_KEY_FILE = 1 << 20;
 
 export function readRepositories(reader: Reader, v: Located | undefined): RepositorySpec[] {
   if (!v) return [];
@@ -41,15 +45,63 @@ export function readRepositories(reader: Reader, v: Located | undefined): Reposi
     }
     const gpgField = fields.get('gpgcheck');
     const gpgcheck = gpgField ? readBoolean(reader, gpgField, 'gpgcheck', true) : true;
+    const keyField = fields.get('gpgkey');
+    const gpgkey = keyField && readKeyFile(reader, keyField);
+    if (keyField && gpgField && !gpgcheck) {
+      reader.problem(keyField.at, 'gpgkey: with gpgcheck: false checks nothing', 'remove gpgcheck: false to have the signatures checked against this key, or remove gpgkey:');
+    }
     if (name === undefined || url === undefined) continue;
     const first = repositories.find((r) => r.name === name);
     if (first && nameField) {
       reader.problem(nameField.at, `duplicate repository "${name}"`, `the first one is at line ${first.position?.line}; repository names must be unique`);
       continue;
     }
-    repositories.push({ name, url, gpgcheck, position: item.at });
+    repositories.push({ name, url, gpgcheck, ...(gpgkey ? { gpgkey: gpgkey.file, gpgkeyAsWritten: gpgkey.written } : {}), position: item.at });
   }
   return repositories;
+}
+
+/**
+ * A repository's `gpgkey:`: a file (relative to the compose file, or a file:// URL) holding the
+ * public key(s) its metadata must be signed with. A key is not fetched: one downloaded at each run
+ * from the net is trusted on first use again, only from another server.
+ */
+function readKeyFile(reader: Reader, v: Located): { file: string; written: string } | undefined {
+  const written = reader.text(v, 'gpgkey', 'the public key file the repository is signed with, relative to the compose file, e.g. gpgkey: keys/oss.asc');
+  if (written === undefined) return undefined;
+  let absolute: string;
+  if (/^file:/.test(written)) {
+    try {
+      absolute = fileURLToPath(written);
+    } catch {
+      reader.problem(v.at, `gpgkey "${written}" is not a file URL`, 'write it as file:///path/key.asc, or as a path relative to the compose file');
+      return undefined;
+    }
+  } else if (/^[a-z][a-z0-9+.-]*:\/\//.test(written)) {
+    reader.problem(v.at, `gpgkey "${written}" is not a file: keys are not downloaded`,
+      'download the key, compare its fingerprint with the one its publisher announces, and name the file, e.g. gpgkey: keys/oss.asc');
+    return undefined;
+  } else {
+    absolute = path.resolve(reader.dir, written);
+  }
+  let stat: fs.Stats;
+  try {
+    // stat, not open: a FIFO or a device is refused without being opened.
+    stat = fs.statSync(absolute);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') reader.problem(v.at, `gpgkey "${written}" does not exist`, `no file at ${absolute}; gpgkey paths are relative to the compose file's folder`);
+    else reader.problem(v.at, `gpgkey "${written}" cannot be read: ${describeSystemError(err)}`, `check the path ${absolute} and its permissions`);
+    return undefined;
+  }
+  if (!stat.isFile()) {
+    reader.problem(v.at, `gpgkey "${written}" is not a regular file`, `name the file of an OpenPGP public key (${absolute} is ${stat.isDirectory() ? 'a directory' : stat.isFIFO() ? 'a FIFO' : 'a device or socket'})`);
+    return undefined;
+  }
+  if (stat.size > MAX_KEY_FILE) {
+    reader.problem(v.at, `gpgkey "${written}" is ${stat.size} bytes, more than a key file holds (${MAX_KEY_FILE >> 20} MiB)`, 'name the exported public key (gpg --armor --export FINGERPRINT > key.asc)');
+    return undefined;
+  }
+  return { file: absolute, written };
 }
 
 export function readPrepare(reader: Reader, v: Located | undefined): PrepareSpec {

@@ -44,6 +44,14 @@ export interface RepositorySpec {
   readonly url: string;
   /** Check the signatures of metadata and packages (default true). */
   readonly gpgcheck: boolean;
+  /**
+   * Absolute path of the public key file the repository's metadata must be signed with; only its
+   * keys are trusted for this repository (src/prepare/keys.ts). Absent: the key the repository
+   * offers is trusted on first use.
+   */
+  readonly gpgkey?: string;
+  /** gpgkey as written in compose.yaml (for messages). */
+  readonly gpgkeyAsWritten?: string;
   readonly position?: SourcePosition;
 }
 

@@ -739,6 +739,46 @@ describe('loadCompose: repositories and prepared roots', () => {
     ]);
   });
 
+  it('gpgkey: a file relative to the compose file or a file:// URL, resolved to its absolute path', () => {
+    const dir = workspace();
+    fs.mkdirSync(path.join(dir, 'keys'));
+    fs.writeFileSync(path.join(dir, 'keys', 'oss.asc'), 'key');
+    const spec = loadCompose(writeCompose(dir, [
+      'medium: out', 'arch: x86_64', 'repositories:',
+      '  - {name: oss, url: "http://download.example.org/repo/oss", gpgkey: keys/oss.asc}',
+      `  - {name: local, url: "dir:///srv/repo", gpgkey: "file://${dir}/keys/oss.asc"}`,
+      '  - {name: other, url: "dir:///srv/other"}',
+      'imagesets:', '  - {name: kde, patterns: [kde]}',
+    ]));
+    expect(spec.repositories.map((r) => [r.name, r.gpgkey, r.gpgkeyAsWritten])).toEqual([
+      ['oss', path.join(dir, 'keys', 'oss.asc'), 'keys/oss.asc'],
+      ['local', path.join(dir, 'keys', 'oss.asc'), `file://${dir}/keys/oss.asc`],
+      ['other', undefined, undefined],
+    ]);
+  });
+
+  it('reports a gpgkey that is a download URL, missing, not a regular file, too large, or with gpgcheck: false', () => {
+    const dir = workspace();
+    fs.writeFileSync(path.join(dir, 'big.asc'), Buffer.alloc((1 << 20) + 1));
+    fs.writeFileSync(path.join(dir, 'key.asc'), 'key');
+    const lines = [
+      'medium: out', 'arch: x86_64', 'repositories:',
+      '  - {name: a, url: "dir:///srv/a", gpgkey: "https://example.org/key.asc"}',
+      '  - {name: b, url: "dir:///srv/b", gpgkey: keys/none.asc}',
+      '  - {name: c, url: "dir:///srv/c", gpgkey: roots}',
+      '  - {name: d, url: "dir:///srv/d", gpgkey: big.asc}',
+      '  - {name: e, url: "dir:///srv/e", gpgcheck: false, gpgkey: key.asc}',
+      'imagesets:', '  - {name: kde, patterns: [kde]}',
+    ];
+    expect(composeError(() => loadCompose(writeCompose(dir, lines))).problems.map(render)).toEqual([
+      '4:44 gpgkey "https://example.org/key.asc" is not a file: keys are not downloaded (download the key, compare its fingerprint with the one its publisher announces, and name the file, e.g. gpgkey: keys/oss.asc)',
+      `5:44 gpgkey "keys/none.asc" does not exist (no file at ${path.join(dir, 'keys/none.asc')}; gpgkey paths are relative to the compose file's folder)`,
+      `6:44 gpgkey "roots" is not a regular file (name the file of an OpenPGP public key (${path.join(dir, 'roots')} is a directory))`,
+      '7:44 gpgkey "big.asc" is 1048577 bytes, more than a key file holds (1 MiB) (name the exported public key (gpg --armor --export FINGERPRINT > key.asc))',
+      '8:61 gpgkey: with gpgcheck: false checks nothing (remove gpgcheck: false to have the signatures checked against this key, or remove gpgkey:)',
+    ]);
+  });
+
   it('rejects packages for an imageset with its own root', () => {
     const dir = workspace();
     fs.mkdirSync(path.join(dir, 'roots', 'kde'), { recursive: true });

@@ -5,7 +5,7 @@
  *
  * What a schema cannot say is the loader's alone; those cases are listed in LOADER_ONLY, where
  * the loader must reject them and the schema, by construction, accepts them:
- * - a root must exist, be a directory and be readable (the file system);
+ * - a root must exist, be a directory and be readable, a gpgkey a regular file (the file system);
  * - imageset names and pattern strings are unique per arch, image names unique, and no image or
  *   imageset may share a file stem with another's own or metadata archive (relations between
  *   items of a list);
@@ -129,7 +129,7 @@ const VALID: Record<string, string> = {
     'medium: out',
     'arch: x86_64',
     'repositories:',
-    '  - {name: oss, url: "http://download.example.org/repo/oss"}',
+    '  - {name: oss, url: "http://download.example.org/repo/oss", gpgkey: roots/kde/marker}',
     '  - {name: local, url: "dir:///srv/repo", gpgcheck: false}',
     'prepare: {roots: prepared, recommends: false}',
     'imagesets:',
@@ -147,6 +147,8 @@ const INVALID: Record<string, string> = {
   'a repository url without scheme': lines('medium: out', 'arch: x86_64', 'repositories: [{name: r, url: /srv/r}]', 'imagesets: [{name: a, patterns: [a]}]'),
   'a repository without url': lines('medium: out', 'arch: x86_64', 'repositories: [{name: r}]', 'imagesets: [{name: a, patterns: [a]}]'),
   'a package name that is an option': lines('medium: out', 'arch: x86_64', 'repositories: [{name: r, url: "dir:///srv/r"}]', 'imagesets: [{name: a, patterns: [a], packages: [--force]}]'),
+  'a gpgkey to download': lines('medium: out', 'arch: x86_64', 'repositories: [{name: r, url: "dir:///srv/r", gpgkey: "https://example.org/key.asc"}]', 'imagesets: [{name: a, patterns: [a]}]'),
+  'a gpgkey with gpgcheck: false': lines('medium: out', 'arch: x86_64', 'repositories: [{name: r, url: "dir:///srv/r", gpgcheck: false, gpgkey: roots/kde/marker}]', 'imagesets: [{name: a, patterns: [a]}]'),
   'recommends as a string': lines('medium: out', 'arch: x86_64', 'repositories: [{name: r, url: "dir:///srv/r"}]', 'prepare: {recommends: "yes"}', 'imagesets: [{name: a, patterns: [a]}]'),
   'a misspelt top-level key': lines('medium: out', 'compresion: gzip', 'imagesets: []'),
   'many problems at once': lines(
@@ -230,6 +232,7 @@ const INVALID: Record<string, string> = {
 
 /** Rejected by the loader only: see the list at the top of this file. */
 const LOADER_ONLY: Record<string, string> = {
+  'a gpgkey file that does not exist': lines('medium: out', 'arch: x86_64', 'repositories: [{name: r, url: "dir:///srv/r", gpgkey: keys/none.asc}]', 'imagesets: [{name: a, patterns: [a]}]'),
   'a root that does not exist': lines('medium: out', 'arch: x86_64', 'imagesets:', '  - {name: kde, patterns: [kde], root: roots/kdee}'),
   'a root that is a file': lines('medium: out', 'arch: x86_64', 'imagesets:', '  - {name: kde, patterns: [kde], root: roots/kde/marker}'),
   'a name used twice for one arch': lines(
