@@ -12,6 +12,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, fingerprint, mediacomposeWith, writeTwoImagesetCompose, writeTwoSmallRoots } from '../support/build.js';
+import { exportKey, gpgIn, newKey } from '../support/gpg-keys.js';
 import { describeIf, isRoot, unmet } from '../support/needs.js';
 
 let work: string;
@@ -21,23 +22,13 @@ let key: string;
 let lockedKey: string;
 const env = (): NodeJS.ProcessEnv => ({ GNUPGHOME: gnupg });
 
-function gpg(...args: string[]): string {
-  return execFileSync('gpg', ['--batch', ...args], { env: { ...process.env, GNUPGHOME: gnupg }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function newKey(uid: string, passphrase: string): string {
-  gpg('--passphrase', passphrase, '--quick-gen-key', uid, 'ed25519', 'sign', 'never');
-  const listing = gpg('--with-colons', '--list-secret-keys', uid);
-  return /^fpr:+([0-9A-F]{40}):/m.exec(listing)![1]!;
-}
-
 describeIf(unmet({ programs: ['gpg', 'gpgv', 'gpgconf', 'sha256sum'] }), 'signed checksum lists', () => {
   beforeAll(() => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-sums-'));
     gnupg = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-gnupg-'));
     fs.chmodSync(gnupg, 0o700);
-    key = newKey('Media Test <media@test.invalid>', '');
-    lockedKey = newKey('Locked Test <locked@test.invalid>', 'secret');
+    key = newKey(gnupg, 'Media Test <media@test.invalid>');
+    lockedKey = newKey(gnupg, 'Locked Test <locked@test.invalid>', 'secret');
     // Forget the cached passphrase: signing with the locked key must fail.
     execFileSync('gpgconf', ['--kill', 'gpg-agent'], { env: { ...process.env, GNUPGHOME: gnupg } });
   }, 60_000);
@@ -159,7 +150,7 @@ describeIf(unmet({ programs: ['gpg', 'gpgv', 'gpgconf', 'sha256sum'] }), 'signed
         `${'3'.repeat(64)}  media.1/products`,
       ];
       fs.writeFileSync(path.join(w.medium, 'CHECKSUMS'), `${others.join('\n')}\n`);
-      gpg('--local-user', key, '--armor', '--detach-sign', '--output', path.join(w.medium, 'CHECKSUMS.asc'), path.join(w.medium, 'CHECKSUMS'));
+      gpgIn(gnupg, '--local-user', key, '--armor', '--detach-sign', '--output', path.join(w.medium, 'CHECKSUMS.asc'), path.join(w.medium, 'CHECKSUMS'));
       fs.writeFileSync(path.join(w.medium, 'directory.yast'), 'CHECKSUMS\nCHECKSUMS.asc\nboot/\n');
 
       const r = build(w.compose);
@@ -172,7 +163,7 @@ describeIf(unmet({ programs: ['gpg', 'gpgv', 'gpgconf', 'sha256sum'] }), 'signed
       const check = spawnSync('sha256sum', ['--check', '--strict'], { cwd: w.medium, input: `${imageLines.join('\n')}\n`, encoding: 'utf8' });
       expect(check.status, check.stdout + check.stderr).toBe(0);
       const publicKey = path.join(work, 'exported.key');
-      fs.writeFileSync(publicKey, gpg('--armor', '--export', key));
+      exportKey(gnupg, key, publicKey);
       expect(gpgvWith(publicKey, path.join(w.medium, 'CHECKSUMS.asc'), path.join(w.medium, 'CHECKSUMS'))).toBe(0);
       expect(fs.existsSync(path.join(w.images, 'CHECKSUMS'))).toBe(false);
       expect(fs.readFileSync(path.join(w.medium, 'directory.yast'), 'utf8')).toBe('CHECKSUMS\nCHECKSUMS.asc\nboot/\nimages/\n');
@@ -201,7 +192,7 @@ describeIf(unmet({ programs: ['gpg', 'gpgv', 'gpgconf', 'sha256sum'] }), 'signed
       const expected = files.map((f) => `HASH SHA256 ${execFileSync('sha256sum', [path.join(w.images, f)], { encoding: 'utf8' }).slice(0, 64)}  images/${f}`);
       expect(lines.slice(3)).toEqual(expected);
       const publicKey = path.join(work, 'exported-content.key');
-      fs.writeFileSync(publicKey, gpg('--armor', '--export', key));
+      exportKey(gnupg, key, publicKey);
       expect(gpgvWith(publicKey, path.join(w.medium, 'content.asc'), path.join(w.medium, 'content'))).toBe(0);
     });
   });
@@ -217,7 +208,7 @@ describeIf(unmet({ programs: ['gpg', 'gpgv', 'gpgconf', 'sha256sum'] }), 'signed
       fs.writeFileSync(path.join(w.medium, 'content'), original);
       expect(build(w.compose).status).toBe(0);
       const publicKey = path.join(work, 'exported-111.key');
-      fs.writeFileSync(publicKey, gpg('--armor', '--export', key));
+      exportKey(gnupg, key, publicKey);
       for (const step of ['build', 'details']) {
         const text = fs.readFileSync(path.join(w.medium, 'content'), 'utf8');
         expect(notImages(text), step).toBe(notImages(original));
@@ -247,7 +238,7 @@ describeIf(unmet({ programs: ['gpg', 'gpgv', 'gpgconf', 'sha256sum'] }), 'signed
       expect(notImages(text).replace(/\n$/, '')).toBe(notImages(product));
       expect(text.split('\n')[3]).toMatch(/^[0-9a-f]{64} {2}images\//);
       const publicKey = path.join(work, 'exported-product.key');
-      fs.writeFileSync(publicKey, gpg('--armor', '--export', key));
+      exportKey(gnupg, key, publicKey);
       expect(gpgvWith(publicKey, path.join(w.medium, 'CHECKSUMS.asc'), path.join(w.medium, 'CHECKSUMS'))).toBe(0);
     });
   });
