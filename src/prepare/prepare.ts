@@ -5,7 +5,8 @@
  * 1. Per arch, a probe root (`.probe-<arch>`) holds the repositories' metadata: a refresh there
  *    finds unreachable repositories and failed signatures, and a dry-run solve per imageset finds
  *    what no repository provides, all before any root is touched, and says exactly which packages
- *    each root will hold.
+ *    each root will hold. A repository with `gpgkey:` is refreshed trusting that key alone, so
+ *    that one signed with another key stops here (keys.ts).
  * 2. A root is reused while its fingerprint is unchanged: arch, patterns, packages, recommends,
  *    the repositories, the packages the solve chose (name, version, release, arch), and
  *    SOURCE_DATE_EPOCH when set. A version
@@ -30,8 +31,11 @@ import { MediumLock } from '../medium/lock.js';
 import { onCleanup } from '../runtime/cleanup.js';
 import { runProgram } from '../runtime/command.js';
 import type { Progress } from '../runtime/progress.js';
+import { type TrustedKeys, readTrustedKeys, reportImportedKeys } from './keys.js';
 import {
+  type KeyNote,
   type ZypperContext,
+  importKeys,
   initRpmDb,
   install,
   installedPackages,
@@ -75,7 +79,7 @@ interface RootRecord {
   readonly patterns: readonly string[];
   readonly packages: readonly string[];
   readonly recommends: boolean;
-  readonly repositories: ReadonlyArray<{ name: string; url: string; gpgcheck: boolean; repomd?: string }>;
+  readonly repositories: ReadonlyArray<{ name: string; url: string; gpgcheck: boolean; gpgkey?: readonly string[]; repomd?: string }>;
   /** The packages installed, sorted NAME-VERSION-RELEASE.ARCH. */
   readonly installed: readonly string[];
   readonly base?: string;
@@ -136,6 +140,11 @@ async function prepareLocked(spec: ComposeSpec, specs: readonly ImagesetSpec[], 
     reused: false,
   }));
 
+  // 0. The keys of every gpgkey: (keys.ts), read before zypper runs anywhere.
+  const trusted = await readTrustedKeys(spec);
+  const seenKeys = new Set<string>();
+  const reportKeys = (notes: readonly KeyNote[]): void => reportImportedKeys(spec, notes, trusted, seenKeys, progress);
+
   // 1. Metadata and solving in one probe root per arch; nothing else is touched yet.
   const repomd = new Map<string, Record<string, string>>();
   const missing: string[] = [];
@@ -143,10 +152,15 @@ async function prepareLocked(spec: ComposeSpec, specs: readonly ImagesetSpec[], 
     const probe = path.join(folder, `.probe-${arch}`);
     const ctx = context(spec, probe, arch, `.probe-${arch}`, path.join(spec.prepare.rootsAsWritten, `.probe-${arch}`));
     writeZyppConf(ctx.zyppConf, rpmArchOf(arch));
-    if (!fs.existsSync(path.join(probe, 'usr/lib/sysimage/rpm'))) await initRpmDb(probe);
-    writeRepositories(probe, spec.repositories);
+    // A new rpm database each run: it trusts the gpgkey keys and what this run imports, no more.
+    fs.rmSync(path.join(probe, 'usr/lib/sysimage/rpm'), { recursive: true, force: true });
+    await initRpmDb(probe);
+    if (trusted) await importKeys(probe, trusted.file);
+    writeRepositories(probe, spec.repositories, trusted?.fingerprints);
     const t = Date.now();
-    await refresh(ctx);
+    if (trusted) await refresh(ctx, [...trusted.fingerprints.keys()], trusted.fingerprints);
+    const others = spec.repositories.filter((r) => !trusted?.fingerprints.has(r.name)).map((r) => r.name);
+    if (others.length > 0) reportKeys(await refresh(ctx, trusted ? others : []));
     separateHardlinks(path.join(probe, 'var/cache/zypp'));
     repomd.set(arch, repomdDigests(probe, spec));
     for (const target of targets.filter((x) => x.spec.arch === arch)) {
@@ -160,7 +174,7 @@ async function prepareLocked(spec: ComposeSpec, specs: readonly ImagesetSpec[], 
 
   // 2. Reuse what is unchanged.
   for (const target of targets) {
-    target.fingerprint = fingerprint(spec, target);
+    target.fingerprint = fingerprint(spec, target, trusted);
     const record = readRecord(folder, target.key);
     target.reused = record?.fingerprint === target.fingerprint && fs.existsSync(target.spec.root);
     if (target.reused) {
@@ -176,13 +190,13 @@ async function prepareLocked(spec: ComposeSpec, specs: readonly ImagesetSpec[], 
     const stage = path.join(folder, `${STAGING_PREFIX}${target.key}`);
     liveStagings.add(stage);
     const t = Date.now();
-    await stageRoot(spec, target, stage);
+    await stageRoot(spec, target, stage, trusted, reportKeys);
     target.readyAt = stage;
     progress.info(`prepared ${target.spec.rootAsWritten}: ${target.installed?.length} packages${target.base ? ` (on a copy of ${target.base.key})` : ''} in ${((Date.now() - t) / 1000).toFixed(1)}s`);
   }
 
   // 4. All installations succeeded: move the staged roots into place, then their records.
-  for (const target of order) commitRoot(folder, target, spec, repomd.get(target.spec.arch) ?? {});
+  for (const target of order) commitRoot(folder, target, spec, repomd.get(target.spec.arch) ?? {}, trusted);
   for (const target of targets.filter((t) => t.reused)) progress.info(`reused ${target.spec.rootAsWritten}: ${target.installed?.length} packages`);
   return targets.map((t) => ({
     imageset: t.spec.name,
@@ -204,6 +218,7 @@ function context(spec: ComposeSpec, root: string, arch: string, logName: string,
     packageCache: path.join(folder, '.cache/packages'),
     repositories: spec.repositories,
     composeFile: spec.file,
+    autoImportKeys: spec.repositories.some((r) => r.gpgcheck && r.gpgkey === undefined),
     onStart: (pid) => liveChildren.add(pid),
     onExit: (pid) => liveChildren.delete(pid),
   };
@@ -221,7 +236,7 @@ function baseFor(target: Target, targets: readonly Target[]): Target | undefined
   return best;
 }
 
-async function stageRoot(spec: ComposeSpec, target: Target, stage: string): Promise<void> {
+async function stageRoot(spec: ComposeSpec, target: Target, stage: string, trusted: TrustedKeys | undefined, reportKeys: (notes: readonly KeyNote[]) => void): Promise<void> {
   const ctx = context(spec, stage, target.spec.arch, target.key, target.spec.rootAsWritten);
   const outputLog = path.join(spec.prepare.roots, '.logs', `${target.key}.log`);
   fs.rmSync(stage, { recursive: true, force: true });
@@ -231,13 +246,15 @@ async function stageRoot(spec: ComposeSpec, target: Target, stage: string): Prom
   } else {
     fs.mkdirSync(stage, { recursive: true });
     await initRpmDb(stage);
+    // A copied base holds these keys already (the fingerprint covers them).
+    if (trusted) await importKeys(stage, trusted.file);
     // The probe's metadata: the root does not download it again.
     const cache = path.join(spec.prepare.roots, `.probe-${target.spec.arch}`, 'var/cache/zypp');
     fs.mkdirSync(path.join(stage, 'var/cache'), { recursive: true });
     if (fs.existsSync(cache)) await copyTree(cache, path.join(stage, 'var/cache/zypp'));
   }
-  writeRepositories(stage, spec.repositories);
-  await install(ctx, target.request, spec.prepare.recommends, outputLog, target.spec.name);
+  writeRepositories(stage, spec.repositories, trusted?.fingerprints);
+  reportKeys(await install(ctx, target.request, spec.prepare.recommends, outputLog, target.spec.name));
   fs.rmSync(path.join(stage, 'run/zypp.pid'), { force: true });
   separateHardlinks(path.join(stage, 'var/cache/zypp'));
   target.installed = await installedPackages(stage);
@@ -246,7 +263,7 @@ async function stageRoot(spec: ComposeSpec, target: Target, stage: string): Prom
     if (target.base) {
       // Installed on top of another root, zypper chose differently: install from scratch.
       target.base = undefined;
-      return stageRoot(spec, target, stage);
+      return stageRoot(spec, target, stage, trusted, reportKeys);
     }
     fs.appendFileSync(outputLog, `\nsolved:\n${expected}\ninstalled:\n${target.installed.join('\n')}\n`);
   }
@@ -308,7 +325,7 @@ async function copyTree(from: string, to: string): Promise<void> {
   if (result.status !== 0) throw new OutputError(to, `cannot copy ${from}: ${result.stderr.trim().split('\n')[0] ?? ''}`, 'check free space in the roots folder');
 }
 
-function commitRoot(folder: string, target: Target, spec: ComposeSpec, repomd: Record<string, string>): void {
+function commitRoot(folder: string, target: Target, spec: ComposeSpec, repomd: Record<string, string>, trusted: TrustedKeys | undefined): void {
   const stage = target.readyAt!;
   const root = target.spec.root;
   const old = path.join(folder, `${OLD_PREFIX}${target.key}`);
@@ -326,7 +343,7 @@ function commitRoot(folder: string, target: Target, spec: ComposeSpec, repomd: R
       patterns: target.spec.patterns,
       packages: target.spec.prepared?.packages ?? [],
       recommends: spec.prepare.recommends,
-      repositories: spec.repositories.map((r) => ({ name: r.name, url: r.url, gpgcheck: r.gpgcheck, repomd: repomd[r.name] })),
+      repositories: repositoryInputs(spec, trusted).map((r) => ({ ...r, repomd: repomd[r.name] })),
       installed: target.installed ?? [],
       ...(target.base ? { base: target.base.key } : {}),
     };
@@ -338,7 +355,15 @@ function commitRoot(folder: string, target: Target, spec: ComposeSpec, repomd: R
   }
 }
 
-function fingerprint(spec: ComposeSpec, target: Target): string {
+/** What a root depends on of each repository; the gpgkey fingerprints only when one is named (older fingerprints stay). */
+function repositoryInputs(spec: ComposeSpec, trusted: TrustedKeys | undefined): Array<{ name: string; url: string; gpgcheck: boolean; gpgkey?: readonly string[] }> {
+  return spec.repositories.map((r) => {
+    const gpgkey = trusted?.fingerprints.get(r.name);
+    return { name: r.name, url: r.url, gpgcheck: r.gpgcheck, ...(gpgkey ? { gpgkey } : {}) };
+  });
+}
+
+function fingerprint(spec: ComposeSpec, target: Target, trusted: TrustedKeys | undefined): string {
   const epoch = sourceDateEpoch();
   const input = {
     format: RECORD_FORMAT,
@@ -346,7 +371,7 @@ function fingerprint(spec: ComposeSpec, target: Target): string {
     patterns: target.spec.patterns,
     packages: target.spec.prepared?.packages ?? [],
     recommends: spec.prepare.recommends,
-    repositories: spec.repositories.map((r) => ({ name: r.name, url: r.url, gpgcheck: r.gpgcheck })),
+    repositories: repositoryInputs(spec, trusted),
     solved: target.solved,
     // The clamp changes the roots' mtimes: another SOURCE_DATE_EPOCH is another root. Absent
     // when unset, so that roots prepared without it keep their fingerprints.

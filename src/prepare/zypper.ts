@@ -7,7 +7,8 @@
  * What zypper prints on failure is turned into one line with the documented exit status:
  * - `No provider of 'X' found.` (exit 104): a pattern or package no repository provides, exit 3;
  * - `Repository 'A' is invalid.` after a refresh (exit 4): unreachable, not a repository, or its
- *   signature failed (GPG), exit 3 with the repository's URL;
+ *   signature failed (GPG), exit 3 with the repository's URL; when the refresh trusted only a
+ *   gpgkey's keys and zypper refused the repository's key, exit 3 naming both keys;
  * - anything else from an installation: exit 4, with zypper's last line and the log to read.
  */
 import fs from 'node:fs';
@@ -45,6 +46,11 @@ export interface ZypperContext {
   readonly repositories: readonly RepositorySpec[];
   /** The compose file, for messages. */
   readonly composeFile: string;
+  /**
+   * Import a repository's key on first use (`--gpg-auto-import-keys`): on when a repository with
+   * gpgcheck names no gpgkey (keys.ts); a repository with one is refreshed without it.
+   */
+  readonly autoImportKeys: boolean;
   /** Receives the child's pid (to end it on a signal). */
   readonly onStart?: (pid: number) => void;
   readonly onExit?: (pid: number) => void;
@@ -55,9 +61,9 @@ export function requestOf(patterns: readonly string[], packages: readonly string
   return [...patterns.map((p) => `pattern() = ${p}`), ...packages];
 }
 
-async function zypper(ctx: ZypperContext, args: readonly string[], options: { onLine?: (l: string) => void; onStdout?: (c: string) => void } = {}): Promise<ProgramResult> {
+async function zypper(ctx: ZypperContext, args: readonly string[], options: { onLine?: (l: string) => void; onStdout?: (c: string) => void } = {}, autoImportKeys = ctx.autoImportKeys): Promise<ProgramResult> {
   const argv = [
-    'zypper', '--root', ctx.root, '--non-interactive', '--gpg-auto-import-keys',
+    'zypper', '--root', ctx.root, '--non-interactive', ...(autoImportKeys ? ['--gpg-auto-import-keys'] : []),
     '--pkg-cache-dir', ctx.packageCache, ...args,
   ];
   try {
@@ -73,11 +79,62 @@ async function zypper(ctx: ZypperContext, args: readonly string[], options: { on
   }
 }
 
-/** Fetches the repositories' metadata into the root's cache; exit 3 naming a repository that fails. */
-export async function refresh(ctx: ZypperContext): Promise<void> {
-  const result = await zypper(ctx, ['refresh']);
-  if (result.status === 0) return;
-  throw repositoryError(ctx, result) ?? zypperFailed(ctx, 'refresh', result);
+/** A signing key zypper met: imported (on first use), or refused because no trusted key matched. */
+export interface KeyNote {
+  readonly repository: string;
+  /** The primary key's fingerprint, when the repository offers the key (repomd.xml.key). */
+  readonly fingerprint?: string;
+  /** The signature's key id, when it offers none. */
+  readonly keyId?: string;
+  readonly imported: boolean;
+}
+
+/**
+ * The keys zypper reports on stdout: an `Automatically importing the following key:` or `New
+ * repository or package signing key received:` block (Repository:, Key Fingerprint: lines), or
+ * `File 'repomd.xml' from repository 'A' is signed with an unknown key 'ID'` (no key offered).
+ */
+function keyNotes(): { readonly notes: KeyNote[]; readonly onLine: (line: string) => void } {
+  const notes: KeyNote[] = [];
+  let block: { imported: boolean; repository?: string } | undefined;
+  return {
+    notes,
+    onLine: (line) => {
+      if (/^Automatically importing the following key:/.test(line)) block = { imported: true };
+      else if (/^New repository or package signing key received:/.test(line)) block = { imported: false };
+      else if (block && /^\s*Repository:\s/.test(line)) block.repository = line.replace(/^\s*Repository:\s+/, '').trim();
+      else if (block?.repository && /^\s*Key Fingerprint:\s/.test(line)) {
+        notes.push({ repository: block.repository, fingerprint: line.replace(/^\s*Key Fingerprint:/, '').replace(/\s+/g, ''), imported: block.imported });
+        block = undefined;
+      } else {
+        const unknown = /^File '.+' from repository '(.+)' is signed with an unknown key '([0-9A-Fa-f]+)'\. Continue\?/.exec(line);
+        if (unknown) notes.push({ repository: unknown[1]!, keyId: unknown[2]!.toUpperCase(), imported: false });
+      }
+    },
+  };
+}
+
+/**
+ * Fetches the repositories' metadata (all, or those named) into the root's cache, and returns
+ * the keys imported meanwhile. With `trusted` (repository name -> the fingerprints its gpgkey
+ * holds, already in the root's rpm database) no key is imported: a repository signed with another
+ * key is exit 3 naming both. Any other failure: exit 3 naming the repository.
+ */
+export async function refresh(ctx: ZypperContext, aliases: readonly string[] = [], trusted?: ReadonlyMap<string, readonly string[]>): Promise<KeyNote[]> {
+  const keys = keyNotes();
+  const result = await zypper(ctx, ['refresh', ...aliases], { onLine: keys.onLine }, trusted ? false : ctx.autoImportKeys);
+  if (result.status === 0) return keys.notes;
+  const refused = trusted && keys.notes.find((n) => !n.imported && trusted.has(n.repository));
+  throw (refused && keyMismatchError(ctx, refused, trusted.get(refused.repository)!)) ?? repositoryError(ctx, result) ?? zypperFailed(ctx, 'refresh', result);
+}
+
+/** A repository whose metadata is signed with a key its gpgkey does not hold. */
+function keyMismatchError(ctx: ZypperContext, note: KeyNote, fingerprints: readonly string[]): InputError {
+  const repo = ctx.repositories.find((r) => r.name === note.repository);
+  const where = repo ? `repository "${repo.name}" (${repo.url})` : `repository "${note.repository}"`;
+  const signer = note.fingerprint ? `key ${note.fingerprint}` : `unknown key ${note.keyId} (the repository offers no repomd.xml.key)`;
+  return new InputError(ctx.composeFile, `${where}: repomd.xml is signed with ${signer}, not with gpgkey ${repo?.gpgkeyAsWritten ?? ''} (${fingerprints.join(', ')})`,
+    'nothing was installed; if the repository changed its key, check the new one with its publisher and name it in gpgkey:');
 }
 
 /**
@@ -127,20 +184,22 @@ export async function solve(ctx: ZypperContext, request: readonly string[], reco
   return { packages: packages.sort(), missing };
 }
 
-/** Installs `request` into the root; its output is appended to `outputLog`. */
-export async function install(ctx: ZypperContext, request: readonly string[], recommends: boolean, outputLog: string, imageset: string): Promise<void> {
+/** Installs `request` into the root; its output is appended to `outputLog`; returns the keys imported meanwhile. */
+export async function install(ctx: ZypperContext, request: readonly string[], recommends: boolean, outputLog: string, imageset: string): Promise<KeyNote[]> {
   const fd = fs.openSync(outputLog, 'a');
   const problems: string[] = [];
+  const keys = keyNotes();
   try {
     const result = await zypper(ctx, ['install', '--auto-agree-with-licenses', recommends ? '--recommends' : '--no-recommends', '--', ...request], {
       onStdout: (chunk) => fs.writeSync(fd, chunk),
       onLine: (line) => {
+        keys.onLine(line);
         const problem = /^Problem: (.+)$/.exec(line);
         if (problem) problems.push(problem[1]!);
       },
     });
     fs.writeSync(fd, result.stderr);
-    if (result.status === 0) return;
+    if (result.status === 0) return keys.notes;
     const missing = noProviders(result.stderr);
     if (missing.length > 0) throw noProviderError(ctx.composeFile, missing);
     if (problems.length > 0) throw dependencyError(ctx.composeFile, imageset, problems);
@@ -153,10 +212,7 @@ export async function install(ctx: ZypperContext, request: readonly string[], re
 /** The packages in a root's rpm database, sorted, gpg-pubkey entries (imported keys) left out. */
 export async function installedPackages(root: string): Promise<string[]> {
   const lines: string[] = [];
-  const result = await runProgram(['rpm', '--root', root, '--dbpath', RPMDB_PATH, '-qa', '--qf', '%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\\n'], {
-    onLine: (line) => { if (line && !line.startsWith('gpg-pubkey-')) lines.push(line); },
-  }).catch(() => { throw new OutputError('rpm', 'program not found', 'install the Debian package rpm (apt-get install rpm)'); });
-  if (result.status !== 0) throw new OutputError(root, `rpm -qa failed: ${lastLine(result.stderr)}`);
+  await rpm(root, ['-qa', '--qf', '%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\\n'], '-qa', (line) => { if (line && !line.startsWith('gpg-pubkey-')) lines.push(line); });
   return lines.sort();
 }
 
@@ -165,21 +221,37 @@ export async function initRpmDb(root: string): Promise<void> {
   fs.mkdirSync(path.join(root, RPMDB_PATH), { recursive: true });
   fs.mkdirSync(path.join(root, 'var/lib'), { recursive: true });
   if (!fs.existsSync(path.join(root, 'var/lib/rpm'))) fs.symlinkSync('../../usr/lib/sysimage/rpm', path.join(root, 'var/lib/rpm'));
-  const result = await runProgram(['rpm', '--root', root, '--dbpath', RPMDB_PATH, '--initdb']).catch(() => {
-    throw new OutputError('rpm', 'program not found', 'install the Debian package rpm (apt-get install rpm)');
-  });
-  if (result.status !== 0) throw new OutputError(root, `rpm --initdb failed: ${lastLine(result.stderr)}`);
+  await rpm(root, ['--initdb'], '--initdb');
 }
 
-/** The root's repository files: exactly the compose file's repositories. */
-export function writeRepositories(root: string, repositories: readonly RepositorySpec[]): void {
+/** Imports the public keys of an armored file into the root's rpm database: zypper trusts them there. */
+export async function importKeys(root: string, file: string): Promise<void> {
+  await rpm(root, ['--import', '--', file], '--import of the gpgkey keys');
+}
+
+/** rpm on the root's database; exit 4 when it is missing or fails (`what` names the step). */
+async function rpm(root: string, args: readonly string[], what: string, onLine?: (line: string) => void): Promise<void> {
+  const result = await runProgram(['rpm', '--root', root, '--dbpath', RPMDB_PATH, ...args], { onLine }).catch(() => {
+    throw new OutputError('rpm', 'program not found', 'install the Debian package rpm (apt-get install rpm)');
+  });
+  if (result.status !== 0) throw new OutputError(root, `rpm ${what} failed: ${lastLine(result.stderr)}`);
+}
+
+/**
+ * The root's repository files: exactly the compose file's repositories. `trusted` (repository
+ * name -> its gpgkey's fingerprints) is written as a comment: metadata cached before the key was
+ * named, or under another one, is then dropped as for any other change.
+ */
+export function writeRepositories(root: string, repositories: readonly RepositorySpec[], trusted?: ReadonlyMap<string, readonly string[]>): void {
   const dir = path.join(root, 'etc/zypp/repos.d');
   const previous = new Map<string, string>();
   for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) previous.set(name, fs.readFileSync(path.join(dir, name), 'utf8'));
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   for (const repo of repositories) {
+    const keys = trusted?.get(repo.name);
     const text = [
+      ...(keys ? [`# signatures trusted with the keys of gpgkey: ${keys.join(', ')}`] : []),
       `[${repo.name}]`,
       `name=${repo.name}`,
       `baseurl=${repo.url}`,

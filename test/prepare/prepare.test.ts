@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, fingerprint, mediacompose } from '../support/build.js';
 import { deploy } from '../support/installer.js';
 import { describeIf, unmet } from '../support/needs.js';
-import { buildRpmRepo, bumped } from '../support/rpm-repo.js';
+import { exportKey, newKey } from '../support/gpg-keys.js';
+import { buildRpmRepo, bumped, signRpmRepo } from '../support/rpm-repo.js';
 import { diffTrees, listTree } from '../support/tree.js';
 
 // zypper installs as root; the repository is built with rpmbuild and createrepo_c.
@@ -32,18 +33,19 @@ const SETS: SetText[] = [
 let work: string;
 let repo: string;
 let compose: string;
-const roots = (): string => path.join(work, 'roots');
-const rootOf = (name: string): string => path.join(roots(), `${name}-x86_64`);
+/** The roots folder, `roots` unless a test prepares into another one. */
+const roots = (folder = 'roots'): string => path.join(work, folder);
+const rootOf = (name: string, folder = 'roots'): string => path.join(roots(folder), `${name}-x86_64`);
 const images = (): string => path.join(work, 'out/medium/images');
 
-function composeText(options: { repoUrl?: string; gpgcheck?: boolean; sets?: SetText[] } = {}): string {
+function composeText(options: { repoUrl?: string; gpgcheck?: boolean; gpgkey?: string; roots?: string; sets?: SetText[] } = {}): string {
   const sets: SetText[] = options.sets ?? SETS;
   return [
     'medium: out/medium',
     'arch: x86_64',
     'repositories:',
-    `  - {name: local, url: "${options.repoUrl ?? `dir://${repo}`}", gpgcheck: ${options.gpgcheck ?? false}}`,
-    'prepare: {roots: roots, recommends: true}',
+    `  - {name: local, url: "${options.repoUrl ?? `dir://${repo}`}", gpgcheck: ${options.gpgcheck ?? false}${options.gpgkey ? `, gpgkey: ${options.gpgkey}` : ''}}`,
+    `prepare: {roots: ${options.roots ?? 'roots'}, recommends: true}`,
     'layering: {min_size: 0}',
     'imagesets:',
     ...sets.map((s) => `  - {name: ${s.name}, patterns: [${s.patterns.join(', ')}]${s.packages ? `, packages: [${s.packages.join(', ')}]` : ''}}`),
@@ -85,28 +87,33 @@ function rpmQa(tree: string): string[] {
 }
 
 /** The prepared roots and their records, as a tree listing (to show they are untouched). */
-function rootsState(): string {
+function rootsState(folder?: string): string {
   return SETS.map((s) => {
-    const tree = listTree(rootOf(s.name));
-    const record = fs.readFileSync(`${rootOf(s.name)}.prepared.json`, 'utf8');
+    const tree = listTree(rootOf(s.name, folder));
+    const record = fs.readFileSync(`${rootOf(s.name, folder)}.prepared.json`, 'utf8');
     return JSON.stringify([...tree.entries]) + record;
   }).join('\n');
 }
 
-function leftovers(): string[] {
-  return fs.readdirSync(roots()).filter((n) => n.startsWith('.staging-') || n.startsWith('.old-') || n === '.mediacompose.lock');
+function leftovers(folder?: string): string[] {
+  return fs.readdirSync(roots(folder)).filter((n) => n.startsWith('.staging-') || n.startsWith('.old-') || n === '.mediacompose.lock');
 }
 
-/** An error case: one line, the status, the message, and the roots exactly as they were. */
-function expectFailure(text: string, status: number, message: RegExp, env?: NodeJS.ProcessEnv, uid?: number): void {
+/**
+ * An error case: one line, the status, the message, and the roots (in `roots`, the roots folder
+ * the compose text names, when not the suite's) exactly as they were.
+ */
+function expectFailure(text: string, status: number, message: RegExp | string, options: { env?: NodeJS.ProcessEnv; uid?: number; roots?: string } = {}): void {
+  const { env, uid, roots: folder } = options;
   const file = writeComposeAt(path.join(work, 'failing.yaml'), text);
-  const before = rootsState();
+  const before = rootsState(folder);
   const r = spawnSync(process.execPath, [BIN, 'prepare', file, '--quiet'], { encoding: 'utf8', env: { ...process.env, ...env }, ...(uid === undefined ? {} : { uid, gid: uid }) });
   expect(r.stderr.trim().split('\n')).toHaveLength(1);
-  expect(r.stderr.trim()).toMatch(message);
+  if (typeof message === 'string') expect(r.stderr.trim()).toBe(message);
+  else expect(r.stderr.trim()).toMatch(message);
   expect(r.status).toBe(status);
-  expect(rootsState()).toBe(before);
-  expect(leftovers()).toEqual([]);
+  expect(rootsState(folder)).toBe(before);
+  expect(leftovers(folder)).toEqual([]);
 }
 
 describeIf(unavailable, 'prepare: from an rpm-md repository to a medium', () => {
@@ -273,7 +280,7 @@ describeIf(unavailable, 'prepare: from an rpm-md repository to a medium', () => 
   });
 
   it('not running as root: exit 3 with the hint', () => {
-    expectFailure(composeText(), 3, /^error: roots: preparing roots needs root \(.*run mediacompose as root, e\.g\. with sudo\)$/, {}, 65534);
+    expectFailure(composeText(), 3, /^error: roots: preparing roots needs root \(.*run mediacompose as root, e\.g\. with sudo\)$/, { uid: 65534 });
   });
 
   it('zypper missing: exit 4 naming the Debian package', () => {
@@ -283,6 +290,93 @@ describeIf(unavailable, 'prepare: from an rpm-md repository to a medium', () => 
       const real = execFileSync('bash', ['-c', `command -v ${program}`], { encoding: 'utf8' }).trim();
       if (!fs.existsSync(path.join(bin, program))) fs.symlinkSync(real, path.join(bin, program));
     }
-    expectFailure(composeText(), 4, /^error: zypper: program not found \(.*Debian package zypper/, { PATH: bin });
+    expectFailure(composeText(), 4, /^error: zypper: program not found \(.*Debian package zypper/, { env: { PATH: bin } });
+  });
+
+  describeIf(unmet({ programs: ['gpg', 'gpgconf', 'rpmsign'] }), 'gpgkey: the key a repository must be signed with', () => {
+    let signedRepo: string;
+    let gnupg: string;
+    /** The key that signs the repository, and another one. */
+    let repoKey: string;
+    let otherKey: string;
+    const signedUrl = (): string => `dir://${signedRepo}`;
+    const signed = (options: { gpgkey?: string; roots: string; repoUrl?: string }): string => composeText({ gpgcheck: true, ...options, repoUrl: options.repoUrl ?? signedUrl() });
+    const prepare = (text: string): { status: number | null; stderr: string; stdout: string } =>
+      spawnSync(process.execPath, [BIN, 'prepare', writeComposeAt(path.join(work, 'signed.yaml'), text), '--quiet', '--json'], { encoding: 'utf8' });
+    /** The keys a root's rpm database trusts, as rpm names them (gpg-pubkey-<short id>-<date>). */
+    const trustedKeys = (root: string): string[] =>
+      execFileSync('rpm', ['--root', root, '--dbpath', '/usr/lib/sysimage/rpm', '-q', 'gpg-pubkey', '--qf', '%{NAME}-%{VERSION}\\n'], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+    const rpmName = (fingerprint: string): string => `gpg-pubkey-${fingerprint.slice(-8).toLowerCase()}`;
+    /** The entries of a roots folder that are not its own dot files: the roots and their records. */
+    const rootEntries = (folder: string): string[] => (fs.existsSync(roots(folder)) ? fs.readdirSync(roots(folder)).filter((n) => !n.startsWith('.')) : []);
+
+    beforeAll(() => {
+      gnupg = path.join(work, 'gnupg');
+      repoKey = newKey(gnupg, 'Repository Test <repo@test.invalid>');
+      otherKey = newKey(gnupg, 'Other Test <other@test.invalid>');
+      signedRepo = path.join(work, 'signed-repo');
+      execFileSync('cp', ['-a', repo, signedRepo]);
+      signRpmRepo(signedRepo, gnupg, repoKey);
+      fs.mkdirSync(path.join(work, 'keys'), { recursive: true });
+      exportKey(gnupg, repoKey, path.join(work, 'keys/repo.asc'));
+      exportKey(gnupg, otherKey, path.join(work, 'keys/other.asc'));
+    }, 120_000);
+    afterAll(() => {
+      spawnSync('gpgconf', ['--kill', 'gpg-agent'], { env: { ...process.env, GNUPGHOME: gnupg } });
+    });
+
+    it('a gpgkey that does not hold the signing key: exit 3 naming both fingerprints, before anything is installed', () => {
+      const r = prepare(signed({ gpgkey: 'keys/other.asc', roots: 'mismatch-roots' }));
+      expect(r.stderr).toBe(`error: ${path.join(work, 'signed.yaml')}: repository "local" (${signedUrl()}): repomd.xml is signed with key ${repoKey}, not with gpgkey keys/other.asc (${otherKey}) (nothing was installed; if the repository changed its key, check the new one with its publisher and name it in gpgkey:)\n`);
+      expect(r.status).toBe(3);
+      expect(rootEntries('mismatch-roots')).toEqual([]);
+      expect(leftovers('mismatch-roots')).toEqual([]);
+      // The probe, where zypper read the metadata, trusts the gpgkey's key alone.
+      expect(trustedKeys(path.join(roots('mismatch-roots'), '.probe-x86_64'))).toEqual([rpmName(otherKey)]);
+    });
+
+    it('a repository that offers no key, signed with one gpgkey does not hold: exit 3 naming its key id', () => {
+      const unoffered = path.join(work, 'signed-repo-no-key');
+      execFileSync('cp', ['-a', signedRepo, unoffered]);
+      fs.rmSync(path.join(unoffered, 'repodata/repomd.xml.key'));
+      const r = prepare(signed({ gpgkey: 'keys/other.asc', roots: 'mismatch-roots', repoUrl: `dir://${unoffered}` }));
+      expect(r.stderr).toBe(`error: ${path.join(work, 'signed.yaml')}: repository "local" (dir://${unoffered}): repomd.xml is signed with unknown key ${repoKey.slice(-16)} (the repository offers no repomd.xml.key), not with gpgkey keys/other.asc (${otherKey}) (nothing was installed; if the repository changed its key, check the new one with its publisher and name it in gpgkey:)\n`);
+      expect(r.status).toBe(3);
+      expect(rootEntries('mismatch-roots')).toEqual([]);
+    });
+
+    it('a gpgkey file that holds no public key: exit 3 naming the file, before anything is installed', () => {
+      const file = path.join(work, 'keys/not-a-key.asc');
+      fs.writeFileSync(file, 'not a key\n');
+      const r = prepare(signed({ gpgkey: 'keys/not-a-key.asc', roots: 'mismatch-roots' }));
+      expect(r.stderr).toMatch(new RegExp(`^error: ${file}: gpgkey of repository "local" is not an OpenPGP public key: gpg: exit status 2: gpg: no valid OpenPGP data found\\. \\(export the repository's public key: gpg --armor --export FINGERPRINT > key\\.asc\\)\\n$`));
+      expect(r.status).toBe(3);
+      expect(rootEntries('mismatch-roots')).toEqual([]);
+    });
+
+    it('a gpgkey holding the signing key: every root prepared, trusting that key alone, without a warning', () => {
+      const r = prepare(signed({ gpgkey: 'keys/repo.asc', roots: 'signed-roots' }));
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+      const prepared = (JSON.parse(r.stdout) as { roots: Prepared }).roots;
+      expect(prepared.map((p) => [p.imageset, p.status, p.packages])).toEqual([['base', 'prepared', 3], ['x11', 'prepared', 5], ['tools', 'prepared', 6]]);
+      for (const set of SETS) expect(trustedKeys(rootOf(set.name, 'signed-roots'))).toEqual([rpmName(repoKey)]);
+    });
+
+    it('then a gpgkey naming another key: exit 3 although the metadata is cached, the prepared roots as they were', () => {
+      expectFailure(
+        signed({ gpgkey: 'keys/other.asc', roots: 'signed-roots' }),
+        3,
+        `error: ${path.join(work, 'failing.yaml')}: repository "local" (${signedUrl()}): repomd.xml is signed with key ${repoKey}, not with gpgkey keys/other.asc (${otherKey}) (nothing was installed; if the repository changed its key, check the new one with its publisher and name it in gpgkey:)`,
+        { roots: 'signed-roots' },
+      );
+    });
+
+    it('without gpgkey: prepared, and one warning for the three roots naming the key trusted on first use', () => {
+      const r = prepare(signed({ roots: 'first-use-roots' }));
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toBe(`warning: repository "local" (${signedUrl()}): key ${repoKey} trusted on first use, as the repository offers it (set gpgkey: to a key file you have checked, and any other key stops prepare)\n`);
+      for (const set of SETS) expect(trustedKeys(rootOf(set.name, 'first-use-roots'))).toEqual([rpmName(repoKey)]);
+    });
   });
 });

@@ -11,7 +11,7 @@ export const isRoot = process.getuid?.() === 0;
 
 /** The Debian package of each program the tests run, for the skip line. */
 const PACKAGE: Record<string, string> = {
-  rpm: 'rpm', rpmbuild: 'rpm', 'dpkg-query': 'dpkg', debootstrap: 'debootstrap', xzdec: 'xzdec', lzmadec: 'xzdec',
+  rpm: 'rpm', rpmbuild: 'rpm', rpmsign: 'rpm', 'dpkg-query': 'dpkg', debootstrap: 'debootstrap', xzdec: 'xzdec', lzmadec: 'xzdec',
   getfattr: 'attr', setfattr: 'attr', python3: 'python3', zypper: 'zypper', createrepo_c: 'createrepo-c', gpg: 'gnupg',
   gpgv: 'gpgv', gpgconf: 'gpgconf', xmllint: 'libxml2-utils', strace: 'strace', sha256sum: 'coreutils', parallel: 'parallel', lbzip2: 'lbzip2', bzip2: 'bzip2', xz: 'xz-utils', tar: 'tar',
   '/usr/bin/time': 'time',

@@ -69,6 +69,24 @@ export function buildRpmRepo(repo: string, work: string, packages: readonly Tiny
   execFileSync('createrepo_c', ['--quiet', '--update', repo], { env: { ...process.env, HOME: work } });
 }
 
+/**
+ * Signs a repository as openSUSE's are: every package (rpmsign), then repodata/repomd.xml
+ * (repomd.xml.asc, a detached armored signature) with its public key beside it (repomd.xml.key).
+ * `home` is the keyring folder holding `fingerprint`'s secret key, without a passphrase; without
+ * `offerKey` no repomd.xml.key is published.
+ */
+export function signRpmRepo(repo: string, home: string, fingerprint: string, offerKey = true): void {
+  const env = { ...process.env, GNUPGHOME: home };
+  const rpms = fs.readdirSync(path.join(repo, 'noarch')).map((n) => path.join(repo, 'noarch', n));
+  // Debian's rpm names gpg2, which Debian's gnupg does not install.
+  execFileSync('rpmsign', ['--define', '__gpg /usr/bin/gpg', '--define', `_gpg_name ${fingerprint}`, '--addsign', ...rpms], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('createrepo_c', ['--quiet', '--update', repo], { env });
+  const repomd = path.join(repo, 'repodata', 'repomd.xml');
+  execFileSync('gpg', ['--batch', '--yes', '--local-user', `${fingerprint}!`, '--armor', '--detach-sign', '--output', `${repomd}.asc`, repomd], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  fs.rmSync(`${repomd}.key`, { force: true });
+  if (offerKey) fs.writeFileSync(`${repomd}.key`, execFileSync('gpg', ['--batch', '--armor', '--export', fingerprint], { env }));
+}
+
 /** The packages with one of them at another version. */
 export function bumped(name: string, version: string, packages: readonly TinyPackage[] = TINY_PACKAGES): TinyPackage[] {
   return packages.map((p) => (p.name === name ? { ...p, version } : p));
