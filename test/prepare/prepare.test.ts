@@ -38,13 +38,14 @@ const roots = (folder = 'roots'): string => path.join(work, folder);
 const rootOf = (name: string, folder = 'roots'): string => path.join(roots(folder), `${name}-x86_64`);
 const images = (): string => path.join(work, 'out/medium/images');
 
-function composeText(options: { repoUrl?: string; gpgcheck?: boolean; gpgkey?: string; roots?: string; sets?: SetText[] } = {}): string {
+function composeText(options: { repoUrl?: string; gpgcheck?: boolean; gpgkey?: string; roots?: string; sets?: SetText[]; moreRepositories?: string[] } = {}): string {
   const sets: SetText[] = options.sets ?? SETS;
   return [
     'medium: out/medium',
     'arch: x86_64',
     'repositories:',
     `  - {name: local, url: "${options.repoUrl ?? `dir://${repo}`}", gpgcheck: ${options.gpgcheck ?? false}${options.gpgkey ? `, gpgkey: ${options.gpgkey}` : ''}}`,
+    ...(options.moreRepositories ?? []).map((r) => `  - ${r}`),
     `prepare: {roots: ${options.roots ?? 'roots'}, recommends: true}`,
     'layering: {min_size: 0}',
     'imagesets:',
@@ -295,12 +296,14 @@ describeIf(unavailable, 'prepare: from an rpm-md repository to a medium', () => 
 
   describeIf(unmet({ programs: ['gpg', 'gpgconf', 'rpmsign'] }), 'gpgkey: the key a repository must be signed with', () => {
     let signedRepo: string;
+    /** Another repository (one package, extra-lite), signed with the other key. */
+    let otherRepo: string;
     let gnupg: string;
     /** The key that signs the repository, and another one. */
     let repoKey: string;
     let otherKey: string;
     const signedUrl = (): string => `dir://${signedRepo}`;
-    const signed = (options: { gpgkey?: string; roots: string; repoUrl?: string }): string => composeText({ gpgcheck: true, ...options, repoUrl: options.repoUrl ?? signedUrl() });
+    const signed = (options: { gpgkey?: string; roots: string; repoUrl?: string; moreRepositories?: string[] }): string => composeText({ gpgcheck: true, ...options, repoUrl: options.repoUrl ?? signedUrl() });
     const prepare = (text: string): { status: number | null; stderr: string; stdout: string } =>
       spawnSync(process.execPath, [BIN, 'prepare', writeComposeAt(path.join(work, 'signed.yaml'), text), '--quiet', '--json'], { encoding: 'utf8' });
     /** The keys a root's rpm database trusts, as rpm names them (gpg-pubkey-<short id>-<date>). */
@@ -317,6 +320,9 @@ describeIf(unavailable, 'prepare: from an rpm-md repository to a medium', () => 
       signedRepo = path.join(work, 'signed-repo');
       execFileSync('cp', ['-a', repo, signedRepo]);
       signRpmRepo(signedRepo, gnupg, repoKey);
+      otherRepo = path.join(work, 'other-repo');
+      buildRpmRepo(otherRepo, path.join(work, 'rpmbuild-other'), [{ name: 'extra-lite', version: '1.0', deps: [], size: 100 }]);
+      signRpmRepo(otherRepo, gnupg, otherKey);
       fs.mkdirSync(path.join(work, 'keys'), { recursive: true });
       exportKey(gnupg, repoKey, path.join(work, 'keys/repo.asc'));
       exportKey(gnupg, otherKey, path.join(work, 'keys/other.asc'));
@@ -377,6 +383,19 @@ describeIf(unavailable, 'prepare: from an rpm-md repository to a medium', () => 
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr).toBe(`warning: repository "local" (${signedUrl()}): key ${repoKey} trusted on first use, as the repository offers it (set gpgkey: to a key file you have checked, and any other key stops prepare)\n`);
       for (const set of SETS) expect(trustedKeys(rootOf(set.name, 'first-use-roots'))).toEqual([rpmName(repoKey)]);
+    });
+
+    it('beside a repository without gpgkey: the gpgkey one is checked, the other warned about once', () => {
+      const options = { roots: 'mixed-roots', moreRepositories: [`{name: second, url: "dir://${otherRepo}"}`], sets: [{ name: 'base', patterns: ['base'], packages: ['extra-lite'] }] };
+      const refused = prepare(signed({ ...options, gpgkey: 'keys/other.asc' }));
+      expect(refused.stderr).toMatch(new RegExp(`^error: .*: repository "local" \\(${signedUrl()}\\): repomd\\.xml is signed with key ${repoKey}, not with gpgkey keys/other\\.asc \\(${otherKey}\\) \\([^\\n]*\\n$`));
+      expect(refused.status).toBe(3);
+      expect(rootEntries('mixed-roots')).toEqual([]);
+
+      const r = prepare(signed({ ...options, gpgkey: 'keys/repo.asc' }));
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toBe(`warning: repository "second" (dir://${otherRepo}): key ${otherKey} trusted on first use, as the repository offers it (set gpgkey: to a key file you have checked, and any other key stops prepare)\n`);
+      expect(trustedKeys(rootOf('base', 'mixed-roots'))).toEqual([rpmName(repoKey), rpmName(otherKey)].sort());
     });
   });
 });

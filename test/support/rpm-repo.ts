@@ -80,7 +80,9 @@ export function signRpmRepo(repo: string, home: string, fingerprint: string, off
   const rpms = fs.readdirSync(path.join(repo, 'noarch')).map((n) => path.join(repo, 'noarch', n));
   // Debian's rpm names gpg2, which Debian's gnupg does not install.
   execFileSync('rpmsign', ['--define', '__gpg /usr/bin/gpg', '--define', `_gpg_name ${fingerprint}`, '--addsign', ...rpms], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  execFileSync('createrepo_c', ['--quiet', '--update', repo], { env });
+  // Not --update: signing keeps a package's size (rpm reserves the space) and may keep its
+  // mtime, and createrepo_c would keep the unsigned package's checksum.
+  execFileSync('createrepo_c', ['--quiet', repo], { env });
   const repomd = path.join(repo, 'repodata', 'repomd.xml');
   execFileSync('gpg', ['--batch', '--yes', '--local-user', `${fingerprint}!`, '--armor', '--detach-sign', '--output', `${repomd}.asc`, repomd], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   fs.rmSync(`${repomd}.key`, { force: true });
