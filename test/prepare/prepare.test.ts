@@ -12,7 +12,7 @@ import { BIN, fingerprint, mediacompose } from '../support/build.js';
 import { deploy } from '../support/installer.js';
 import { describeIf, unmet } from '../support/needs.js';
 import { exportKey, newKey } from '../support/gpg-keys.js';
-import { buildRpmRepo, bumped, signRpmRepo } from '../support/rpm-repo.js';
+import { buildRpmRepo, bumped, indexSigned, signPackages, signRpmRepo } from '../support/rpm-repo.js';
 import { diffTrees, listTree } from '../support/tree.js';
 
 // zypper installs as root; the repository is built with rpmbuild and createrepo_c.
@@ -303,7 +303,7 @@ describeIf(unavailable, 'prepare: from an rpm-md repository to a medium', () => 
     let repoKey: string;
     let otherKey: string;
     const signedUrl = (): string => `dir://${signedRepo}`;
-    const signed = (options: { gpgkey?: string; roots: string; repoUrl?: string; moreRepositories?: string[] }): string => composeText({ gpgcheck: true, ...options, repoUrl: options.repoUrl ?? signedUrl() });
+    const signed = (options: { gpgkey?: string; roots: string; repoUrl?: string; moreRepositories?: string[]; sets?: SetText[] }): string => composeText({ gpgcheck: true, ...options, repoUrl: options.repoUrl ?? signedUrl() });
     const prepare = (text: string): { status: number | null; stderr: string; stdout: string } =>
       spawnSync(process.execPath, [BIN, 'prepare', writeComposeAt(path.join(work, 'signed.yaml'), text), '--quiet', '--json'], { encoding: 'utf8' });
     /** The keys a root's rpm database trusts, as rpm names them (gpg-pubkey-<short id>-<date>). */
@@ -396,6 +396,26 @@ describeIf(unavailable, 'prepare: from an rpm-md repository to a medium', () => 
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr).toBe(`warning: repository "second" (dir://${otherRepo}): key ${otherKey} trusted on first use, as the repository offers it (set gpgkey: to a key file you have checked, and any other key stops prepare)\n`);
       expect(trustedKeys(rootOf('base', 'mixed-roots'))).toEqual([rpmName(repoKey), rpmName(otherKey)].sort());
+    });
+
+    it('a package signed with a key the gpgkey repository offers but gpgkey does not hold: exit 3, no root moved into place', () => {
+      // Beside a repository without gpgkey zypper imports keys automatically; patterns-base is
+      // signed with a third key that the gpgkey repository offers with its own. zypper does not
+      // import a package's key (if it did, prepare would stop naming it, see keys.ts).
+      const packageKey = newKey(gnupg, 'Package Test <package@test.invalid>');
+      const offering = path.join(work, 'signed-repo-two-keys');
+      execFileSync('cp', ['-a', signedRepo, offering]);
+      signPackages([path.join(offering, 'noarch/patterns-base-1.0-1.noarch.rpm')], gnupg, packageKey);
+      indexSigned(offering, gnupg, repoKey, [repoKey, packageKey]);
+      const r = prepare(signed({
+        gpgkey: 'keys/repo.asc', roots: 'offering-roots', repoUrl: `dir://${offering}`,
+        moreRepositories: [`{name: second, url: "dir://${otherRepo}"}`], sets: [{ name: 'base', patterns: ['base'], packages: ['extra-lite'] }],
+      }));
+      expect(r.stderr.trimEnd().split('\n').at(-1)).toBe(`error: ${path.join(work, 'signed.yaml')}: GPG check failed: patterns-base-1.0-1.noarch (local): Signature verification failed [4-Signatures public key is not available] (sign the packages with the repository key, or set gpgcheck: false for a repository you trust)`);
+      expect(r.stderr).not.toContain(packageKey);
+      expect(r.status).toBe(3);
+      expect(rootEntries('offering-roots')).toEqual([]);
+      expect(leftovers('offering-roots')).toEqual([]);
     });
   });
 });

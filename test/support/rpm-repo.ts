@@ -71,22 +71,31 @@ export function buildRpmRepo(repo: string, work: string, packages: readonly Tiny
 
 /**
  * Signs a repository as openSUSE's are: every package (rpmsign), then repodata/repomd.xml
- * (repomd.xml.asc, a detached armored signature) with its public key beside it (repomd.xml.key).
- * `home` is the keyring folder holding `fingerprint`'s secret key, without a passphrase; without
- * `offerKey` no repomd.xml.key is published.
+ * (repomd.xml.asc, a detached armored signature) with the public keys `offered` beside it
+ * (repomd.xml.key; none when empty). `home` is the keyring folder holding `fingerprint`'s secret
+ * key, without a passphrase.
  */
-export function signRpmRepo(repo: string, home: string, fingerprint: string, offerKey = true): void {
-  const env = { ...process.env, GNUPGHOME: home };
-  const rpms = fs.readdirSync(path.join(repo, 'noarch')).map((n) => path.join(repo, 'noarch', n));
+export function signRpmRepo(repo: string, home: string, fingerprint: string, offered: readonly string[] = [fingerprint]): void {
+  signPackages(fs.readdirSync(path.join(repo, 'noarch')).map((n) => path.join(repo, 'noarch', n)), home, fingerprint);
+  indexSigned(repo, home, fingerprint, offered);
+}
+
+/** Signs rpm files with `fingerprint`'s key (replacing a signature they have). */
+export function signPackages(rpms: readonly string[], home: string, fingerprint: string): void {
   // Debian's rpm names gpg2, which Debian's gnupg does not install.
-  execFileSync('rpmsign', ['--define', '__gpg /usr/bin/gpg', '--define', `_gpg_name ${fingerprint}`, '--addsign', ...rpms], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('rpmsign', ['--define', '__gpg /usr/bin/gpg', '--define', `_gpg_name ${fingerprint}`, '--addsign', ...rpms], { env: { ...process.env, GNUPGHOME: home }, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** Indexes the repository anew and signs its repomd.xml, offering the keys `offered`. */
+export function indexSigned(repo: string, home: string, fingerprint: string, offered: readonly string[]): void {
+  const env = { ...process.env, GNUPGHOME: home };
   // Not --update: signing keeps a package's size (rpm reserves the space) and may keep its
   // mtime, and createrepo_c would keep the unsigned package's checksum.
   execFileSync('createrepo_c', ['--quiet', repo], { env });
   const repomd = path.join(repo, 'repodata', 'repomd.xml');
   execFileSync('gpg', ['--batch', '--yes', '--local-user', `${fingerprint}!`, '--armor', '--detach-sign', '--output', `${repomd}.asc`, repomd], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   fs.rmSync(`${repomd}.key`, { force: true });
-  if (offerKey) fs.writeFileSync(`${repomd}.key`, execFileSync('gpg', ['--batch', '--armor', '--export', fingerprint], { env }));
+  if (offered.length > 0) fs.writeFileSync(`${repomd}.key`, execFileSync('gpg', ['--batch', '--armor', '--export', ...offered], { env }));
 }
 
 /** The packages with one of them at another version. */
