@@ -14,7 +14,6 @@
  * earlier run is not trusted for a repository that now names its gpgkey.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { ComposeSpec, RepositorySpec } from '../config/spec.js';
 import { InputError, OutputError, describeSystemError } from '../errors.js';
@@ -23,6 +22,9 @@ import { gpg, missingGpg, primaryFingerprints } from '../runtime/gpg.js';
 import type { Progress } from '../runtime/progress.js';
 import type { KeyNote } from './zypper.js';
 
+/** The temporary keyring folders in the roots folder: `.gnupg-XXXXXX`. */
+export const KEYRING_PREFIX = '.gnupg-';
+
 export interface TrustedKeys {
   /** The armored public keys of every gpgkey, for `rpm --import` (in the roots folder). */
   readonly file: string;
@@ -30,11 +32,14 @@ export interface TrustedKeys {
   readonly fingerprints: ReadonlyMap<string, readonly string[]>;
 }
 
-/** The keys of every repository's gpgkey, read with gpg in a keyring of its own; undefined when none names one. */
+/**
+ * The keys of every repository's gpgkey, read with gpg in a keyring folder of its own inside the
+ * roots folder (removed again; a killed run's is removed by the next); undefined when none names one.
+ */
 export async function readTrustedKeys(spec: ComposeSpec): Promise<TrustedKeys | undefined> {
   const keyed = spec.repositories.filter((r) => r.gpgkey !== undefined);
   if (keyed.length === 0) return undefined;
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mediacompose-gpgkey-'));
+  const home = fs.mkdtempSync(path.join(spec.prepare.roots, KEYRING_PREFIX));
   const unregister = onCleanup(() => fs.rmSync(home, { recursive: true, force: true }));
   try {
     const fingerprints = new Map<string, string[]>();

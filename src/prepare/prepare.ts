@@ -31,7 +31,7 @@ import { MediumLock } from '../medium/lock.js';
 import { onCleanup } from '../runtime/cleanup.js';
 import { runProgram } from '../runtime/command.js';
 import type { Progress } from '../runtime/progress.js';
-import { type TrustedKeys, readTrustedKeys, reportImportedKeys } from './keys.js';
+import { KEYRING_PREFIX, type TrustedKeys, readTrustedKeys, reportImportedKeys } from './keys.js';
 import {
   type KeyNote,
   type ZypperContext,
@@ -407,9 +407,10 @@ function readRecord(folder: string, key: string): RootRecord | undefined {
   }
 }
 
-/** Staging and old folders a killed prepare left (the caller holds the folder's lock). */
+/** Staging and old folders and gpgkey keyrings a killed prepare left (the caller holds the folder's lock). */
 function removeLeftovers(folder: string): void {
   for (const name of fs.readdirSync(folder)) {
+    if (name.startsWith(KEYRING_PREFIX)) fs.rmSync(path.join(folder, name), { recursive: true, force: true });
     if (!name.startsWith(STAGING_PREFIX) && !name.startsWith(OLD_PREFIX)) continue;
     const key = name.slice(name.startsWith(STAGING_PREFIX) ? STAGING_PREFIX.length : OLD_PREFIX.length);
     const root = path.join(folder, key);

@@ -97,7 +97,7 @@ function rootsState(folder?: string): string {
 }
 
 function leftovers(folder?: string): string[] {
-  return fs.readdirSync(roots(folder)).filter((n) => n.startsWith('.staging-') || n.startsWith('.old-') || n === '.mediacompose.lock');
+  return fs.readdirSync(roots(folder)).filter((n) => n.startsWith('.staging-') || n.startsWith('.old-') || n.startsWith('.gnupg-') || n === '.mediacompose.lock');
 }
 
 /**
@@ -367,6 +367,7 @@ describeIf(unavailable, 'prepare: from an rpm-md repository to a medium', () => 
       const prepared = (JSON.parse(r.stdout) as { roots: Prepared }).roots;
       expect(prepared.map((p) => [p.imageset, p.status, p.packages])).toEqual([['base', 'prepared', 3], ['x11', 'prepared', 5], ['tools', 'prepared', 6]]);
       for (const set of SETS) expect(trustedKeys(rootOf(set.name, 'signed-roots'))).toEqual([rpmName(repoKey)]);
+      expect(leftovers('signed-roots')).toEqual([]);
     });
 
     it('then a gpgkey naming another key: exit 3 although the metadata is cached, the prepared roots as they were', () => {
