@@ -263,21 +263,31 @@ function readBootId(): string | undefined {
   }
 }
 
-/** Field 22 of /proc/PID/stat (after the command name, which may hold spaces and parentheses). */
-function processStartTime(pid: number): string | undefined {
+/** The fields of /proc/PID/stat after the command name (which may hold spaces and parentheses), from field 3 (the state) on. */
+function procStat(pid: number): string[] | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
 }
 
+/** Field 22 of /proc/PID/stat: the start time in clock ticks since boot. */
+function processStartTime(pid: number): string | undefined {
+  return procStat(pid)?.[19];
+}
+
+/**
+ * Whether the process exists and is not a zombie: a process killed (SIGKILL) stays a zombie
+ * (state Z) until its parent reaps it, and holds nothing meanwhile.
+ */
 function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  const state = procStat(pid)?.[0];
+  return state !== 'Z' && state !== 'X';
 }
