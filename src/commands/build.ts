@@ -14,7 +14,7 @@ import { FileDigestMemo } from '../cache/file-digests.js';
 import { type CacheReport, ImageCache } from '../cache/store.js';
 import { type ChecksumsStep, NO_KEY_WARNING, prepareChecksums, writeChecksums } from '../checksums/medium.js';
 import { loadCompose } from '../config/load.js';
-import { type ComposeOverrides, applyOverrides } from '../config/overrides.js';
+import type { ComposeOverrides } from '../config/overrides.js';
 import type { ComposeSpec } from '../config/spec.js';
 import { BudgetError, InputError, OutputError, describeSystemError } from '../errors.js';
 import { type DetailsImage, type ImagesXmlImageset, detailsXml, imagesXml } from '../manifest/xml.js';
@@ -154,7 +154,7 @@ function digestFigures(digests: ContentDigests): DigestFigures {
 export async function buildShard(composeFile: string, options: BuildOptions & { shard: ShardSpec }): Promise<ShardResult> {
   const started = Date.now();
   const peakMemory = sampleMemory();
-  const spec = applyOverrides(loadCompose(composeFile), options);
+  const spec = loadCompose(composeFile, options);
   const cache = openCache(options)!;
   // Stage 1, when imagesets name no root: each worker needs the roots.
   await prepareRoots(spec, options.progress);
@@ -210,7 +210,7 @@ async function scanAndPlan(
 }
 
 export async function build(composeFile: string, options: BuildOptions): Promise<BuildResult> {
-  const spec = applyOverrides(loadCompose(composeFile), options);
+  const spec = loadCompose(composeFile, options);
   // The signing key is checked before roots are prepared, scanned or compressed.
   const checksums = await prepareChecksums(spec.file, spec.medium, spec.checksums, options.signKey, options.progress);
   // Stage 1, when imagesets name no root: install or reuse them (before the medium is locked).

@@ -6,7 +6,7 @@
  */
 import { FORMATS } from '../archive/formats.js';
 import { loadCompose } from '../config/load.js';
-import { type ComposeOverrides, applyOverrides } from '../config/overrides.js';
+import type { ComposeOverrides } from '../config/overrides.js';
 import type { ComposeSpec } from '../config/spec.js';
 import { archiveFileName } from '../model/names.js';
 import { type EstimateVerdict, judgeEstimate } from '../plan/budget.js';
@@ -38,7 +38,7 @@ export interface PlanOptions extends ComposeOverrides {
 }
 
 export async function planCompose(composeFile: string, progress: Progress, options: PlanOptions): Promise<PlanDocument> {
-  const spec = applyOverrides(loadCompose(composeFile), options);
+  const spec = loadCompose(composeFile, options);
   const prepared = (await prepareRoots(spec, progress)).roots;
   const digests = new ContentDigests();
   let scans: ImagesetScan[];

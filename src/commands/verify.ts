@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { checkChecksums } from '../checksums/medium.js';
 import { loadCompose } from '../config/load.js';
-import { type ComposeOverrides, applyOverrides } from '../config/overrides.js';
+import type { ComposeOverrides } from '../config/overrides.js';
 import { InputError } from '../errors.js';
 import { missingDatabaseWarnings } from '../pkgdb/presence.js';
 import { buildWritingMedium } from '../medium/lock.js';
@@ -49,7 +49,7 @@ interface VerifyOptions extends ComposeOverrides {
 export async function verify(composeFile: string, options: VerifyOptions): Promise<VerifyResult> {
   const started = Date.now();
   const { progress } = options;
-  const spec = applyOverrides(loadCompose(composeFile), options);
+  const spec = loadCompose(composeFile, options);
   const missing = await missingDatabaseWarnings(spec.imagesets);
   for (const warning of missing) progress.warn(warning);
   if (options.strict && missing.length > 0) {

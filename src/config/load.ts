@@ -26,11 +26,16 @@ import { type ArchDefault, readArchDefault, readChecksums, readCompression, read
 import { checkImages, checkImagesets, completeImage, completeImageset } from './rules.js';
 import { readPrepare, readRepositories } from './package-source.js';
 import { mediumLimitProblems } from './medium-limits.js';
+import { type ComposeOverrides, applyOverrides } from './overrides.js';
 
 const TOP_KEYS = ['version', 'medium', 'compression', 'level', 'arch', 'repositories', 'prepare', 'imagesets', 'images', 'metadata', 'layering', 'budget', 'checksums', 'check_attributes'];
 
-/** Reads and validates a compose file; throws ComposeError listing every problem. */
-export function loadCompose(file: string): ComposeSpec {
+/**
+ * Reads and validates a compose file; throws ComposeError listing every problem. With
+ * `overrides`, the command line's `--medium` replaces `medium:`, and the checks that concern the
+ * medium folder apply to the one given there, not to the one the file names.
+ */
+export function loadCompose(file: string, overrides?: ComposeOverrides): ComposeSpec {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -39,19 +44,19 @@ export function loadCompose(file: string): ComposeSpec {
       { what: `cannot read compose file: ${describeSystemError(err)}`, hint: unreadableFileHint(err) },
     ]);
   }
-  return parseCompose(text, file);
+  return applyOverrides(parseCompose(text, file, overrides), overrides);
 }
 
 /**
  * Validates compose.yaml text. `file` is the compose file's path: relative paths inside it are
  * resolved against its folder, and messages name it as given.
  */
-export function parseCompose(text: string, file: string): ComposeSpec {
+export function parseCompose(text: string, file: string, overrides?: ComposeOverrides): ComposeSpec {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const reader = new Reader(doc, lines, path.dirname(path.resolve(file)));
   reportSyntaxErrors(reader, doc);
-  const spec = reader.problems.length === 0 ? readSpec(reader, path.resolve(file)) : undefined;
+  const spec = reader.problems.length === 0 ? readSpec(reader, path.resolve(file), overrides) : undefined;
   if (reader.problems.length > 0 || spec === undefined) {
     throw new ComposeError(file, sortProblems(reader.problems));
   }
@@ -61,7 +66,7 @@ export function parseCompose(text: string, file: string): ComposeSpec {
 // ---------------------------------------------------------------------------------------------
 // Top level
 
-function readSpec(reader: Reader, file: string): ComposeSpec | undefined {
+function readSpec(reader: Reader, file: string, overrides: ComposeOverrides | undefined): ComposeSpec | undefined {
   const top = reader.top();
   if (!top) {
     reader.problem(undefined, 'compose file is empty', 'write at least medium: and imagesets:, or run `mediacompose init`');
@@ -105,6 +110,7 @@ function readSpec(reader: Reader, file: string): ComposeSpec | undefined {
     checkAttributes,
     ...(checksums ? { checksums } : {}),
   };
-  for (const p of mediumLimitProblems(spec, fields.get('medium')?.at)) reader.problems.push(p);
+  // A --medium replacing medium: is checked against the roots by applyOverrides, this one not at all.
+  for (const p of mediumLimitProblems(spec, fields.get('medium')?.at, overrides?.medium === undefined)) reader.problems.push(p);
   return reader.problems.length > 0 ? undefined : spec;
 }

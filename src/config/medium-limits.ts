@@ -12,9 +12,12 @@ import type { ComposeSpec } from './spec.js';
 /** NAME_MAX of Linux file systems, in bytes. */
 const NAME_MAX = 255;
 
-/** The problems of a spec that every other check passed; `mediumAt` is where medium: is written. */
-export function mediumLimitProblems(spec: ComposeSpec, mediumAt: SourcePosition | undefined): ComposeProblem[] {
-  return [...fileNameProblems(spec), ...overlapProblems(spec, mediumAt), ...characterProblems(spec)];
+/**
+ * The problems of a spec that every other check passed; `mediumAt` is where medium: is written.
+ * `checkMedium` false: the medium folder is replaced (--medium) and checked where that is applied.
+ */
+export function mediumLimitProblems(spec: ComposeSpec, mediumAt: SourcePosition | undefined, checkMedium = true): ComposeProblem[] {
+  return [...fileNameProblems(spec), ...(checkMedium ? overlapProblems(spec, mediumAt) : []), ...characterProblems(spec)];
 }
 
 // ---------------------------------------------------------------------------------------------

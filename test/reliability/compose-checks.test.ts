@@ -142,6 +142,27 @@ describe('case 5: medium and roots do not overlap', () => {
     expect(aroundRoots.stderr).toMatch(new RegExp(`^error: --medium ${work.dir}: root "roots/a" lies inside the medium folder ${work.dir} \\(a build replaces`));
   });
 
+  it('--medium overrides a medium: inside a root: the checks apply to the medium used, the build succeeds', () => {
+    const yaml = composeYaml({ medium: 'roots/a/srv/medium', compression: 'gzip', imagesets: sets() });
+    const safe = path.join(work.dir, 'safe', 'place');
+    try {
+      const without = buildUnchanged(yaml);
+      expect(without.status).toBe(2);
+      expect(without.stderr).toContain(`the medium folder ${work.dir}/roots/a/srv/medium lies inside root "roots/a"`);
+
+      const before = snapshot(path.join(work.dir, 'roots'));
+      const r = mediacompose('build', path.join(work.dir, 'compose.yaml'), '--quiet', '-m', safe);
+      expect(r.stderr).not.toContain('error');
+      expect(r.status).toBe(0);
+      expect(fs.readdirSync(path.join(safe, 'images'))).toContain('images.xml');
+      expect(changesSince(before, path.join(work.dir, 'roots'))).toEqual([]);
+      expect(fs.existsSync(path.join(work.dir, 'roots', 'a', 'srv'))).toBe(false);
+      for (const command of ['plan', 'verify']) expect(mediacompose(command, path.join(work.dir, 'compose.yaml'), '--medium', safe).status).toBe(0);
+    } finally {
+      fs.rmSync(path.join(work.dir, 'safe'), { recursive: true, force: true });
+    }
+  });
+
   it('a root reached through a symlink into the medium: exit 2 too', () => {
     fs.mkdirSync(path.join(work.medium, 'images', 'root-d', 'etc'), { recursive: true });
     fs.symlinkSync(path.join(work.medium, 'images', 'root-d'), path.join(work.dir, 'roots', 'link-d'));
