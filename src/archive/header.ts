@@ -2,7 +2,8 @@
  * Tar header encoding: POSIX ustar blocks, with a pax extended header in front when a value does
  * not fit (long or non-UTF-8 names and link targets, ids past 2097151, sizes past 8 GiB, mtimes
  * before 1970 or past 2242). Device numbers that overflow use GNU's base-256 form. Pure: bytes
- * in, bytes out. GNU tar 1.34 reads all of it without a warning.
+ * in, bytes out. GNU tar 1.34 reads all of it without a warning. Reading headers back, as GNU tar
+ * reads them, is tar-decode.ts.
  *
  * Names are written as the bytes they are, also in pax records. POSIX would mark non-UTF-8 values
  * with `hdrcharset=BINARY`, but GNU tar 1.34 warns that it ignores that keyword, and it takes the
@@ -17,7 +18,7 @@ import type { BytePath } from '../model/entry.js';
 export const BLOCK = 512;
 export const RECORD = 10240;
 
-type MemberType = 'file' | 'link' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';
+export type MemberType = 'file' | 'link' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';
 
 export interface MemberHeader {
   /** Relative path; directories get their trailing '/' from the encoder. */
@@ -168,94 +169,4 @@ export function encodePaxRecords(records: ReadonlyArray<readonly [string, string
     return Buffer.from(String(length) + body, 'latin1');
   });
   return Buffer.concat(parts);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Decoding, as the archive reader (reader.ts) parses headers back
-
-/** A member's header as read back, after pax and GNU long-name records are applied. */
-export interface DecodedMember {
-  readonly path: BytePath;
-  readonly type: MemberType | 'other';
-  readonly mode: number;
-  readonly uid: number;
-  readonly gid: number;
-  readonly mtime: number;
-  readonly size: number;
-  readonly linkname: BytePath;
-  readonly devmajor: number;
-  readonly devminor: number;
-}
-
-/** What the records before a header (pax 'x', GNU 'L' and 'K') say about it. */
-interface HeaderExtensions {
-  readonly pax: Readonly<Record<string, string>>;
-  readonly longName?: string;
-  readonly longLink?: string;
-}
-
-/** Decodes one ustar/GNU header block; `headerSize` is its size field, already read. */
-export function decodeHeader(block: Buffer, typeflag: string, headerSize: number, ext: HeaderExtensions): DecodedMember {
-  const prefix = cString(block.subarray(345, 500));
-  let name = ext.pax.path ?? ext.longName ?? (prefix ? `${prefix}/${cString(block.subarray(0, 100))}` : cString(block.subarray(0, 100)));
-  const type = TYPES[typeflag] ?? (typeflag === '\0' ? 'file' : 'other');
-  if (name.endsWith('/')) name = name.replace(/\/+$/, '');
-  const num = (key: string, offset: number, length: number): number => (ext.pax[key] !== undefined ? Math.floor(Number(ext.pax[key])) : numeric(block, offset, length));
-  return {
-    path: name,
-    type,
-    mode: numeric(block, 100, 8) & 0o7777,
-    uid: num('uid', 108, 8),
-    gid: num('gid', 116, 8),
-    mtime: num('mtime', 136, 12),
-    size: ext.pax.size !== undefined ? Number(ext.pax.size) : headerSize,
-    linkname: ext.pax.linkpath ?? ext.longLink ?? cString(block.subarray(157, 257)),
-    devmajor: numeric(block, 329, 8),
-    devminor: numeric(block, 337, 8),
-  };
-}
-
-/** Typeflags as read: the ones encodeHeader writes, and '7' (contiguous file) as a file. */
-const TYPES: Record<string, MemberType> = {
-  ...Object.fromEntries(Object.entries(TYPEFLAG).filter(([type]) => type !== 'pax').map(([type, flag]) => [String.fromCharCode(flag), type as MemberType])),
-  '7': 'file',
-};
-
-export function checksumOk(block: Buffer): boolean {
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
-  return sum === numeric(block, 148, 8);
-}
-
-/** Octal (NUL/space terminated) or GNU base-256 (high bit set, two's complement). */
-export function numeric(block: Buffer, offset: number, length: number): number {
-  const first = block[offset]!;
-  if (first & 0x80) {
-    let v = BigInt(first & 0x7f) - (first & 0x40 ? 0x80n : 0n);
-    for (let i = offset + 1; i < offset + length; i++) v = (v << 8n) | BigInt(block[i]!);
-    return Number(v);
-  }
-  const text = block.subarray(offset, offset + length).toString('latin1').replace(/[\0 ].*$/s, '').trim();
-  return text ? parseInt(text, 8) : 0;
-}
-
-export function cString(bytes: Buffer): string {
-  const end = bytes.indexOf(0);
-  return bytes.subarray(0, end === -1 ? bytes.length : end).toString('latin1');
-}
-
-/** pax records: "<length> <key>=<value>\n"; values are kept as bytes (latin1 strings). */
-export function parsePax(data: Buffer): Record<string, string> {
-  const out: Record<string, string> = {};
-  let at = 0;
-  while (at < data.length) {
-    const space = data.indexOf(0x20, at);
-    const length = Number(data.subarray(at, space).toString('latin1'));
-    if (!Number.isInteger(length) || length <= 0 || at + length > data.length) break;
-    const record = data.subarray(space + 1, at + length - 1).toString('latin1');
-    const eq = record.indexOf('=');
-    if (eq > 0) out[record.slice(0, eq)] = record.slice(eq + 1);
-    at += length;
-  }
-  return out;
 }

@@ -12,7 +12,8 @@ import { pipeline } from 'node:stream/promises';
 import { InputError, MediaComposeError, describeSystemError } from '../errors.js';
 import type { BytePath } from '../model/entry.js';
 import { type ArchiveFormat, createDecompressor, detectFormat } from './formats.js';
-import { BLOCK, type DecodedMember, cString, checksumOk, decodeHeader, numeric, parsePax } from './header.js';
+import { BLOCK } from './header.js';
+import { type DecodedMember, HeaderProblem, type PaxRecords, cString, checksumOk, decodeHeader, headerSize, isExtensionHeader, parsePaxRecords } from './tar-decode.js';
 
 
 export interface ContentSink {
@@ -61,7 +62,7 @@ const MAX_EXTENDED_HEADER = 4 << 20;
 
 type Pending = { kind: 'header' } | { kind: 'data'; left: number; pad: number; sink?: ContentSink; collect?: Buffer[]; then?: (data: Buffer) => void };
 
-/** A streaming tar parser: ustar, pax extended headers, GNU long names, base-256 numbers. */
+/** A streaming tar parser, reading headers as GNU tar does (tar-decode.ts). */
 class TarParser extends Writable {
   bytes = 0;
   members = 0;
@@ -69,7 +70,8 @@ class TarParser extends Writable {
   private zeroBlocks = 0;
   private carry: Buffer = Buffer.alloc(0);
   private state: Pending = { kind: 'header' };
-  private pax: Record<string, string> = {};
+  private global: PaxRecords = {};
+  private local: PaxRecords = {};
   private longName?: string;
   private longLink?: string;
 
@@ -133,12 +135,21 @@ class TarParser extends Writable {
       if (++this.zeroBlocks === 2) this.ended = true;
       return;
     }
+    // GNU tar ends the archive at a lone zero block (with a warning): what follows is never extracted.
     if (this.zeroBlocks > 0) throw new InputError(this.file, 'a lone zero block inside the archive', 'the archive is damaged');
     if (!checksumOk(block)) throw new InputError(this.file, `bad header checksum at byte ${offset}`, 'the archive is damaged');
+    try {
+      this.decode(block, offset);
+    } catch (err) {
+      if (!(err instanceof HeaderProblem)) throw err;
+      throw new InputError(this.file, `header at byte ${offset}: ${err.message}`, 'GNU tar would extract it otherwise or fail; the archive is damaged or hostile, repack it');
+    }
+  }
+
+  private decode(block: Buffer, offset: number): void {
     const typeflag = String.fromCharCode(block[156]!);
-    const size = numeric(block, 124, 12);
-    const pad = (BLOCK - (size % BLOCK)) % BLOCK;
-    const collect = (then: (data: Buffer) => void): void => {
+    if (isExtensionHeader(typeflag)) {
+      const size = headerSize(block);
       if (size > MAX_EXTENDED_HEADER) {
         throw new InputError(
           this.file,
@@ -146,28 +157,29 @@ class TarParser extends Writable {
           'real pax and GNU long-name headers hold a few hundred bytes; the archive is damaged or hostile',
         );
       }
-      this.state = { kind: 'data', left: size, pad, collect: [], then };
-    };
-    switch (typeflag) {
-      case 'x':
-        return collect((data) => Object.assign(this.pax, parsePax(data)));
-      case 'g':
-        // Global headers are not used: skipped, never collected.
-        this.state = { kind: 'data', left: size, pad };
-        return;
-      case 'L':
-        return collect((data) => (this.longName = cString(data)));
-      case 'K':
-        return collect((data) => (this.longLink = cString(data)));
+      this.state = { kind: 'data', left: size, pad: (BLOCK - (size % BLOCK)) % BLOCK, collect: [], then: (data) => this.extension(typeflag, data, offset) };
+      return;
     }
-    const member = decodeHeader(block, typeflag, size, { pax: this.pax, longName: this.longName, longLink: this.longLink });
-    this.pax = {};
+    const member = decodeHeader(block, { global: this.global, local: this.local, longName: this.longName, longLink: this.longLink });
+    this.local = {};
     this.longName = undefined;
     this.longLink = undefined;
     this.members++;
     const sink = this.visit(member);
-    const dataSize = member.type === 'file' || member.type === 'other' ? member.size : 0;
-    if (dataSize > 0) this.state = { kind: 'data', left: dataSize, pad: (BLOCK - (dataSize % BLOCK)) % BLOCK, sink };
+    if (member.size > 0) this.state = { kind: 'data', left: member.size, pad: (BLOCK - (member.size % BLOCK)) % BLOCK, sink };
+  }
+
+  /** A 'g' header replaces the global records, an 'x' one the next member's; 'L' and 'K' its names. */
+  private extension(typeflag: string, data: Buffer, offset: number): void {
+    try {
+      if (typeflag === 'g') this.global = parsePaxRecords(data);
+      else if (typeflag === 'x' || typeflag === 'X') this.local = parsePaxRecords(data);
+      else if (typeflag === 'L') this.longName = cString(data);
+      else this.longLink = cString(data);
+    } catch (err) {
+      if (!(err instanceof HeaderProblem)) throw err;
+      throw new InputError(this.file, `header at byte ${offset}: ${err.message}`, 'GNU tar would extract it otherwise or fail; the archive is damaged or hostile, repack it');
+    }
   }
 
 }

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { DecodedMember } from '../archive/header.js';
+import type { DecodedMember } from '../archive/tar-decode.js';
 import { type ArchiveTotals, type ContentSink, readArchive } from '../archive/reader.js';
 import { memberName } from '../manifest/installer.js';
 import { InputError, MediaComposeError, OutputError, describeSystemError } from '../errors.js';

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import type { ArchiveFormat } from '../archive/formats.js';
-import type { DecodedMember } from '../archive/header.js';
+import type { DecodedMember } from '../archive/tar-decode.js';
 import { readArchive } from '../archive/reader.js';
 import { MediaComposeError, formatProblem } from '../errors.js';
 import type { Progress } from '../runtime/progress.js';
@@ -140,6 +140,12 @@ function checkDetails(medium: Medium, archives: ReadonlyMap<string, ArchiveReadi
   }
 }
 
+/** What GNU tar 1.34 does with the member types mediacompose never writes. */
+const OTHER_TYPES: Readonly<Record<string, string>> = {
+  V: 'a volume label: GNU tar skips it',
+  D: 'an incremental dump directory: GNU tar makes a directory',
+};
+
 /**
  * A member with its normalised path (and hardlink target), or without a path when it must not be
  * applied: absolute names and names with '..' are reported and never followed.
@@ -151,7 +157,7 @@ function listedMember(header: DecodedMember, refuse: (what: string) => void): Li
     return { header };
   }
   if (header.type === 'other') {
-    refuse(`member "${printable(header.path)}": a member type mediacompose never writes; not applied`);
+    refuse(`member "${printable(header.path)}": type ${JSON.stringify(header.typeflag)}, which mediacompose never writes (${OTHER_TYPES[header.typeflag] ?? 'GNU tar extracts it as a regular file'}); not applied`);
     return { header };
   }
   if (header.type !== 'link') return { header, path: name };

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DecodedMember } from '../../src/archive/header.js';
+import type { DecodedMember } from '../../src/archive/tar-decode.js';
 import { readArchive } from '../../src/archive/reader.js';
 import { InputError } from '../../src/errors.js';
 

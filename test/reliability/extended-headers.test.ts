@@ -3,15 +3,18 @@
  * time: a pax `x` header or a GNU `L` long name claiming hundreds of MiB is refused at its
  * header ("extended header too large", exit 3) instead of being collected into memory, and a
  * metadata image cannot make `details` write more than a bounded package database to TMPDIR.
- * Also: a damaged header checksum is reported at the header's own byte offset (case 12).
+ * Also: a damaged header checksum is reported at the header's own byte offset (case 12), and
+ * a pax global header put in front of an image is applied as GNU tar applies it: verify names
+ * every member and field it changes.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeIf, unmet } from '../support/needs.js';
 import { mediacompose } from '../support/build.js';
-import { type Work, changesSince, mediacomposeMeasured, smallMedium, snapshot, tarHeader, tarStream } from './hostile.js';
+import { type Work, changesSince, mediacomposeMeasured, paxData, smallMedium, snapshot, tarHeader, tarStream } from './hostile.js';
 
 const MiB = 1 << 20;
 /** Peak RSS allowed: Node itself takes about 60 MiB; the hostile headers below claim 256 MiB. */
@@ -104,5 +107,48 @@ describe('case 12: header checksum errors name the header offset', () => {
     const r = mediacompose('details', work.medium, '--check');
     expect(r.status).toBe(3);
     expect(r.stderr).toContain(`error: ${archive}: bad header checksum at byte 1536 (the archive is damaged)\n`);
+  });
+});
+
+/**
+ * `tar` with a header and its data put in front, still ending in two zero blocks padded to whole
+ * 10240-byte records.
+ */
+function prepend(tar: Buffer, header: Buffer, data: Buffer): Buffer {
+  let end = tar.length;
+  while (end > 0 && tar.subarray(end - 512, end).every((b) => b === 0)) end -= 512;
+  const body = Buffer.concat([header, data, Buffer.alloc((512 - (data.length % 512)) % 512), tar.subarray(0, end), Buffer.alloc(1024)]);
+  return Buffer.concat([body, Buffer.alloc((10240 - (body.length % 10240)) % 10240)]);
+}
+
+describe('a pax global header in front of an image (uid=4242 mtime=1)', () => {
+  it('GNU tar applies it to every member; verify exits 1 naming each member and field that differs', () => {
+    const records = paxData([['uid', '4242'], ['mtime', '1']]);
+    const tampered = prepend(gunzipSync(saved), tarHeader({ name: 'pax_global_header', type: 'g', data: records }), records);
+    fs.writeFileSync(archive, gzipSync(tampered));
+    // As the installer extracts it.
+    const deployed = path.join(tmp, 'deployed');
+    fs.mkdirSync(deployed);
+    execFileSync('tar', ['--numeric-owner', '--record-size=10240', '-xf', archive, '-C', deployed]);
+    const hostname = fs.lstatSync(path.join(deployed, 'etc', 'hostname'));
+    expect([hostname.uid, hostname.mtimeMs]).toEqual([4242, 1000]);
+    fs.rmSync(deployed, { recursive: true });
+    const before = snapshot(work.dir);
+
+    const v = mediacompose('verify', work.compose);
+    expect(v.status).toBe(1);
+    const lines = v.stdout.split('\n').filter((l) => l.startsWith('verify: a: '));
+    expect(lines.map((l) => l.replace(/mtime differs: \d+ \([^)]*\) in the root/, 'mtime differs: T in the root'))).toEqual(
+      ['etc/hostname', 'etc/os-release'].flatMap((file) => [
+        `verify: a: ${file}: owner differs: 0:0 in the root, 4242:0 deployed (from a-x86_64.tar.gz)`,
+        `verify: a: ${file}: mtime differs: T in the root, 1 (1970-01-01T00:00:01Z) deployed (from a-x86_64.tar.gz)`,
+      ]),
+    );
+    expect(v.stdout).toContain('verify: 4 differences (a 4)');
+    // details-x86_64.xml holds what the installer reads from it (member count, tar length), which
+    // the header does not change: it is current, and only verify tells the deployed tree.
+    const d = mediacompose('details', work.medium, '--check');
+    expect(d.status).toBe(0);
+    expect(changesSince(before, work.dir)).toEqual([]);
   });
 });

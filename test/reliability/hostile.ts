@@ -64,14 +64,25 @@ export function changesSince(before: Tree, dir: string, medium = 'out'): string[
 
 export interface TarMember {
   name: string;
-  /** '0' file, '5' directory, '2' symlink, '1' hardlink, 'x' pax header, 'L' GNU long name. */
+  /** '0' file, '5' directory, '2' symlink, '1' hardlink, 'x' pax header, 'L' GNU long name, ... */
   type?: string;
-  /** Content; for 'x' and 'L' the header body. */
+  /** Content; for 'x', 'g' and 'L' the header body. */
   data?: Buffer;
   /** The size the header claims (default: the data's length). */
   size?: number;
   linkname?: string;
   mode?: number;
+  uid?: number;
+  gid?: number;
+  mtime?: number;
+  /** The 8 bytes at 257 (default: POSIX "ustar\0" "00"; GNU tar's own is "ustar  \0"). */
+  magic?: string;
+  /** The ustar prefix field (bytes 345..499). */
+  prefix?: string;
+  devmajor?: number;
+  devminor?: number;
+  /** Raw bytes written over the header at these offsets before the checksum is computed. */
+  raw?: Readonly<Record<number, Buffer>>;
 }
 
 /** One 512-byte ustar header with a correct checksum. */
@@ -81,20 +92,36 @@ export function tarHeader(m: TarMember): Buffer {
   const octal = (n: number, length: number): string => n.toString(8).padStart(length - 1, '0');
   put(m.name, 0, 100);
   put(octal(m.mode ?? (m.type === '5' ? 0o755 : 0o644), 8), 100, 8);
-  put(octal(0, 8), 108, 8);
-  put(octal(0, 8), 116, 8);
+  put(octal(m.uid ?? 0, 8), 108, 8);
+  put(octal(m.gid ?? 0, 8), 116, 8);
   put(octal(m.size ?? m.data?.length ?? 0, 12), 124, 12);
-  put(octal(1_700_000_000, 12), 136, 12);
-  h.fill(' ', 148, 156);
+  put(octal(m.mtime ?? 1_700_000_000, 12), 136, 12);
   put(m.type ?? '0', 156, 1);
   put(m.linkname ?? '', 157, 100);
-  put('ustar\u000000', 257, 8);
+  put(m.magic ?? 'ustar\u000000', 257, 8);
   put('root', 265, 32);
   put('root', 297, 32);
+  put(octal(m.devmajor ?? 0, 8), 329, 8);
+  put(octal(m.devminor ?? 0, 8), 337, 8);
+  put(m.prefix ?? '', 345, 155);
+  for (const [offset, bytes] of Object.entries(m.raw ?? {})) bytes.copy(h, Number(offset));
+  h.fill(' ', 148, 156);
   let sum = 0;
   for (const b of h) sum += b;
   put(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 8);
   return h;
+}
+
+/** pax records ("<length> <keyword>=<value>\n" each) for an 'x' or 'g' header's data. */
+export function paxData(records: ReadonlyArray<readonly [string, string]>): Buffer {
+  return Buffer.concat(
+    records.map(([key, value]) => {
+      const body = ` ${key}=${value}\n`;
+      let length = body.length + 1;
+      while (String(length).length + body.length > length) length++;
+      return Buffer.from(`${length}${body}`, 'latin1');
+    }),
+  );
 }
 
 /**

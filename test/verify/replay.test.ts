@@ -186,7 +186,7 @@ describe('replay of GNU tar extraction', () => {
   });
 
   it('a hardlink to a member that is not there is reported and not applied (synthetic listing)', () => {
-    const header = { path: 'y', type: 'link' as const, mode: 0o644, uid: 0, gid: 0, mtime: OLD, size: 0, linkname: 'x', devmajor: 0, devminor: 0 };
+    const header = { path: 'y', type: 'link' as const, typeflag: '1', mode: 0o644, uid: 0, gid: 0, mtime: OLD, size: 0, linkname: 'x', devmajor: 0, devminor: 0 };
     const listing: Listing = { kind: 'listing', file: 'l.tar', format: 'tar', size: 10240, count: 1, members: [{ header, path: 'y', linkTarget: 'x' }], refused: [] };
     const problems: string[] = [];
     const tree = new DeployedTree((p, what) => problems.push(`${p}: ${what}`));
