@@ -34,6 +34,7 @@ export async function scanRoot(root: string): Promise<RootScan> {
   const warnings: string[] = [];
   const canRead = readabilityCheck();
   const rootDevice = rootDeviceOf(root);
+  const mountedOn = mountPointTest(root);
 
   // A signal checkpoint per folder: a walk of a million entries takes seconds (runtime/signal-checkpoint.ts).
   const walk = async (dir: BytePath): Promise<void> => {
@@ -42,7 +43,7 @@ export async function scanRoot(root: string): Promise<RootScan> {
     for (const name of names) {
       const path = dir === '' ? name : `${dir}/${name}`;
       checkPathLength(root, path);
-      const entry = statEntry(root, path, rootDevice, (line) => warnings.push(line));
+      const entry = statEntry(root, path, { rootDevice, mountedOn, warn: (line) => warnings.push(line) });
       if (entry === 'socket') {
         warnings.push(`${root}/${printable(path)}: socket skipped (sockets cannot be archived)`);
         continue;
@@ -100,16 +101,44 @@ function rootDeviceOf(root: string): bigint | undefined {
 /**
  * A folder on another file system than its root is a mount point (a bind-mounted /dev, /proc,
  * a tmpfs): archiving it would store the host's devices or kernel files. GNU tar's
- * --one-file-system would skip it silently; here it is an error. Only folders are checked:
- * on overlay file systems other entries may report the device of a lower layer.
+ * --one-file-system would skip it silently; here it is an error. A folder is judged by its
+ * device alone; another entry on another device only when /proc/self/mountinfo lists it (on
+ * overlay file systems files may report the device of a lower layer). A file bind-mounted from
+ * /proc or /sys would otherwise be archived empty (such files report a size of 0).
  */
-function checkSameFileSystem(root: string, path: BytePath, st: fs.BigIntStats, rootDevice: bigint | undefined): void {
-  if (rootDevice === undefined || st.dev === rootDevice) return;
+function checkSameFileSystem(root: string, path: BytePath, type: EntryType, st: fs.BigIntStats, on: ScanDevices): void {
+  if (on.rootDevice === undefined || st.dev === on.rootDevice) return;
+  if (type !== 'dir' && !on.mountedOn(path)) return;
   const mountPoint = `${root}/${printable(path)}`;
   throw new InputError(mountPoint, 'a mount point: another file system is mounted here inside the root', `unmount it first (umount ${mountPoint}); the build archives one file system per root`);
 }
 
-function statEntry(root: string, path: BytePath, rootDevice?: bigint, warn?: (line: string) => void): Entry | 'socket' {
+interface ScanDevices {
+  readonly rootDevice: bigint | undefined;
+  /** Whether something is mounted on this path of the root. */
+  readonly mountedOn: (path: BytePath) => boolean;
+}
+
+/** Whether a path of `root` is a mount point, from /proc/self/mountinfo, read once when first asked. */
+function mountPointTest(root: string): (path: BytePath) => boolean {
+  let points: Set<string> | undefined;
+  let realRoot = root;
+  return (path) => {
+    if (points === undefined) {
+      try {
+        realRoot = fs.realpathSync(Buffer.from(root, 'latin1'), { encoding: 'buffer' }).toString('latin1');
+        // Field 5 is the mount point, with space, tab, newline and backslash as octal escapes.
+        const lines = fs.readFileSync('/proc/self/mountinfo', 'latin1').split('\n');
+        points = new Set(lines.map((l) => (l.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)))));
+      } catch {
+        points = new Set();
+      }
+    }
+    return points.has(`${realRoot}/${path}`);
+  };
+}
+
+function statEntry(root: string, path: BytePath, scan: ScanDevices & { warn: (line: string) => void }): Entry | 'socket' {
   const abs = absoluteBytes(root, path);
   let st: fs.BigIntStats;
   try {
@@ -120,9 +149,9 @@ function statEntry(root: string, path: BytePath, rootDevice?: bigint, warn?: (li
   const type = TYPES.get(st.mode & S_IFMT);
   if (type === undefined) throw new InputError(`${root}/${printable(path)}`, 'unknown file type');
   if (type === 'socket') return 'socket';
-  if (type === 'dir') checkSameFileSystem(root, path, st, rootDevice);
-  if (type === 'file' && warn && isSparse(st)) {
-    warn(
+  checkSameFileSystem(root, path, type, st, scan);
+  if (type === 'file' && isSparse(st)) {
+    scan.warn(
       `${root}/${printable(path)}: sparse file of ${st.size} bytes with ${st.blocks * 512n} allocated ` +
         '(archived as all its bytes; the installer writes it dense, using the full size on the installed disk)',
     );
