@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { archsOf, chooseImageset, isForArch, isPlainArchName, liesInImagesFolder, patternsOf } from './installer.js';
-import { IMAGES_XML as IMAGES_XML_NAME, archiveFileName, metaStem } from '../model/names.js';
+import { ARCHIVE_EXTENSIONS, IMAGES_XML as IMAGES_XML_NAME, archiveFileName, metaStem } from '../model/names.js';
 import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
 import { InputError } from '../errors.js';
 import { type VerifyProblem, mediumFile, reporter } from './problems.js';
@@ -166,6 +166,13 @@ function checkImageFiles(medium: Medium, problems: VerifyProblem[]): void {
     if (set.pkgImage !== '' && !set.images.some((i) => i.file === set.pkgImage)) {
       report(IMAGES_XML, `the metadata image ${set.pkgImage} is not in <images>: the installer never extracts it`);
     }
+    const positions = new Map<string, number[]>();
+    set.images.forEach((image, i) => positions.set(image.file, [...(positions.get(image.file) ?? []), i + 1]));
+    for (const [file, at] of positions) {
+      if (at.length > 1) {
+        report(IMAGES_XML, `image ${file} is listed ${at.length} times (at ${at.join(', ')} of ${set.images.length}): the installer extracts it each time, over what the images between wrote; mediacompose lists an archive once`);
+      }
+    }
     for (const image of set.images) {
       if (image.type !== 'tar') report(IMAGES_XML, `image ${image.file}: type "${image.type}", not "tar"`);
       if (image.name === '') report(IMAGES_XML, `image ${image.file}: empty <name>`);
@@ -173,6 +180,23 @@ function checkImageFiles(medium: Medium, problems: VerifyProblem[]): void {
       else if (!medium.present.has(image.file)) report(mediumFile(image.file), 'listed in images.xml but missing from the medium: the installer aborts');
     }
   }
+  // An archive no image_set lists is never read by the installer: a leftover, or a list that lost it.
+  const listed = new Set((medium.imagesets ?? []).flatMap((set) => [set.pkgImage, ...set.images.map((i) => i.file)]));
+  for (const name of archivesIn(medium.folder)) {
+    if (!listed.has(name)) problems.push({ imageset: null, path: mediumFile(name), what: 'an archive that no image_set of images.xml lists: the installer never reads it (remove it, or build again)' });
+  }
+}
+
+/** The regular files of the images folder named as archives are (`*.tar.xz`, `*.tar.gz`, ...). */
+function archivesIn(folder: string): string[] {
+  const suffixes = Object.values(ARCHIVE_EXTENSIONS).map((ext) => `.${ext}`);
+  let names: string[];
+  try {
+    names = fs.readdirSync(folder);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => suffixes.some((s) => n.endsWith(s)) && isFile(path.join(folder, n))).sort();
 }
 
 function isFile(file: string): boolean {

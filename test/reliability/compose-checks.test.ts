@@ -46,6 +46,23 @@ describe('case 11: file names the medium will hold', () => {
     expect(r.stderr).not.toMatch(/ENAMETOOLONG|internal error/);
   });
 
+  it('names differing only in case (one name on FAT and ISO 9660 media): refused as names are lower case, exit 2', () => {
+    const hint = '(did you mean "a"? names use lower-case letters, digits, ".", "_" and "-", starting with a letter or digit)';
+    const imagesets = [
+      { name: 'a', patterns: ['base', 'a'], root: 'roots/a' },
+      { name: 'A', patterns: ['base', 'b'], root: 'roots/b' },
+    ];
+    const r = buildUnchanged(composeYaml({ medium: 'out', compression: 'gzip', imagesets }));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`error: ${work.dir}/compose.yaml:9:11: invalid imageset name "A" ${hint}\n`);
+    const image = buildUnchanged(composeYaml({ medium: 'out', compression: 'gzip', imagesets: sets(), images: [{ name: 'A', sharedBy: 'all' }] }));
+    expect(image.status).toBe(2);
+    expect(image.stderr).toContain(`invalid image name "A" ${hint}\n`);
+    const plan = mediacompose('plan', path.join(work.dir, 'compose.yaml'));
+    expect(plan.status).toBe(2);
+    expect(plan.stderr).toContain('invalid image name "A"');
+  });
+
   it('a shared image name too long for one arch: exit 2', () => {
     const name = 'y'.repeat(240);
     const r = buildUnchanged(
