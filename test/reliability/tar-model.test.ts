@@ -256,6 +256,19 @@ describe.skipIf(!isRoot)('the tar decoder reads headers as GNU tar 1.34 extracts
     expect(decoded.map((m) => [m.path, m.type, m.typeflag])).toEqual([['label', 'other', 'V'], ['dd', 'other', 'D']]);
   });
 
+  it('a lone zero block: tar stops there (with a warning, exit 0) and extracts nothing after it; the decoder refuses the archive', async () => {
+    // The header after a's (a's data is one block) zeroed.
+    const stream = tarStream([file('a'), { name: 'zeroed' }, file('b')]);
+    stream.fill(0, 1024, 1536);
+    const tar = extractWithTar(stream);
+    expect(tar.status).toBe(0);
+    expect(tar.stderr).toBe('tar: A lone zero block at 3\n');
+    expect([...tar.made.keys()]).toEqual(['a']);
+    const decoded = await decode(stream);
+    expect(decoded).toBeInstanceOf(InputError);
+    expect((decoded as InputError).message).toContain('a lone zero block inside the archive');
+  });
+
   it('a checksum holding the signed sum of the block (old Sun tar) is accepted, as tar accepts it', async () => {
     const header = tarHeader(file('\xe9t\xe9', { data: Buffer.alloc(0) }));
     let signed = 0;
