@@ -14,9 +14,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readArchive } from '../../src/archive/reader.js';
 import type { DecodedMember } from '../../src/archive/tar-decode.js';
 import { InputError } from '../../src/errors.js';
+import { isRoot } from '../support/needs.js';
 import { type TarMember, paxData, tarHeader, tarStream } from './hostile.js';
 
-const isRoot = process.getuid?.() === 0;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-tar-model-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
@@ -131,6 +131,12 @@ describe.skipIf(!isRoot)('the tar decoder reads headers as GNU tar 1.34 extracts
     expect(model.get('a')).toMatchObject({ uid: 4242, gid: 1000, mtime: 1 });
     expect(model.get('d/b')).toMatchObject({ uid: 4242, mtime: 1 });
     expect(model.get('c')).toMatchObject({ uid: 1000, gid: 77, mtime: 1_700_000_000 });
+  });
+
+  it('a global path or size applies to every later member too', async () => {
+    const model = await agree([pax('g', ['path', 'same'], ['size', '3']), { name: 'one', data: Buffer.from('one') }, { name: 'two', data: Buffer.from('two') }]);
+    expect([...model.keys()]).toEqual(['same']);
+    expect(model.get('same')!.size).toBe(3);
   });
 
   it("a local pax header ('x' or 'X') applies to the next member only and wins over the global one; a second replaces the first", async () => {
