@@ -10,11 +10,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { readArchive } from '../../src/archive/reader.js';
 import type { DecodedMember } from '../../src/archive/tar-decode.js';
 import { InputError } from '../../src/errors.js';
-import { isRoot } from '../support/needs.js';
+import { describeIf, unmet } from '../support/needs.js';
 import { type TarMember, paxData, tarHeader, tarStream } from './hostile.js';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-tar-model-'));
@@ -118,7 +118,7 @@ async function bothRefuse(members: readonly TarMember[], what: RegExp): Promise<
 const pax = (type: 'g' | 'x' | 'X', ...records: Array<[string, string]>): TarMember => ({ name: type === 'g' ? 'GlobalHead.0' : 'PaxHeaders/x', type, data: paxData(records) });
 const file = (name: string, extra: Partial<TarMember> = {}): TarMember => ({ name, data: Buffer.from(`${name}\n`), uid: 1000, gid: 1000, ...extra });
 
-describe.skipIf(!isRoot)('the tar decoder reads headers as GNU tar 1.34 extracts them', () => {
+describeIf(unmet({ root: true }), 'the tar decoder reads headers as GNU tar 1.34 extracts them', () => {
   it('a global pax header applies to every later member; the next one replaces it whole', async () => {
     const model = await agree([
       pax('g', ['uid', '4242'], ['mtime', '1']),
