@@ -10,7 +10,7 @@
  * does not).
  */
 import fs from 'node:fs';
-import { openForReading } from '../runtime/folders.js';
+import { openForReading } from '../runtime/input-file.js';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';

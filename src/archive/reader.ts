@@ -6,7 +6,7 @@
  * InputError naming the archive.
  */
 import fs from 'node:fs';
-import { openForReading } from '../runtime/folders.js';
+import { type Links, openInput } from '../runtime/input-file.js';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InputError, MediaComposeError, describeSystemError } from '../errors.js';
@@ -28,14 +28,21 @@ export interface ArchiveTotals {
   readonly members: number;
 }
 
-/** Streams an archive through `visit`; resolves with its totals. */
-export async function readArchive(file: string, visit: (member: DecodedMember) => ContentSink | undefined): Promise<ArchiveTotals> {
-  const format = detectFormat(readHead(file));
-  if (!format) throw new InputError(file, 'not a tar archive compressed with xz, lzma, bzip2 or gzip', 'the format is told by its first bytes');
+/**
+ * Streams an archive through `visit`; resolves with its totals. `links` says where a symlink
+ * may lead (a medium's archive: inside the medium); only a regular file is opened.
+ */
+export async function readArchive(file: string, links: Links, visit: (member: DecodedMember) => ContentSink | undefined): Promise<ArchiveTotals> {
+  const fd = openArchive(file, links);
+  const format = detectFormat(readHead(file, fd));
+  if (!format) {
+    fs.closeSync(fd);
+    throw new InputError(file, 'not a tar archive compressed with xz, lzma, bzip2 or gzip', 'the format is told by its first bytes');
+  }
   const parser = new TarParser(file, visit);
   const { stream, done } = createDecompressor(format);
   try {
-    await Promise.all([pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), stream, parser), done]);
+    await Promise.all([pipeline(fs.createReadStream('', { fd, start: 0, highWaterMark: 1 << 20 }), stream, parser), done]);
   } catch (err) {
     if (err instanceof MediaComposeError) throw err;
     throw new InputError(file, `cannot read the archive: ${describeSystemError(err)}`, 'it may be truncated or damaged');
@@ -43,13 +50,22 @@ export async function readArchive(file: string, visit: (member: DecodedMember) =
   return { format, size: parser.bytes, members: parser.members };
 }
 
-function readHead(file: string): Buffer {
+function openArchive(file: string, links: Links): number {
+  try {
+    return openInput(file, 'archive', links).fd;
+  } catch (err) {
+    if (err instanceof MediaComposeError) throw err;
+    throw new InputError(file, `cannot open: ${describeSystemError(err)}`);
+  }
+}
+
+function readHead(file: string, fd: number): Buffer {
   const head = Buffer.alloc(512);
-  const fd = openForReading(file, file);
   try {
     return head.subarray(0, fs.readSync(fd, head, 0, head.length, 0));
-  } finally {
+  } catch (err) {
     fs.closeSync(fd);
+    throw new InputError(file, `cannot read the archive: ${describeSystemError(err)}`);
   }
 }
 

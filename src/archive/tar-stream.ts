@@ -9,6 +9,7 @@ import { InputError, describeSystemError } from '../errors.js';
 import { type Entry, absoluteBytes, printable } from '../model/entry.js';
 import { floorSeconds } from '../model/entry.js';
 import type { Member } from '../model/member.js';
+import { openForReading } from '../runtime/input-file.js';
 import { headerOf } from './member-header.js';
 import { BLOCK, RECORD, type MemberHeader, encodeHeader, headerLength, paddingAfter } from './header.js';
 
@@ -131,16 +132,14 @@ function* readContent(member: Member, out: ChunkFiller): Generator<Buffer> {
   }
 }
 
+/** The file scanned as a regular file; refused when it is something else now (a FIFO put in its place). */
 function openContent(root: string, entry: Entry, where: string): number {
-  try {
-    return fs.openSync(absoluteBytes(root, entry.path), 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new InputError(where, `cannot open: ${describeSystemError(err)}`, 'run as root, or fix its permissions');
-    }
+  const file = absoluteBytes(root, entry.path);
+  if (!fs.existsSync(file)) {
     if (!fs.existsSync(root)) throw new InputError(root, 'root disappeared during the build', 'do not move or remove the roots during a build');
     throw new InputError(where, 'file disappeared after the scan', 'do not change the roots during a build');
   }
+  return openForReading(file, where, 'run as root, or fix its permissions');
 }
 
 /** A file rewritten in place keeps its size but not its mtime. */

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { OutputError, UsageError } from '../errors.js';
 import { onCleanup } from '../runtime/cleanup.js';
 import { gpg, missingGpg as missing, primaryFingerprints, unwritableGnupgHome } from '../runtime/gpg.js';
+import { type Links, checkInput } from '../runtime/input-file.js';
 
 export interface Signer {
   /** As the user named it. */
@@ -69,9 +70,14 @@ function unusableKeyring(where: string | undefined): OutputError | undefined {
 /**
  * Checks a detached signature: with `keyFile` (the `<list>.key` beside it) by gpgv against that
  * key alone; otherwise by gpg against the user's keyring. Undefined when it verifies, else why not.
+ * gpg is handed the files only when each is a regular file of its kind's size (`links`: where
+ * they may lead), so that it never waits on a FIFO or reads a device.
  */
-export async function checkSignature(list: string, signature: string, keyFile: string | undefined): Promise<string | undefined> {
+export async function checkSignature(list: string, signature: string, keyFile: string | undefined, links: Links): Promise<string | undefined> {
   if (!fs.existsSync(signature)) return `no signature ${path.basename(signature)}: the installer asks whether to use an unsigned list (default No)`;
+  checkInput(list, 'checksumList', links);
+  checkInput(signature, 'signature', links);
+  if (keyFile !== undefined) checkInput(keyFile, 'publicKey', links);
   if (keyFile === undefined) {
     try {
       await gpg(['gpg', '--batch', '--verify', '--', signature, list]);

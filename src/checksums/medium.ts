@@ -4,10 +4,10 @@
  * Used by build (staged with the rest), details (after a repack), verify and `checksums`.
  */
 import { createHash } from 'node:crypto';
-import { openForReading } from '../runtime/folders.js';
+import { openForReading, readInputText } from '../runtime/input-file.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { InputError, OutputError, UsageError, describeSystemError } from '../errors.js';
+import { InputError, MediaComposeError, OutputError, UsageError, describeSystemError } from '../errors.js';
 import { byBytes } from '../manifest/installer.js';
 import { onCleanup } from '../runtime/cleanup.js';
 import type { Progress } from '../runtime/progress.js';
@@ -80,10 +80,12 @@ function rootList(medium: string): { file: string; form: ListForm } | undefined 
   return undefined;
 }
 
-function readText(file: string): string {
+/** A list or directory.yast of the medium (symlinks may lead only inside it). */
+function readText(file: string, kind: 'checksumList' | 'directoryList', medium: string): string {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return readInputText(file, kind, { inside: medium });
   } catch (err) {
+    if (err instanceof MediaComposeError) throw err;
     throw new InputError(file, `cannot read: ${describeSystemError(err)}`);
   }
 }
@@ -128,7 +130,7 @@ export async function prepareChecksums(composeFile: string, medium: string, spec
   if (list === 'medium' && !root) {
     throw new UsageError(composeFile, `checksums: list: medium, but ${medium} has no CHECKSUMS or content to add the images/ lines to`, 'use list: images, or put the product\'s root list there first');
   }
-  if (list === 'images' && root && /(^|\s)images\//m.test(readText(root.file))) {
+  if (list === 'images' && root && /(^|\s)images\//m.test(readText(root.file, 'checksumList', medium))) {
     progress.warn(`${root.file} names files of images/ and the installer reads it after images/CHECKSUMS, so its lines win; use checksums: list: medium`);
   }
   return { signer, list };
@@ -150,7 +152,7 @@ export async function writeChecksums(step: ChecksumsStep, stagedImages: string, 
     const root = rootList(medium)!;
     const staged = path.join(stagingDir, path.basename(root.file));
     const lines = listLines(root.form, digestImages(stagedImages), 'images/');
-    write(staged, replaceImagesLines(root.form, readText(root.file), lines));
+    write(staged, replaceImagesLines(root.form, readText(root.file, 'checksumList', medium), lines));
     await step.signer.sign(staged, staged + SIGNATURE_SUFFIX, root.file);
     moves.push([staged, root.file], [staged + SIGNATURE_SUFFIX, root.file + SIGNATURE_SUFFIX]);
     if (fs.existsSync(root.file + KEY_SUFFIX)) {
@@ -175,7 +177,7 @@ function folderEntries(folder: string, extra: readonly string[] = []): Array<{ n
 function stagedRootDirectoryYast(medium: string, stagingDir: string): [string, string] | undefined {
   const file = path.join(medium, DIRECTORY_YAST);
   if (!fs.existsSync(file)) return undefined;
-  const text = readText(file);
+  const text = readText(file, 'directoryList', medium);
   const lines = text.split('\n').filter(Boolean);
   if (lines.includes('images/') || lines.includes('images')) return undefined;
   const staged = path.join(stagingDir, 'root-directory.yast');
@@ -191,7 +193,7 @@ function listsCoveringImages(folder: string): Array<{ file: string; form: ListFo
   const out: Array<{ file: string; form: ListForm; prefix: string }> = [];
   if (fs.existsSync(path.join(folder, IMAGES_LIST))) out.push({ file: path.join(folder, IMAGES_LIST), form: 'checksums', prefix: '' });
   const root = rootList(path.dirname(folder));
-  if (root && path.basename(folder) === 'images' && /(^|\s)images\//m.test(readText(root.file))) out.push({ ...root, prefix: 'images/' });
+  if (root && path.basename(folder) === 'images' && /(^|\s)images\//m.test(readText(root.file, 'checksumList', path.dirname(folder)))) out.push({ ...root, prefix: 'images/' });
   return out;
 }
 
@@ -219,7 +221,7 @@ export async function refreshChecksums(folder: string, overrides: ReadonlyMap<st
   };
   const stale: Array<{ file: string; text: string; hasKey: boolean }> = [];
   for (const list of listsCoveringImages(folder)) {
-    const old = readText(list.file);
+    const old = readText(list.file, 'checksumList', path.dirname(folder));
     const text = list.prefix === '' ? imagesListText(digests) : replaceImagesLines(list.form, old, listLines(list.form, digests, list.prefix));
     if (text === old) continue;
     differences.push({ file: list.file, what: 'its digests are not those of the files of images/ (the installer would refuse them)' });
@@ -229,7 +231,7 @@ export async function refreshChecksums(folder: string, overrides: ReadonlyMap<st
   let directoryText: string | undefined;
   if (fs.existsSync(directory)) {
     const text = directoryYastText(folderEntries(folder, [...overrides.keys()]));
-    if (text !== readText(directory)) {
+    if (text !== readText(directory, 'directoryList', path.dirname(folder))) {
       differences.push({ file: directory, what: 'does not name exactly the files of images/' });
       directoryText = text;
     }
@@ -307,9 +309,10 @@ export async function checkChecksums(folder: string, expected: boolean): Promise
   const merged = new Map<string, { algorithm: string; digest: string; list: string }>();
   for (const list of candidates) {
     const keyFile = fs.existsSync(list.file + KEY_SUFFIX) ? list.file + KEY_SUFFIX : undefined;
-    const bad = await checkSignature(list.file, list.file + SIGNATURE_SUFFIX, keyFile);
+    const text = readText(list.file, 'checksumList', medium);
+    const bad = await checkSignature(list.file, list.file + SIGNATURE_SUFFIX, keyFile, { inside: medium });
     if (bad) problems.push({ path: rel(list.file), what: `${bad}; an unsigned or unverifiable list makes every fetch ask (default No)` });
-    for (const [p, d] of readList(list.form, readText(list.file))) merged.set(path.posix.normalize(list.base + p), { ...d, list: rel(list.file) });
+    for (const [p, d] of readList(list.form, text)) merged.set(path.posix.normalize(list.base + p), { ...d, list: rel(list.file) });
   }
   for (const name of coveredNames(folder)) {
     const entry = merged.get(`images/${name}`);
@@ -327,14 +330,14 @@ export async function checkChecksums(folder: string, expected: boolean): Promise
   }
   const directory = path.join(folder, DIRECTORY_YAST);
   if (fs.existsSync(directory)) {
-    const listed = new Set(readText(directory).split('\n').filter(Boolean));
+    const listed = new Set(readText(directory, 'directoryList', medium).split('\n').filter(Boolean));
     for (const e of folderEntries(folder)) {
       const name = e.folder ? `${e.name}/` : e.name;
       if (!listed.has(name)) problems.push({ path: rel(directory), what: `does not name ${name}: libzypp reads it instead of the folder` });
     }
   }
   const rootDirectory = path.join(medium, DIRECTORY_YAST);
-  if (fs.existsSync(rootDirectory) && !readText(rootDirectory).split('\n').includes('images/')) {
+  if (fs.existsSync(rootDirectory) && !readText(rootDirectory, 'directoryList', medium).split('\n').includes('images/')) {
     problems.push({ path: DIRECTORY_YAST, what: 'does not name images/' });
   }
   return problems;

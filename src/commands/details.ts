@@ -24,6 +24,7 @@ import { interruptedSwap, interruptedSwapError, syncPath } from '../medium/stagi
 import { IMAGES_DIR, IMAGES_XML, LEGACY_DETAILS_XML } from '../model/names.js';
 import { ImagePackages, type PathOwners, imageRpms } from '../pkgdb/owners.js';
 import type { Progress } from '../runtime/progress.js';
+import { imagesFolderLinks } from '../runtime/input-file.js';
 import { archivesOfArchs, chosenArchs, describeDifferences, namedArchs, readDetailsOnMedium, usableImagesets } from '../manifest/details-file.js';
 import { type MediumImageset, detailsFilesOf, readDetailsFile } from '../manifest/reader.js';
 import { type MetadataReading, memberPath, readMetadataImage } from '../pkgdb/extract.js';
@@ -234,7 +235,7 @@ async function readArchives(
   await allSettled(
     metadataImages.map((name) =>
       limit(async () => {
-        const reading = await readMetadataImage(path.join(folder, name));
+        const reading = await readMetadataImage(path.join(folder, name), imagesFolderLinks(folder));
         ctx.progress.info(`read ${name}: ${describeTotals(reading.totals)}, package database: ${reading.database ?? 'none'}`);
         metadata.set(name, reading);
         ctx.formats.set(name, reading.totals.format);
@@ -255,7 +256,7 @@ async function readArchives(
         }
         const present = databases.filter((db): db is PathOwners => db !== undefined);
         const packages = present.length > 0 ? new ImagePackages(present) : undefined;
-        const totals = await readArchive(path.join(folder, name), (member) => {
+        const totals = await readArchive(path.join(folder, name), imagesFolderLinks(folder), (member) => {
           packages?.addMember(memberPath(member.path), member.type === 'dir');
           return undefined;
         });

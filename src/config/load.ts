@@ -16,10 +16,10 @@
  * hints; fields.ts: each field's validation; package-source.ts: repositories:, prepare: and
  * packages:; rules.ts: cross-item rules (uniqueness, file names).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { ComposeError, describeSystemError } from '../errors.js';
+import { ComposeError, MediaComposeError, describeSystemError } from '../errors.js';
+import { readInputText } from '../runtime/input-file.js';
 import type { ComposeSpec } from './spec.js';
 import { Reader, deepFreeze, reportSyntaxErrors, sortProblems, unreadableFileHint } from './reader.js';
 import { type ArchDefault, readArchDefault, readChecksums, readCompression, readImages, readImagesets, readBudget, readCheckAttributes, readLayering, readLevel, readMedium, readMetadata, readVersion } from './fields.js';
@@ -38,8 +38,9 @@ const TOP_KEYS = ['version', 'medium', 'compression', 'level', 'arch', 'reposito
 export function loadCompose(file: string, overrides?: ComposeOverrides): ComposeSpec {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readInputText(file, 'compose', 'follow');
   } catch (err) {
+    if (err instanceof MediaComposeError) throw new ComposeError(file, [{ what: err.what, ...(err.hint ? { hint: err.hint } : {}) }]);
     throw new ComposeError(file, [
       { what: `cannot read compose file: ${describeSystemError(err)}`, hint: unreadableFileHint(err) },
     ]);

@@ -237,7 +237,6 @@ function editDistance(a: string, b: string): number {
 export function unreadableFileHint(err: unknown): string {
   switch ((err as NodeJS.ErrnoException).code) {
     case 'ENOENT': return 'check the path, or write a starter file with `mediacompose init`';
-    case 'EISDIR': return 'give the path of the compose file itself, not of its folder';
     case 'EACCES': return 'make the file readable for this user';
     default: return 'check the path and its permissions';
   }

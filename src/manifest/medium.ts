@@ -10,6 +10,7 @@ import { archsOf, chooseImageset, isForArch, isPlainArchName, liesInImagesFolder
 import { ARCHIVE_EXTENSIONS, IMAGES_XML as IMAGES_XML_NAME, archiveFileName, metaStem } from '../model/names.js';
 import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
 import { InputError } from '../errors.js';
+import { checkInput, imagesFolderLinks } from '../runtime/input-file.js';
 import { type VerifyProblem, mediumFile, reporter } from './problems.js';
 import { type DetailsEntry, type MediumImageset as ReadImageset, detailsFilesOf, readDetailsFile, readImagesXml } from './reader.js';
 
@@ -43,7 +44,7 @@ export function readMedium(folder: string, spec: ComposeSpec, problems: VerifyPr
   const present = new Set<string>();
   for (const set of imagesets ?? []) {
     for (const image of set.images) {
-      if (liesInImagesFolder(image.file) && isFile(path.join(folder, image.file))) present.add(image.file);
+      if (liesInImagesFolder(image.file) && isArchiveFile(folder, image.file)) present.add(image.file);
     }
   }
   const archs = mediumArchs(spec, imagesets ?? [], imagesXml);
@@ -52,7 +53,7 @@ export function readMedium(folder: string, spec: ComposeSpec, problems: VerifyPr
     return [name, reading.kind === 'read' ? { archs: archsOfFile, entries: reading.entries } : { archs: archsOfFile }] as const;
   }));
   for (const { entries } of details.values()) {
-    for (const e of entries ?? []) if (liesInImagesFolder(e.file) && isFile(path.join(folder, e.file))) present.add(e.file);
+    for (const e of entries ?? []) if (liesInImagesFolder(e.file) && isArchiveFile(folder, e.file)) present.add(e.file);
   }
   const medium: Medium = { folder, imagesets, matched, details, present };
   if (imagesets !== undefined) {
@@ -199,10 +200,14 @@ function archivesIn(folder: string): string[] {
   return names.filter((n) => suffixes.some((s) => n.endsWith(s)) && isFile(path.join(folder, n))).sort();
 }
 
-function isFile(file: string): boolean {
+/** Whether the images folder holds the archive; something there that is no regular file inside the medium is refused. */
+function isArchiveFile(folder: string, name: string): boolean {
+  const file = path.join(folder, name);
   try {
-    return fs.statSync(file).isFile();
+    fs.lstatSync(file);
   } catch {
     return false;
   }
+  checkInput(file, 'archive', imagesFolderLinks(folder));
+  return true;
 }

@@ -16,7 +16,8 @@ import { XMLValidator } from 'fast-xml-parser';
 import { INSTALLER_ARCHS, archsOf, isPlainArchName, numberProblem } from './installer.js';
 import { CDATA, installerXmlParser, withoutByteOrderMark, xmlProblem } from './libxml.js';
 import { IMAGES_XML, LEGACY_DETAILS_XML, detailsFileName } from '../model/names.js';
-import { InputError, describeSystemError } from '../errors.js';
+import { InputError, MediaComposeError, describeSystemError } from '../errors.js';
+import { imagesFolderLinks, readInputText } from '../runtime/input-file.js';
 import { type Report, type VerifyProblem, mediumFile, reporter } from './problems.js';
 
 /** An image_set of images.xml, as written. */
@@ -96,8 +97,9 @@ export function readImagesXml(folder: string, problems: VerifyProblem[]): Images
   const file = path.join(folder, IMAGES_XML);
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readInputText(file, 'imagesXml', imagesFolderLinks(folder));
   } catch (err) {
+    if (err instanceof MediaComposeError) throw err;
     throw new InputError(file, `cannot read: ${describeSystemError(err)}`, 'build the medium first (mediacompose build COMPOSE)');
   }
   const parsed = parseXml(text, reporter(problems, null, mediumFile(IMAGES_XML)));
@@ -117,13 +119,17 @@ export function readImagesXml(folder: string, problems: VerifyProblem[]): Images
   return { imagesets, warnings };
 }
 
-/** A details file of the images folder (`name` from detailsFileOf), with its problems. */
+/**
+ * A details file of the images folder (`name` from detailsFileOf), with its problems; one that
+ * is no regular file or too large to be real is refused (thrown), not reported.
+ */
 export function readDetailsFile(folder: string, name: string, problems: VerifyProblem[]): DetailsReading {
   const report = reporter(problems, null, mediumFile(name));
   let text: string;
   try {
-    text = fs.readFileSync(path.join(folder, name), 'utf8');
+    text = readInputText(path.join(folder, name), 'details', imagesFolderLinks(folder));
   } catch (err) {
+    if (err instanceof MediaComposeError) throw err;
     report(`cannot read: ${describeSystemError(err)} (the installer then shows no progress)`);
     return { kind: 'unreadable', error: err };
   }

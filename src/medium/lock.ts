@@ -11,6 +11,7 @@ import { InputError, OutputError, describeSystemError } from '../errors.js';
 import { IMAGES_DIR } from '../model/names.js';
 import { onCleanup } from '../runtime/cleanup.js';
 import { makeFolders } from '../runtime/folders.js';
+import { readInputText } from '../runtime/input-file.js';
 import { restoreInterruptedSwaps } from './staging.js';
 
 export const LOCK_FILE = '.mediacompose.lock';
@@ -84,7 +85,7 @@ export class MediumLock {
     this.released = true;
     this.unregister();
     try {
-      if (fs.readFileSync(this.file, 'utf8') === this.content) fs.unlinkSync(this.file);
+      if (readInputText(this.file, 'lock', 'none') === this.content) fs.unlinkSync(this.file);
     } catch {
       // Already gone, or the folder went away: nothing left to release.
     }
@@ -155,11 +156,12 @@ interface HeldLock {
 
 function readLock(file: string): HeldLock | undefined {
   try {
-    const text = fs.readFileSync(file, 'utf8');
+    const text = readInputText(file, 'lock', 'none');
     const age = Date.now() - fs.statSync(file).mtimeMs;
     return { text, owner: parseOwner(text), age };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (err instanceof InputError) throw err;
     throw new OutputError(file, `cannot read the lock: ${describeSystemError(err)}`, 'check the medium folder and its permissions');
   }
 }
@@ -241,7 +243,7 @@ function removeStaleLock(file: string, staleText: string): boolean {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw new OutputError(file, `cannot remove a stale lock: ${describeSystemError(err)}`, 'check the medium folder and its permissions');
   }
-  const moved = fs.readFileSync(aside, 'utf8');
+  const moved = readInputText(aside, 'lock', 'none');
   if (moved !== staleText) {
     try {
       fs.linkSync(aside, file);

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { InputError, OutputError, describeSystemError } from '../errors.js';
 import { onCleanup } from '../runtime/cleanup.js';
 import { makeFolders } from '../runtime/folders.js';
+import { readInputText } from '../runtime/input-file.js';
 import { IMAGES_DIR, IMAGES_XML } from '../model/names.js';
 import type { MediumLock } from './lock.js';
 
@@ -123,7 +124,7 @@ function unfinishedMoves(stale: string): Array<[string, string]> | undefined {
   if (fs.existsSync(path.join(stale, IMAGES_DIR))) return undefined; // never swapped: nothing to finish
   let text: string;
   try {
-    text = fs.readFileSync(path.join(stale, JOURNAL), 'utf8');
+    text = readInputText(path.join(stale, JOURNAL), 'journal', 'none');
   } catch {
     return undefined;
   }

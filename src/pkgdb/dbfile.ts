@@ -2,8 +2,10 @@
  * Shared plumbing of the database readers: read-only positional access to a database file, and
  * turning a bad record into one InputError that names the file.
  */
-import { open, type FileHandle } from 'node:fs/promises';
-import { describeSystemError, InputError } from '../errors.js';
+import fs from 'node:fs';
+import { promisify } from 'node:util';
+import { describeSystemError, InputError, MediaComposeError } from '../errors.js';
+import { openInput } from '../runtime/input-file.js';
 import { HeaderFormatError, packageFromHeaderBlob } from './header.js';
 import type { InstalledPackage } from './package.js';
 
@@ -27,18 +29,17 @@ export class DatabaseFile {
   private constructor(
     readonly path: string,
     readonly kind: DatabaseKind,
-    private readonly handle: FileHandle,
+    private readonly fd: number,
     readonly size: number,
   ) {}
 
+  /** Opens a regular file of at most INPUT_FILES.rpmDatabase.max bytes; a symlink left on the resolved path is refused. */
   static async open(path: string, kind: DatabaseKind): Promise<DatabaseFile> {
-    let handle: FileHandle | undefined;
     try {
-      handle = await open(path, 'r');
-      const { size } = await handle.stat();
-      return new DatabaseFile(path, kind, handle, size);
+      const { fd, size } = openInput(path, 'rpmDatabase', 'none');
+      return new DatabaseFile(path, kind, fd, size);
     } catch (err) {
-      await handle?.close();
+      if (err instanceof MediaComposeError) throw err;
       throw unreadableDatabase(path, err);
     }
   }
@@ -64,7 +65,7 @@ export class DatabaseFile {
     let done = 0;
     try {
       while (done < length) {
-        const { bytesRead } = await this.handle.read(buffer, done, length - done, offset + done);
+        const { bytesRead } = await readAt(this.fd, buffer, done, length - done, offset + done);
         if (bytesRead === 0) break;
         done += bytesRead;
       }
@@ -80,9 +81,12 @@ export class DatabaseFile {
   }
 
   async close(): Promise<void> {
-    await this.handle.close();
+    await closeFile(this.fd);
   }
 }
+
+const readAt = promisify(fs.read);
+const closeFile = promisify(fs.close);
 
 /** Decodes one package record (a header blob); `record` names it in the error. */
 export function packageFromRecord(

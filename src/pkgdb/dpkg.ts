@@ -11,7 +11,7 @@
 import { dirname, join, relative } from 'node:path';
 import { damagedDatabase, unreadableDatabase } from './dbfile.js';
 import type { InstalledPackage } from './package.js';
-import { readDatabaseText } from './regular-file.js';
+import { readInputChunked } from '../runtime/input-file.js';
 import { resolveInsideRoot } from './root-path.js';
 
 const KIND = 'dpkg';
@@ -40,6 +40,11 @@ export async function readDpkgDatabase(statusPath: string, root = dirname(status
     packages.push(pkg);
   }
   return packages;
+}
+
+/** A database text file (resolved inside its root: a symlink left is refused); system errors as thrown. */
+async function readDatabaseText(path: string): Promise<string> {
+  return (await readInputChunked(path, 'dpkgText', 'none')).toString('utf8');
 }
 
 async function readText(path: string): Promise<string> {

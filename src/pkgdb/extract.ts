@@ -11,7 +11,7 @@ import { type ArchiveTotals, type ContentSink, readArchive } from '../archive/re
 import { memberName } from '../manifest/installer.js';
 import { InputError, MediaComposeError, OutputError, describeSystemError } from '../errors.js';
 import { PACKAGE_DATABASE_DIRS, type PathOwners, readPathOwners } from './owners.js';
-import { MAX_DATABASE_TEXT } from './regular-file.js';
+import { INPUT_FILES, type Links } from '../runtime/input-file.js';
 import { onCleanup } from '../runtime/cleanup.js';
 import { type BytePath, absoluteBytes, isAtOrBelow, parentsOf, printable } from '../model/entry.js';
 
@@ -35,12 +35,12 @@ export function memberPath(name: BytePath): BytePath {
 }
 
 /** Streams a metadata image, writing its package database to a temporary root to read it. */
-export async function readMetadataImage(archive: string): Promise<MetadataReading> {
+export async function readMetadataImage(archive: string, links: Links): Promise<MetadataReading> {
   const { root, remove } = temporaryRoot();
   const extractor = new DatabaseExtractor(root, archive);
   const nonDirectories: BytePath[] = [];
   try {
-    const totals = await readArchive(archive, (member) => {
+    const totals = await readArchive(archive, links, (member) => {
       if (member.type !== 'dir') nonDirectories.push(memberPath(member.path));
       return extractor.member(member);
     });
@@ -144,7 +144,7 @@ class DatabaseExtractor {
   private openFile(rel: BytePath, dest: Buffer, size: number): ContentSink | undefined {
     // Checked against the size in the header, before a byte is written: `details --check`
     // writes nothing to the medium and must not fill TMPDIR either.
-    const limit = isAtOrBelow(rel, 'var/lib/dpkg') ? MAX_DATABASE_TEXT : MAX_TEMPORARY_DATABASE;
+    const limit = isAtOrBelow(rel, 'var/lib/dpkg') ? INPUT_FILES.dpkgText.max : INPUT_FILES.rpmDatabase.max;
     if (size > limit || this.bytes + size > MAX_TEMPORARY_DATABASE) {
       throw new InputError(
         `${this.archive}: ${printable(rel)}`,

@@ -6,10 +6,10 @@
  * sql.js, so neither it nor its -wal/-shm companions are ever written; committed transactions
  * still sitting in the -wal file are folded into the in-memory copy first.
  */
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import initSqlJs from 'sql.js';
 import { MediaComposeError } from '../errors.js';
+import { readInputChunked } from '../runtime/input-file.js';
 import { damagedDatabase, packageFromRecord, unreadableDatabase } from './dbfile.js';
 import type { InstalledPackage } from './package.js';
 import { applyWriteAheadLog } from './sqlite-wal.js';
@@ -54,8 +54,9 @@ export async function readSqliteDatabase(path: string): Promise<InstalledPackage
 async function readDatabaseImage(path: string): Promise<Uint8Array> {
   let image: Uint8Array;
   try {
-    image = await readFile(path);
+    image = await readDatabaseFile(path);
   } catch (err) {
+    if (err instanceof MediaComposeError) throw err;
     throw unreadableDatabase(path, err);
   }
   const magic = new TextDecoder('latin1').decode(image.subarray(0, SQLITE_MAGIC.length));
@@ -64,10 +65,16 @@ async function readDatabaseImage(path: string): Promise<Uint8Array> {
   return wal && wal.length > 0 ? applyWriteAheadLog(image, wal) : image;
 }
 
+/** The path is resolved inside its root: a symlink left there is refused, as anything but a regular file. */
+function readDatabaseFile(path: string): Promise<Buffer> {
+  return readInputChunked(path, 'rpmDatabase', 'none');
+}
+
 async function readOptionalFile(path: string): Promise<Uint8Array | undefined> {
   try {
-    return await readFile(path);
+    return await readDatabaseFile(path);
   } catch (err) {
+    if (err instanceof MediaComposeError) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw unreadableDatabase(path, err);
   }

@@ -1,9 +1,8 @@
 /**
- * Folder creation and opening files to read, one way each for the whole program.
+ * Folder creation, one way for the whole program (opening files to read: input-file.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { InputError, describeSystemError } from '../errors.js';
 
 /**
  * `mkdir -p`, returning the outermost folder it created. One level at a time: a recursive
@@ -17,12 +16,3 @@ export function makeFolders(dir: string): string | undefined {
   return missing[0];
 }
 
-
-/** A file descriptor to read `file`; an InputError naming `where` ("cannot open: ...") when it cannot be opened. */
-export function openForReading(file: fs.PathLike, where: string, hint?: string): number {
-  try {
-    return fs.openSync(file, 'r');
-  } catch (err) {
-    throw new InputError(where, `cannot open: ${describeSystemError(err)}`, hint);
-  }
-}

@@ -3,7 +3,7 @@
  * bottleneck: about 1 GB/s with sha256, see docs/measured.md).
  */
 import { createHash } from 'node:crypto';
-import { openForReading } from '../runtime/folders.js';
+import { openForReading } from '../runtime/input-file.js';
 import fs from 'node:fs';
 import { InputError, describeSystemError } from '../errors.js';
 import { signalCheckpoint } from '../runtime/signal-checkpoint.js';

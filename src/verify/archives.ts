@@ -12,6 +12,7 @@ import type { DecodedMember } from '../archive/tar-decode.js';
 import { readArchive } from '../archive/reader.js';
 import { MediaComposeError, formatProblem } from '../errors.js';
 import type { Progress } from '../runtime/progress.js';
+import { imagesFolderLinks } from '../runtime/input-file.js';
 import { type BytePath, printable } from '../model/entry.js';
 import type { Medium } from '../manifest/medium.js';
 import { type VerifyProblem, mediumFile, reporter } from '../manifest/problems.js';
@@ -79,7 +80,7 @@ async function listArchive(folder: string, name: string, progress: Progress): Pr
     open = undefined;
   };
   try {
-    const totals = await readArchive(path.join(folder, name), (header) => {
+    const totals = await readArchive(path.join(folder, name), imagesFolderLinks(folder), (header) => {
       close();
       const member = listedMember(header, (what) => refused.push(what));
       members.push(member);

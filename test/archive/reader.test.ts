@@ -35,7 +35,7 @@ function pack(format: string, compress: string[] | undefined, name: string): { f
 async function members(file: string): Promise<{ list: DecodedMember[]; digests: Map<string, string>; totals: Awaited<ReturnType<typeof readArchive>> }> {
   const list: DecodedMember[] = [];
   const digests = new Map<string, string>();
-  const totals = await readArchive(file, (m) => {
+  const totals = await readArchive(file, 'follow', (m) => {
     list.push(m);
     if (m.type !== 'file') return undefined;
     const hash = createHash('sha256');
@@ -73,7 +73,7 @@ describe('readArchive', () => {
     const { file } = pack('posix', [compressor, '-1'], `t.tar.${compressor}`);
     const bytes = fs.readFileSync(file);
     fs.writeFileSync(file, bytes.subarray(0, Math.floor(bytes.length / 2)));
-    const err = await readArchive(file, () => undefined).catch((e: unknown) => e);
+    const err = await readArchive(file, 'follow', () => undefined).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).message).toContain(file);
   });
@@ -82,12 +82,12 @@ describe('readArchive', () => {
     const { file, raw } = pack('posix', undefined, 'flip.tar');
     raw[1030] = raw[1030]! ^ 0xff;
     fs.writeFileSync(file, raw);
-    await expect(readArchive(file, () => undefined)).rejects.toThrow(/bad header checksum|damaged/);
+    await expect(readArchive(file, 'follow', () => undefined)).rejects.toThrow(/bad header checksum|damaged/);
   });
 
   it('refuses a file that is not an archive', async () => {
     const file = path.join(work, 'text.tar.xz');
     fs.writeFileSync(file, 'hello\n');
-    await expect(readArchive(file, () => undefined)).rejects.toThrow(/not a tar archive/);
+    await expect(readArchive(file, 'follow', () => undefined)).rejects.toThrow(/not a tar archive/);
   });
 });

@@ -244,7 +244,8 @@ describe('loadCompose: the error', () => {
 
   it('reports a folder given as the compose file', () => {
     const err = composeError(() => loadCompose(workspace()));
-    expect(err.problems[0]!.what).toBe('cannot read compose file: is a directory');
+    expect(err.problems[0]!.what).toBe('compose file is a directory, not a regular file');
+    expect(err.problems[0]!.hint).toBe('only a regular file is read; name the compose file itself');
     expect(err.problems[0]!.position).toBeUndefined();
   });
 

@@ -90,7 +90,7 @@ describe('case 2: the dpkg reader never reaches the host', () => {
       expect(Date.now() - started).toBeLessThan(30_000);
       expect(r.status).toBe(3);
       expect(r.stderr).toBe(
-        `error: ${list}: package database file is a FIFO, not a regular file (a package database holds regular files only; the root or medium is damaged or hostile)\n`,
+        `error: ${list}: package database file is a FIFO, not a regular file (only a regular file is read; the root or medium is damaged or hostile)\n`,
       );
       expect(changesSince(before, work.medium, '')).toEqual([]);
     } finally {
