@@ -26,29 +26,31 @@ const OWN = 'mediacompose writes it as a small regular file; the medium is damag
 
 /**
  * Every kind of input file read whole: what messages call it, the most of it that is read, and
- * what to do about a refused one. Each limit is ten times or more the largest real file of its
- * kind and keeps the memory its reading takes far below what a build may use:
+ * what a refused one says of its source. Each limit is far above the largest real file of its
+ * kind (a hundred times and more; three times for package databases, the one kind whose real
+ * files reach hundreds of MiB) and refuses what would take gigabytes of memory or minutes:
  * - compose file: a hand-written list of imagesets, a few KiB for the largest media.
  * - images.xml: one image_set per imageset and arch, under 10 KiB on real media (the installer's
- *   and libzypp's test media: 9 KiB). Parsing takes about 20 times the file's size in memory (a
- *   74 MB one took 1.6 GB and 40 s), so 4 MiB stays under 100 MB.
- * - details file: per image a few numbers and the names of the packages owning its files, about
- *   25 bytes a package: tens of KiB per image, well under 1 MiB for a DVD's images; 8 MiB parses
- *   in under 200 MB.
+ *   and libzypp's test media: 9 KiB). Reading one costs about 50 times its size in memory and
+ *   grows faster than its size in time (74 MB took 1.6 GB and 40 s; 1 MiB, 15,000 images, took
+ *   2.4 s and 130 MB in all for `details --check`).
+ * - details file: per image a few numbers and one line of about 30 bytes per package owning its
+ *   files: tens of KiB per image, a few hundred KiB for a DVD's images. 4 MiB took 3.4 s and
+ *   175 MB in all for `details --check`.
  * - checksum list (images/CHECKSUMS, the root CHECKSUMS, SHA1SUMS or content) and directory.yast:
  *   one line per file of the medium, about 100 bytes: a full DVD's list is about 1 MiB.
  * - public key and signature, beside a list: an armored key is a few KiB (tens with many
  *   signatures), a detached signature under 1 KiB; both are handed to gpg.
  * - package database: rpm's Packages, Packages.db or rpmdb.sqlite of a full installation is
- *   100-300 MiB (read whole into memory for sqlite); dpkg's status and file lists a few MiB
- *   (read whole as text).
+ *   100-300 MiB (Berkeley DB and ndb are read where needed, sqlite whole into memory); dpkg's
+ *   status and file lists a few MiB (read whole as text).
  * - the medium's lock and the staging journal, written by mediacompose itself: under 1 KiB.
  * Archives are streamed, never read whole: they have no limit but their type.
  */
 export const INPUT_FILES = {
   compose: { what: 'compose file', max: 1 * MiB, hint: 'name the compose file itself' },
-  imagesXml: { what: 'images.xml', max: 4 * MiB, hint: MEDIUM },
-  details: { what: 'details file', max: 8 * MiB, hint: MEDIUM },
+  imagesXml: { what: 'images.xml', max: 1 * MiB, hint: MEDIUM },
+  details: { what: 'details file', max: 4 * MiB, hint: MEDIUM },
   checksumList: { what: 'checksum list', max: 16 * MiB, hint: MEDIUM },
   directoryList: { what: 'directory.yast', max: 16 * MiB, hint: MEDIUM },
   publicKey: { what: 'public key', max: 1 * MiB, hint: MEDIUM },
