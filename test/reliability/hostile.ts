@@ -143,18 +143,23 @@ export function tarStream(members: readonly TarMember[]): Buffer {
 }
 
 /**
- * Runs the command line under GNU time (`/usr/bin/time -v`): its exit status, its own stderr
- * and its peak resident set size in MiB.
+ * Runs the command line under GNU time (`/usr/bin/time -v`): its exit status, its own stderr,
+ * its peak resident set size in MiB and the seconds it ran (killed after two minutes, for a
+ * command that hangs).
  */
-export function mediacomposeMeasured(env: NodeJS.ProcessEnv, ...args: string[]): { status: number; stdout: string; stderr: string; maxRssMiB: number } {
+export function mediacomposeMeasured(env: NodeJS.ProcessEnv, ...args: string[]): { status: number; stdout: string; stderr: string; maxRssMiB: number; seconds: number } {
+  const started = performance.now();
   const r = spawnSync('/usr/bin/time', ['-v', process.execPath, BIN, ...args], {
     encoding: 'utf8',
     maxBuffer: 64 << 20,
     env: { ...process.env, ...env },
+    timeout: 120_000,
+    killSignal: 'SIGKILL',
   });
+  const seconds = (performance.now() - started) / 1000;
   const split = r.stderr.indexOf('\tCommand being timed:');
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
   if (split < 0 || !rss) throw new Error(`no measurement from /usr/bin/time (install the package "time"): ${r.stderr}`);
   const own = r.stderr.slice(0, split).replace(/^Command exited with non-zero status \d+\n/m, '');
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: own, maxRssMiB: Number(rss[1]) / 1024 };
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: own, maxRssMiB: Number(rss[1]) / 1024, seconds };
 }
