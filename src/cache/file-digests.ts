@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describeSystemError } from '../errors.js';
 import type { FileStamp } from '../model/entry.js';
+import { readInput } from '../runtime/input-file.js';
 import type { DigestMemo } from '../scan/digests.js';
 
 const FOLDER = 'file-digests';
@@ -56,7 +57,7 @@ export class FileDigestMemo implements DigestMemo {
   private load(): void {
     let text: string;
     try {
-      text = fs.readFileSync(this.file, 'latin1');
+      text = readInput(this.file, 'digestMemo', 'none').toString('latin1');
     } catch {
       return;
     }

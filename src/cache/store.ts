@@ -17,6 +17,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { OutputError, describeSystemError } from '../errors.js';
 import { onCleanup } from '../runtime/cleanup.js';
+import { readInputText } from '../runtime/input-file.js';
 
 const ENTRIES_DIR = 'images';
 const ARCHIVE = 'archive';
@@ -106,7 +107,7 @@ export class ImageCache {
   private meta(key: string): Meta | undefined {
     let text: string;
     try {
-      text = fs.readFileSync(path.join(this.entry(key), META), 'utf8');
+      text = readInputText(path.join(this.entry(key), META), 'cacheRecord', 'none');
     } catch {
       return undefined;
     }

@@ -30,6 +30,7 @@ import { InputError, OutputError, describeSystemError } from '../errors.js';
 import { MediumLock } from '../medium/lock.js';
 import { onCleanup } from '../runtime/cleanup.js';
 import { runProgram } from '../runtime/command.js';
+import { readInput, readInputText } from '../runtime/input-file.js';
 import type { Progress } from '../runtime/progress.js';
 import { KEYRING_PREFIX, type TrustedKeys, readTrustedKeys, reportImportedKeys } from './keys.js';
 import {
@@ -385,7 +386,7 @@ function repomdDigests(probe: string, spec: ComposeSpec): Record<string, string>
   const digests: Record<string, string> = {};
   for (const repo of spec.repositories) {
     try {
-      const text = fs.readFileSync(path.join(probe, 'var/cache/zypp/raw', repo.name, 'repodata/repomd.xml'));
+      const text = readInput(path.join(probe, 'var/cache/zypp/raw', repo.name, 'repodata/repomd.xml'), 'repositoryIndex', 'none');
       digests[repo.name] = createHash('sha256').update(text).digest('hex');
     } catch {
       // Not every repository type has a repomd.xml (susetags); the solve still decides reuse.
@@ -400,7 +401,7 @@ function recordPath(folder: string, key: string): string {
 
 function readRecord(folder: string, key: string): RootRecord | undefined {
   try {
-    const record = JSON.parse(fs.readFileSync(recordPath(folder, key), 'utf8')) as RootRecord;
+    const record = JSON.parse(readInputText(recordPath(folder, key), 'rootRecord', 'none')) as RootRecord;
     return record.format === RECORD_FORMAT ? record : undefined;
   } catch {
     return undefined;

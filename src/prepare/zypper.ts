@@ -16,6 +16,7 @@ import path from 'node:path';
 import type { RepositorySpec } from '../config/spec.js';
 import { InputError, OutputError } from '../errors.js';
 import { CommandError, onPath, runProgram, type ProgramResult } from '../runtime/command.js';
+import { readInputText } from '../runtime/input-file.js';
 
 /** Where rpm keeps its database inside a prepared root (openSUSE's place since 2021). */
 const RPMDB_PATH = '/usr/lib/sysimage/rpm';
@@ -245,7 +246,13 @@ async function rpm(root: string, args: readonly string[], what: string, onLine?:
 export function writeRepositories(root: string, repositories: readonly RepositorySpec[], trusted?: ReadonlyMap<string, readonly string[]>): void {
   const dir = path.join(root, 'etc/zypp/repos.d');
   const previous = new Map<string, string>();
-  for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) previous.set(name, fs.readFileSync(path.join(dir, name), 'utf8'));
+  for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    try {
+      previous.set(name, readInputText(path.join(dir, name), 'repositoryFile', 'none'));
+    } catch {
+      // Not a file mediacompose wrote (a folder, a FIFO, too large): replaced like any other.
+    }
+  }
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   for (const repo of repositories) {

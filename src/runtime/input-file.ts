@@ -23,6 +23,8 @@ const GiB = 1024 * MiB;
 const MEDIUM = 'the medium is damaged or hostile';
 const DATABASE = 'the root or medium is damaged or hostile';
 const OWN = 'mediacompose writes it as a small regular file; the medium is damaged or hostile';
+const CACHE = 'mediacompose writes it as a regular file; the cache folder is damaged';
+const ROOTS = 'the roots folder is damaged';
 
 /**
  * Every kind of input file read whole: what messages call it, the most of it that is read, and
@@ -45,6 +47,10 @@ const OWN = 'mediacompose writes it as a small regular file; the medium is damag
  *   100-300 MiB (Berkeley DB and ndb are read where needed, sqlite whole into memory); dpkg's
  *   status and file lists a few MiB (read whole as text).
  * - the medium's lock and the staging journal, written by mediacompose itself: under 1 KiB.
+ * - the image cache's entry records (under 1 KiB) and its remembered file digests (about 100
+ *   bytes a file of the roots, at most twice the files of one build: tens of MiB for millions).
+ * - stage 1's files: a root's record of what was installed (about 50 bytes a package, under
+ *   1 MiB), a repository's repomd.xml (a few KiB) and a root's repos.d files (under 1 KiB).
  * Archives are streamed, never read whole: they have no limit but their type.
  */
 export const INPUT_FILES = {
@@ -60,6 +66,11 @@ export const INPUT_FILES = {
   dpkgText: { what: 'package database file', max: 256 * MiB, hint: DATABASE },
   lock: { what: 'lock file', max: 64 * KiB, hint: OWN },
   journal: { what: 'staging journal', max: 1 * MiB, hint: OWN },
+  cacheRecord: { what: 'image cache record', max: 64 * KiB, hint: CACHE },
+  digestMemo: { what: 'remembered file digests', max: 256 * MiB, hint: CACHE },
+  rootRecord: { what: 'record of a prepared root', max: 16 * MiB, hint: ROOTS },
+  repositoryIndex: { what: 'repomd.xml', max: 16 * MiB, hint: ROOTS },
+  repositoryFile: { what: 'repository file', max: 1 * MiB, hint: ROOTS },
 } as const;
 export type InputKind = keyof typeof INPUT_FILES;
 
@@ -110,7 +121,7 @@ export function checkInput(file: string, kind: InputKind, links: Links): void {
 }
 
 /** An input file's bytes, read whole (see openInput for what is refused). */
-function readInput(file: string, kind: InputKind, links: Links): Buffer {
+export function readInput(file: string, kind: InputKind, links: Links): Buffer {
   const reading = readWhole(file, kind, links);
   for (let step = reading.next(); ; step = reading.next()) if (step.done) return step.value;
 }

@@ -8,6 +8,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, mediacompose } from '../support/build.js';
@@ -219,6 +220,25 @@ describeIf(unmet({ programs: ['time'] }), 'item 2 and 3: /dev/zero and a FIFO in
       expect(refused(['plan', compose], 2)).toBe(`error: ${compose}: compose file of ${fs.statSync(compose).size} bytes is larger than 1 MiB, the most read (a real one is far smaller; name the compose file itself)`);
     } finally {
       fs.rmSync(compose);
+    }
+  });
+});
+
+describe('files mediacompose keeps for itself', () => {
+  it('a FIFO as the image cache\'s remembered digests: build ignores it and succeeds, in a few seconds', () => {
+    const cache = path.join(work.dir, 'cache');
+    const memo = path.join(cache, 'file-digests', os.hostname().replace(/[^A-Za-z0-9._-]/g, '_') || 'host');
+    fs.mkdirSync(path.dirname(memo), { recursive: true });
+    execFileSync('mkfifo', [memo]);
+    try {
+      const r = mediacomposeMeasured({ TMPDIR: tmp }, 'build', work.compose, '--quiet', '--cache', cache);
+      expect(r.stderr.split('\n').filter((line) => line !== '' && !line.startsWith('warning: no checksums key'))).toEqual([]);
+      expect(r.status).toBe(0);
+      expect(r.seconds).toBeLessThan(10);
+      // Written again as a regular file at the end of the build.
+      expect(fs.lstatSync(memo).isFile()).toBe(true);
+    } finally {
+      fs.rmSync(cache, { recursive: true });
     }
   });
 });
