@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeSystemError } from '../errors.js';
+import { MediaComposeError, describeSystemError } from '../errors.js';
+import { INPUT_FILES, openInput } from '../runtime/input-file.js';
 import type { PrepareSpec, RepositorySpec } from './spec.js';
 import { type Fields, type Located, Reader, readBoolean } from './reader.js';
 
@@ -19,8 +20,6 @@ const REPOSITORY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const PACKAGE_NAME_PATTERN = /^[A-Za-z0-9_+][A-Za-z0-9_.+-]*$/;
 /** A zypper URI: a scheme, then the rest (http://..., dir:///..., iso:/?iso=...). */
 const URI_PATTERN = /^[a-z][a-z0-9+.-]*:\S+$/;
-/** No OpenPGP public key file comes near this (openSUSE's keyring of every build key: 20 KiB). */
-const MAX_KEY_FILE = 1 << 20;
 
 export function readRepositories(reader: Reader, v: Located | undefined): RepositorySpec[] {
   if (!v) return [];
@@ -84,21 +83,13 @@ function readKeyFile(reader: Reader, v: Located): { file: string; written: strin
   } else {
     absolute = path.resolve(reader.dir, written);
   }
-  let stat: fs.Stats;
   try {
-    // stat, not open: a FIFO or a device is refused without being opened.
-    stat = fs.statSync(absolute);
+    // A FIFO or a device is refused without being opened; gpg reads the file later.
+    fs.closeSync(openInput(absolute, 'repositoryKey', 'follow').fd);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') reader.problem(v.at, `gpgkey "${written}" does not exist`, `no file at ${absolute}; gpgkey paths are relative to the compose file's folder`);
+    if (err instanceof MediaComposeError) reader.problem(v.at, `gpgkey "${written}": ${err.what}`, err.hint ?? INPUT_FILES.repositoryKey.hint);
+    else if ((err as NodeJS.ErrnoException).code === 'ENOENT') reader.problem(v.at, `gpgkey "${written}" does not exist`, `no file at ${absolute}; gpgkey paths are relative to the compose file's folder`);
     else reader.problem(v.at, `gpgkey "${written}" cannot be read: ${describeSystemError(err)}`, `check the path ${absolute} and its permissions`);
-    return undefined;
-  }
-  if (!stat.isFile()) {
-    reader.problem(v.at, `gpgkey "${written}" is not a regular file`, `name the file of an OpenPGP public key (${absolute} is ${stat.isDirectory() ? 'a directory' : stat.isFIFO() ? 'a FIFO' : 'a device or socket'})`);
-    return undefined;
-  }
-  if (stat.size > MAX_KEY_FILE) {
-    reader.problem(v.at, `gpgkey "${written}" is ${stat.size} bytes, more than a key file holds (${MAX_KEY_FILE >> 20} MiB)`, 'name the exported public key (gpg --armor --export FINGERPRINT > key.asc)');
     return undefined;
   }
   return { file: absolute, written };

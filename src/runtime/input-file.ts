@@ -41,8 +41,9 @@ const ROOTS = 'the roots folder is damaged';
  *   175 MB in all for `details --check`.
  * - checksum list (images/CHECKSUMS, the root CHECKSUMS, SHA1SUMS or content) and directory.yast:
  *   one line per file of the medium, about 100 bytes: a full DVD's list is about 1 MiB.
- * - public key and signature, beside a list: an armored key is a few KiB (tens with many
- *   signatures), a detached signature under 1 KiB; both are handed to gpg.
+ * - public key and signature, beside a list, and a repository's gpgkey: an armored key is a few
+ *   KiB (tens with many signatures; openSUSE's keyring of every build key: 20 KiB), a detached
+ *   signature under 1 KiB; all are handed to gpg.
  * - package database: rpm's Packages, Packages.db or rpmdb.sqlite of a full installation is
  *   100-300 MiB (Berkeley DB and ndb are read where needed, sqlite whole into memory); dpkg's
  *   status and file lists a few MiB (read whole as text).
@@ -60,6 +61,7 @@ export const INPUT_FILES = {
   checksumList: { what: 'checksum list', max: 16 * MiB, hint: MEDIUM },
   directoryList: { what: 'directory.yast', max: 16 * MiB, hint: MEDIUM },
   publicKey: { what: 'public key', max: 1 * MiB, hint: MEDIUM },
+  repositoryKey: { what: 'public key file', max: 1 * MiB, hint: 'name the exported public key (gpg --armor --export FINGERPRINT > key.asc)' },
   signature: { what: 'signature', max: 64 * KiB, hint: MEDIUM },
   archive: { what: 'archive', max: Infinity, hint: MEDIUM },
   rpmDatabase: { what: 'package database file', max: 1 * GiB, hint: DATABASE },

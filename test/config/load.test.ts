@@ -774,8 +774,8 @@ describe('loadCompose: repositories and prepared roots', () => {
     expect(composeError(() => loadCompose(writeCompose(dir, lines))).problems.map(render)).toEqual([
       '4:44 gpgkey "https://example.org/key.asc" is not a file: keys are not downloaded (download the key, compare its fingerprint with the one its publisher announces, and name the file, e.g. gpgkey: keys/oss.asc)',
       `5:44 gpgkey "keys/none.asc" does not exist (no file at ${path.join(dir, 'keys/none.asc')}; gpgkey paths are relative to the compose file's folder)`,
-      `6:44 gpgkey "roots" is not a regular file (name the file of an OpenPGP public key (${path.join(dir, 'roots')} is a directory))`,
-      '7:44 gpgkey "big.asc" is 1048577 bytes, more than a key file holds (1 MiB) (name the exported public key (gpg --armor --export FINGERPRINT > key.asc))',
+      '6:44 gpgkey "roots": public key file is a directory, not a regular file (only a regular file is read; name the exported public key (gpg --armor --export FINGERPRINT > key.asc))',
+      '7:44 gpgkey "big.asc": public key file of 1048577 bytes is larger than 1 MiB, the most read (a real one is far smaller; name the exported public key (gpg --armor --export FINGERPRINT > key.asc))',
       '8:61 gpgkey: with gpgcheck: false checks nothing (remove gpgcheck: false to have the signatures checked against this key, or remove gpgkey:)',
     ]);
   });
