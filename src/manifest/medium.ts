@@ -200,6 +200,15 @@ function archivesIn(folder: string): string[] {
   return names.filter((n) => suffixes.some((s) => n.endsWith(s)) && isFile(path.join(folder, n))).sort();
 }
 
+/** Whether a name is a regular file (stat only: nothing is opened). */
+function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** Whether the images folder holds the archive; something there that is no regular file inside the medium is refused. */
 function isArchiveFile(folder: string, name: string): boolean {
   const file = path.join(folder, name);

@@ -63,7 +63,7 @@ async function decode(stream: Buffer): Promise<DecodedMember[] | InputError> {
   fs.writeFileSync(file, gzipSync(stream));
   const members: DecodedMember[] = [];
   try {
-    await readArchive(file, (m) => void members.push(m));
+    await readArchive(file, 'follow', (m) => void members.push(m));
   } catch (err) {
     if (err instanceof InputError) return err;
     throw err;
