@@ -13,7 +13,7 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, fingerprint, mediacomposeWith, writeTwoImagesetCompose, writeTwoSmallRoots } from '../support/build.js';
 import { exportKey, gpgIn, newKey } from '../support/gpg-keys.js';
-import { describeIf, isRoot, unmet } from '../support/needs.js';
+import { describeIf, isRoot, itIf, unmet } from '../support/needs.js';
 
 let work: string;
 let gnupg: string;
@@ -178,6 +178,45 @@ describeIf(unmet({ programs: ['gpg', 'gpgv', 'gpgconf', 'sha256sum'] }), 'signed
       const recheck = spawnSync('sha256sum', ['--check', '--strict'], { cwd: w.medium, input: `${after.filter((l) => / {2}images\//.test(l)).join('\n')}\n`, encoding: 'utf8' });
       expect(recheck.status, recheck.stdout + recheck.stderr).toBe(0);
       expect(gpgvWith(publicKey, path.join(w.medium, 'CHECKSUMS.asc'), path.join(w.medium, 'CHECKSUMS'))).toBe(0);
+    });
+
+    itIf(unmet({ programs: ['strace'] }), 'a SIGKILL after the images swap, before the root list moved (strace delivers it): the next details finishes the moves', () => {
+      const w = workspace(['checksums:', `  key: ${key}`, '  list: medium']);
+      fs.mkdirSync(w.medium, { recursive: true });
+      fs.writeFileSync(path.join(w.medium, 'CHECKSUMS'), `${'1'.repeat(64)}  boot/x86_64/loader/linux\n`);
+      expect(build(w.compose).status).toBe(0);
+      const log = path.join(w.dir, 'renames.log');
+      const traced = (...extra: string[]): ReturnType<typeof spawnSync> =>
+        spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=rename,renameat,renameat2', ...extra, process.execPath, BIN, 'build', w.compose, '--quiet', '--no-cache'], {
+          encoding: 'utf8',
+          env: { ...process.env, ...env() },
+        });
+      // A changed root, so that the new images differ; strace lists the renames of that build.
+      fs.writeFileSync(path.join(w.dir, 'roots', 'a', 'etc', 'added'), 'new\n');
+      expect(traced().status).toBe(0);
+      const renames = fs.readFileSync(log, 'utf8').split('\n').filter((l) => / rename(at2?)?\(/.test(l));
+      const swap = renames.findIndex((l) => /\.mediacompose-staging-\d+\/images", "[^"]*\/medium\/images"/.test(l)) + 1;
+      const list = renames.findIndex((l) => /\.mediacompose-staging-\d+\/CHECKSUMS", "[^"]*\/medium\/CHECKSUMS"/.test(l)) + 1;
+      expect(swap).toBeGreaterThan(0);
+      expect(list).toBeGreaterThan(swap);
+      const imageLines = (): string => fs.readFileSync(path.join(w.medium, 'CHECKSUMS'), 'utf8').split('\n').filter((l) => / {2}images\//.test(l)).join('\n');
+      const matches = (): number => spawnSync('sha256sum', ['--check', '--strict'], { cwd: w.medium, input: `${imageLines()}\n`, encoding: 'utf8' }).status ?? -1;
+
+      // The same build again, killed on the rename that would put the new root list in place.
+      fs.writeFileSync(path.join(w.dir, 'roots', 'a', 'etc', 'added'), 'newer\n');
+      const killed = traced(`--inject=rename,renameat,renameat2:signal=SIGKILL:when=${list}`);
+      expect(killed.signal ?? killed.status).not.toBe(0);
+      expect(matches()).not.toBe(0); // the new images/, the previous root list
+
+      const r = run('details', w.medium);
+      expect(r.stderr).toMatch(/finished the swap of a build interrupted after it: CHECKSUMS.* moved into place beside the new images/);
+      expect(r.status, r.stderr).toBe(0);
+      expect(matches()).toBe(0);
+      const publicKey = path.join(work, 'exported-rollforward.key');
+      exportKey(gnupg, key, publicKey);
+      expect(gpgvWith(publicKey, path.join(w.medium, 'CHECKSUMS.asc'), path.join(w.medium, 'CHECKSUMS'))).toBe(0);
+      // The medium as the killed build meant it: exact for the roots it was built from.
+      expect(run('verify', w.compose).status).toBe(0);
     });
 
     it('replaces the HASH lines of images/ in MEDIUM/content', () => {
