@@ -4,7 +4,7 @@
  * symlink to it) that rpm itself reads and verifies the root against, fixed contents, modes and
  * mtimes. The same bytes on every machine, as
  * any user: `mediacompose init --template demo` writes them beside its compose.yaml, and the
- * repository's own compose.yaml builds from the ones `npm run demo` writes (scripts/demo-roots.js).
+ * repository's own compose.yaml builds from the ones `npm ci` writes (scripts/demo-roots.js).
  */
 import fs from 'node:fs';
 import path from 'node:path';

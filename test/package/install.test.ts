@@ -7,7 +7,7 @@
  * The installs take the dependencies from npm's cache when it holds them (--prefer-offline),
  * from the registry otherwise; when neither works this skips, saying so.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -98,6 +98,13 @@ describe('npm pack', () => {
     const tops = [...new Set(packed.map((p) => p.split('/')[0]))].sort();
     expect(tops).toEqual(['LICENSE', 'README.md', 'bin', 'dist', 'package.json', 'schema', 'templates']);
     expect(packed.filter((p) => p.endsWith('.ts') || p.endsWith('.map'))).toEqual([]);
+  });
+
+  it('ships package.json without the prepare script of a checkout, and gives the checkout its own back', () => {
+    const shipped = JSON.parse(execFileSync('tar', ['-xOzf', tarball, 'package/package.json'], { encoding: 'utf8' })) as { scripts: Record<string, string> };
+    expect(shipped.scripts.prepare).toBeUndefined();
+    expect(fs.readFileSync(path.join(work, 'source', 'package.json'), 'utf8')).toBe(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
+    expect(fs.existsSync(path.join(work, 'source', 'package.json.checkout'))).toBe(false);
   });
 });
 
