@@ -4,11 +4,11 @@
  * file's mode, size, mtime, owner and sha256, so that `rpm -qa`, `rpm -ql`, `rpm -qf` and
  * `rpm -Va` work on it. The same packages give the same bytes. For the demo roots.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { RpmType } from './header.js';
 import { type HeaderValue, encodeHeaderBlob } from './header-writer.js';
+import { digestFile } from '../scan/digest.js';
 import { loadSqlJs } from './sqlite.js';
 
 export interface DemoPackage {
@@ -71,7 +71,11 @@ function packageHeader(root: string, pkg: DemoPackage, nextInode: () => number):
   const files = [...pkg.files].sort();
   const dirNames = [...new Set(files.map((f) => `/${path.posix.dirname(f)}/`))].sort();
   const stats = files.map((f) => fs.lstatSync(path.join(root, f)));
-  const digests = files.map((f) => createHash('sha256').update(fs.readFileSync(path.join(root, f))).digest('hex'));
+  // The scan's own digest: in chunks, and an error if a file changes size meanwhile.
+  const digests = files.map((f, i) => {
+    const s = stats[i]!;
+    return digestFile(root, { path: f, type: 'file', mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, mtime: Math.floor(s.mtimeMs / 1000), size: s.size, devmajor: 0, devminor: 0 });
+  });
   const baseNames = files.map((f) => path.posix.basename(f));
   const all = <T>(value: T): T[] => files.map(() => value);
   const strings = (tag: number, value: readonly string[]): HeaderValue => ({ tag, type: RpmType.stringArray, value });
