@@ -14,35 +14,13 @@ import { openForReading } from '../runtime/input-file.js';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
-import type { CompressionFormat } from './formats.js';
-import { encodeHeader, headerLength, paddingAfter } from './header.js';
-import { headerOf, tarSize } from './member-header.js';
+import { type CompressionFormat } from '../formats/registry.js';
+import { encodeHeader, headerLength, paddingAfter } from '../model/tar-header.js';
+import { headerOf, tarSize } from '../model/member-header.js';
 import { InputError, describeSystemError } from '../errors.js';
 import { absoluteBytes, printable } from '../model/entry.js';
+import type { ImageEstimate, MediumEstimate } from '../model/estimate.js';
 import type { Member } from '../model/member.js';
-
-export interface Estimate {
-  /** Estimated compressed bytes. */
-  readonly bytes: number;
-  readonly low: number;
-  readonly high: number;
-}
-
-export interface ImageEstimate extends Estimate {
-  readonly file: string;
-  /** Exact uncompressed tar bytes. */
-  readonly tar_bytes: number;
-  /** Tar bytes that went through the compressor. */
-  readonly sampled: number;
-  /** True when the whole image was compressed (bytes is then exact). */
-  readonly exact: boolean;
-}
-
-export interface MediumEstimate extends Estimate {
-  readonly images: readonly ImageEstimate[];
-  readonly sampled: number;
-  readonly seconds: number;
-}
 
 export interface EstimateOptions {
   readonly format: CompressionFormat;

@@ -12,10 +12,8 @@ import { pipeline } from 'node:stream/promises';
 import { MediaComposeError, OutputError, describeSystemError } from '../errors.js';
 import type { Member } from '../model/member.js';
 import type { ImageMeter } from '../runtime/progress.js';
-import type { CompressionFormat } from './formats.js';
-import type { EncoderReport } from './xz-encoder.js';
+import type { CompressionFormat, EncoderReport } from '../formats/registry.js';
 import { type TarTotals, tarChunks } from './tar-stream.js';
-import { XzBlockScanner } from './xz-blocks.js';
 
 export interface WrittenImage {
   /** Uncompressed tar bytes (what details' <size> says). */
@@ -44,7 +42,7 @@ export async function writeImage(members: readonly Member[], file: string, optio
   let produced = 0;
   let written = 0;
   let tarMs = 0;
-  const blocks = options.format.name === 'xz' ? new XzBlockScanner() : undefined;
+  const blocks = options.format.outputScanner?.();
   let told: EncoderReport | undefined;
   const report = (): void => {
     if (!options.onProgress) return;

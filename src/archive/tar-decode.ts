@@ -27,7 +27,7 @@
  * (GNU.sparse.*), dumpdirs and multi-volume archives. Other pax keywords are not applied.
  */
 import type { BytePath } from '../model/entry.js';
-import { BLOCK, type MemberType } from './header.js';
+import { BLOCK, type MemberType } from '../model/tar-header.js';
 
 /** A header GNU tar would fail on, or whose extraction this model does not follow. */
 export class HeaderProblem extends Error {}

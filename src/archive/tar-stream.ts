@@ -10,8 +10,8 @@ import { type Entry, absoluteBytes, printable } from '../model/entry.js';
 import { floorSeconds } from '../model/entry.js';
 import type { Member } from '../model/member.js';
 import { openForReading } from '../runtime/input-file.js';
-import { headerOf } from './member-header.js';
-import { BLOCK, RECORD, type MemberHeader, encodeHeader, headerLength, paddingAfter } from './header.js';
+import { headerOf } from '../model/member-header.js';
+import { BLOCK, RECORD, type MemberHeader, encodeHeader, headerLength, paddingAfter } from '../model/tar-header.js';
 
 const CHUNK = 1 << 20;
 

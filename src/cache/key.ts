@@ -6,8 +6,8 @@
  * not the root's path, not the image's name, not a time.
  */
 import { createHash } from 'node:crypto';
-import { encodeHeader } from '../archive/header.js';
-import { headerOf } from '../archive/member-header.js';
+import { encodeHeader } from '../model/tar-header.js';
+import { headerOf } from '../model/member-header.js';
 import type { Member } from '../model/member.js';
 
 /** Changes whenever the writer's output for the same members could change. */

@@ -10,7 +10,7 @@
  * - Fetcher reads, for a file in /images: /images/CHECKSUMS (or SHA1SUMS), /images/content,
  *   /CHECKSUMS (or SHA1SUMS), /content, into one map; a later list overwrites an earlier one.
  */
-import { byBytes } from '../manifest/installer.js';
+import { byBytes } from '../model/installer.js';
 
 /** One file and its sha256, the path relative to the images folder. */
 export interface FileDigest {

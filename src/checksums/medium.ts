@@ -8,9 +8,10 @@ import { openForReading, readInputText } from '../runtime/input-file.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { InputError, MediaComposeError, OutputError, UsageError, describeSystemError } from '../errors.js';
-import { byBytes } from '../manifest/installer.js';
+import { byBytes } from '../model/installer.js';
 import { onCleanup } from '../runtime/cleanup.js';
 import type { Progress } from '../runtime/progress.js';
+import type { ChecksumsSpec } from '../config/spec.js';
 import { type Signer, checkSignature, openSigner } from './gpg.js';
 import {
   DIRECTORY_YAST,
@@ -27,15 +28,6 @@ import {
   replaceImagesLines,
 } from './lists.js';
 
-type ChecksumsList = 'images' | 'medium';
-
-export interface ChecksumsSpec {
-  /** gpg key id or fingerprint; absent: no list is written. */
-  readonly key?: string;
-  readonly list: ChecksumsList;
-  /** `checksums: none`: no signed list on purpose (the product's list covers images/, or a demo). */
-  readonly none?: true;
-}
 
 const CHUNK = 1 << 20;
 
@@ -111,7 +103,7 @@ function rename(from: string, to: string): void {
 
 export interface ChecksumsStep {
   readonly signer?: Signer;
-  readonly list: ChecksumsList;
+  readonly list: ChecksumsSpec['list'];
   /** Whether the build warns that no signed list was written (NO_KEY_WARNING). */
   readonly warnUnsigned?: boolean;
 }

@@ -8,18 +8,19 @@
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
-import { type Encoder, FORMATS } from '../archive/formats.js';
-import { ARCHIVE_EXTENSIONS, IMAGES_XML, archiveFileName } from '../model/names.js';
+import { type Encoder, FORMATS } from '../formats/registry.js';
+import { IMAGES_XML } from '../model/names.js';
+import { archiveFileName } from '../formats/registry.js';
 import { FileDigestMemo } from '../cache/file-digests.js';
 import { type CacheReport, ImageCache } from '../cache/store.js';
 import { type ChecksumsStep, NO_KEY_WARNING, prepareChecksums, writeChecksums } from '../checksums/medium.js';
 import { loadCompose } from '../config/load.js';
 import type { ComposeOverrides } from '../config/overrides.js';
-import type { ComposeSpec } from '../config/spec.js';
+import { type ComposeSpec } from '../config/spec.js';
 import { BudgetError, InputError, OutputError, describeSystemError } from '../errors.js';
 import { type DetailsImage, type ImagesXmlImageset, detailsXml, imagesXml } from '../manifest/xml.js';
-import { MediumLock } from '../medium/lock.js';
-import { Staging } from '../medium/staging.js';
+import { Staging, lockMedium } from '../medium/staging.js';
+import type { FolderLock } from '../runtime/folder-lock.js';
 import { plannedImageRpms, readRootOwners } from '../pkgdb/owners.js';
 import { missingDatabaseWarnings } from '../pkgdb/presence.js';
 import { type ImagesetScan, type MediumPlan, type PlannedImage, planMedium } from '../plan/plan.js';
@@ -216,7 +217,7 @@ export async function build(composeFile: string, options: BuildOptions): Promise
   // Stage 1, when imagesets name no root: install or reuse them (before the medium is locked).
   const prepared = await prepareRoots(spec, options.progress);
   // One build at a time per medium, from before the scan until the new images are in place.
-  const lock = MediumLock.acquire(spec.medium, (note) => options.progress.warn(note));
+  const lock = lockMedium(spec.medium, (note) => options.progress.warn(note));
   try {
     return { ...(await buildMedium(spec, lock, checksums, options)), prepared: prepared.roots };
   } finally {
@@ -224,7 +225,7 @@ export async function build(composeFile: string, options: BuildOptions): Promise
   }
 }
 
-async function buildMedium(spec: ComposeSpec, lock: MediumLock, checksums: ChecksumsStep, options: BuildOptions): Promise<Omit<BuildResult, 'prepared'>> {
+async function buildMedium(spec: ComposeSpec, lock: FolderLock, checksums: ChecksumsStep, options: BuildOptions): Promise<Omit<BuildResult, 'prepared'>> {
   const started = Date.now();
   const peakMemory = sampleMemory();
   const { progress } = options;
@@ -289,7 +290,7 @@ async function buildMedium(spec: ComposeSpec, lock: MediumLock, checksums: Check
  */
 function enforceBudget(spec: ComposeSpec, folder: string, progress: Progress): void {
   const files = fs.readdirSync(folder).map((file) => ({ file, bytes: fs.statSync(path.join(folder, file)).size }));
-  const extension = `.${ARCHIVE_EXTENSIONS[spec.compression]}`;
+  const extension = `.${FORMATS[spec.compression].extension}`;
   const archives = files.filter((f) => f.file.endsWith(extension));
   const check = checkBudget(spec.budget, archives, files.reduce((n, f) => n + f.bytes, 0));
   for (const f of check.filesWarned) progress.warn(fileWarning(f));

@@ -13,14 +13,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import type { ArchiveFormat } from '../archive/formats.js';
+import { type ArchiveFormat } from '../formats/registry.js';
 import { type ArchiveTotals, readArchive } from '../archive/reader.js';
 import { refreshChecksums } from '../checksums/medium.js';
 import { InputError, OutputError, describeSystemError } from '../errors.js';
-import { byBytes, decompressorHint, decompressorProblem } from '../manifest/installer.js';
+import { byBytes } from '../model/installer.js';
+import { decompressorHint, decompressorProblem } from '../formats/registry.js';
 import { type DetailsImage, detailsXml } from '../manifest/xml.js';
-import { MediumLock } from '../medium/lock.js';
-import { interruptedSwap, interruptedSwapError, syncPath } from '../medium/staging.js';
+import { interruptedSwap, interruptedSwapError, lockMedium, syncPath } from '../medium/staging.js';
 import { IMAGES_DIR, IMAGES_XML, LEGACY_DETAILS_XML } from '../model/names.js';
 import { ImagePackages, type PathOwners, imageRpms } from '../pkgdb/owners.js';
 import type { Progress } from '../runtime/progress.js';
@@ -58,14 +58,14 @@ export interface ArchDetails {
 
 export async function regenerateDetails(medium: string, options: DetailsOptions): Promise<ArchDetails[]> {
   // A build killed in the middle of its swap: taking the lock puts the previous images back.
-  if (!options.check && interruptedSwap(medium) !== undefined) MediumLock.acquire(medium, (note) => options.progress.info(note)).release();
+  if (!options.check && interruptedSwap(medium) !== undefined) lockMedium(medium, (note) => options.progress.info(note)).release();
   const folder = imagesFolder(medium);
   // Writing takes the medium's lock, as a build does: a build swapping images/ meanwhile would
   // leave the new details file in the folder it moves away.
   // On a read-only file system nothing can be written: the details are checked instead, and
   // current ones are reported as such.
   const readOnly = !options.check && isOnReadOnlyFileSystem(path.dirname(folder));
-  const lock = options.check || readOnly ? undefined : MediumLock.acquire(path.dirname(folder), (note) => options.progress.info(note));
+  const lock = options.check || readOnly ? undefined : lockMedium(path.dirname(folder), (note) => options.progress.info(note));
   try {
     const results = await detailsOfMedium(folder, readOnly ? { ...options, check: true } : options);
     const stale = readOnly ? results.find((r) => r.state === 'stale') : undefined;

@@ -4,13 +4,14 @@
  * compose summary, the near misses and, unless left out, the compressed-size estimate against
  * the budget. Writes no medium.
  */
-import { FORMATS } from '../archive/formats.js';
+import { FORMATS } from '../formats/registry.js';
 import { loadCompose } from '../config/load.js';
 import type { ComposeOverrides } from '../config/overrides.js';
-import type { ComposeSpec } from '../config/spec.js';
-import { archiveFileName } from '../model/names.js';
+import { type ComposeSpec } from '../config/spec.js';
+import { archiveFileName } from '../formats/registry.js';
 import { type EstimateVerdict, judgeEstimate } from '../plan/budget.js';
-import { type MediumEstimate, estimateImages } from '../archive/estimate.js';
+import { estimateImages } from '../archive/estimate.js';
+import type { MediumEstimate } from '../model/estimate.js';
 import { type NearMisses, findNearMisses } from '../plan/near-misses.js';
 import { type ImagesetScan, planMedium } from '../plan/plan.js';
 import { type PlanReport, reportPlan } from '../plan/report.js';

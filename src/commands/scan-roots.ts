@@ -2,7 +2,7 @@
  * What build and plan share before planning: scan every root of the compose spec once, then
  * compare the contents of files whose path and metadata match another root's.
  */
-import type { ComposeSpec } from '../config/spec.js';
+import { type ComposeSpec } from '../config/spec.js';
 import type { BytePath } from '../model/entry.js';
 import { nearMissCandidates } from '../plan/near-misses.js';
 import { type ImagesetScan, filesToCompare } from '../plan/plan.js';

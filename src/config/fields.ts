@@ -12,13 +12,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isScalar, isSeq } from 'yaml';
 import { describeSystemError, type SourcePosition } from '../errors.js';
-import type { ChecksumsSpec } from '../checksums/medium.js';
-import { archProblem } from '../manifest/installer.js';
-import { DEFAULT_LEVEL, DEFAULT_METADATA, DEFAULT_MIN_SHARED_SIZE, INSTALLER_ARCHS, type BudgetSpec, type LayeringSpec, type CompressionName } from './spec.js';
+import { INSTALLER_ARCHS, archProblem } from '../model/installer.js';
+import { DEFAULT_METADATA, DEFAULT_MIN_SHARED_SIZE, type BudgetSpec, type ChecksumsSpec, type LayeringSpec } from './spec.js';
+import { COMPRESSION_NAMES, type CompressionName, DEFAULT_COMPRESSION, FORMATS, isCompressionName } from '../formats/registry.js';
 import { type Fields, type Located, Reader, closest, readBoolean, shown } from './reader.js';
 import { readPackages } from './package-source.js';
-
-export const COMPRESSIONS: readonly CompressionName[] = ['xz', 'lzma', 'bzip2', 'gzip'];
 
 /** Imageset and shared image names: they become file stems on the medium. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
@@ -162,25 +160,24 @@ export function readMedium(reader: Reader, fields: Fields, topAt: SourcePosition
 }
 
 export function readCompression(reader: Reader, v: Located | undefined): CompressionName {
-  if (!v) return 'xz';
-  const hint = `use one of: ${COMPRESSIONS.join(', ')}`;
+  if (!v) return DEFAULT_COMPRESSION;
+  const hint = `use one of: ${COMPRESSION_NAMES.join(', ')}`;
   const name = reader.string(v, 'compression', hint);
-  if (name === undefined) return 'xz';
-  const known = COMPRESSIONS.find((c) => c === name);
-  if (known) return known;
-  const close = closest(name, COMPRESSIONS);
+  if (name === undefined) return DEFAULT_COMPRESSION;
+  if (isCompressionName(name)) return name;
+  const close = closest(name, COMPRESSION_NAMES);
   reader.problem(v.at, `unknown compression "${name}"`, close ? `did you mean "${close}"? ${hint}` : hint);
-  return 'xz';
+  return DEFAULT_COMPRESSION;
 }
 
 export function readLevel(reader: Reader, v: Located | undefined, compression: CompressionName): number {
-  const usual = DEFAULT_LEVEL[compression];
+  const { min, max, usual } = FORMATS[compression].levels;
   if (!v) return usual;
   const level = isScalar(v.value) ? v.value.value : undefined;
-  if (typeof level === 'number' && Number.isInteger(level) && level >= 1 && level <= 9) return level;
+  if (typeof level === 'number' && Number.isInteger(level) && level >= min && level <= max) return level;
   reader.problem(
     v.at,
-    `level must be an integer from 1 to 9, found ${shown(v.value)}`,
+    `level must be an integer from ${min} to ${max}, found ${shown(v.value)}`,
     `the usual level for ${compression} is ${usual}; leave level out to use it`,
   );
   return usual;

@@ -5,9 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { archiveFileName, imageStem, metaStem } from '../model/names.js';
+import { archiveFileName } from '../formats/registry.js';
+import { imageStem, metaStem } from '../model/names.js';
 import type { ComposeProblem, SourcePosition } from '../errors.js';
-import type { ComposeSpec } from './spec.js';
+import { type ComposeSpec } from './spec.js';
 
 /** NAME_MAX of Linux file systems, in bytes. */
 const NAME_MAX = 255;

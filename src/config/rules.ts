@@ -5,8 +5,8 @@
  * completed into the frozen spec.
  */
 import * as path from 'node:path';
-import type { ImagesetSpec, PrepareSpec, SharedImageSpec } from './spec.js';
-import { patternSetKey } from '../manifest/installer.js';
+import { type ImagesetSpec, type PrepareSpec, type SharedImageSpec } from './spec.js';
+import { patternSetKey } from '../model/installer.js';
 import { archiveFilePattern } from '../model/names.js';
 import { Reader, duplicates } from './reader.js';
 import type { ImageDraft, ImagesetDraft } from './fields.js';

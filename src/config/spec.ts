@@ -2,12 +2,10 @@
  * The validated, frozen compose specification: what compose.yaml says, with defaults applied and
  * paths resolved. Builders never touch raw YAML; they read this.
  */
-import type { ChecksumsSpec } from '../checksums/medium.js';
 import type { SourcePosition } from '../errors.js';
 
-import type { CompressionName } from '../model/names.js';
+import type { CompressionName } from '../formats/registry.js';
 
-export type { CompressionName };
 
 export interface ImagesetSpec {
   /** [a-z0-9][a-z0-9._-]*, unique per arch. */
@@ -137,13 +135,12 @@ export const DEFAULT_METADATA: readonly string[] = [
   'etc/products.d',
 ];
 
-/** The arch names the installer uses, and the names it calls something else (manifest/installer.ts). */
-export { INSTALLER_ARCHS } from '../manifest/installer.js';
-
-/** The format's usual level, used when compose.yaml gives none. */
-export const DEFAULT_LEVEL: Readonly<Record<CompressionName, number>> = {
-  xz: 6,
-  lzma: 6,
-  bzip2: 9,
-  gzip: 6,
-};
+/** compose.yaml's `checksums`: the signed checksum list, or none on purpose. */
+export interface ChecksumsSpec {
+  /** gpg key id or fingerprint; absent: no list is written. */
+  readonly key?: string;
+  /** 'images': images/CHECKSUMS; 'medium': the medium's root CHECKSUMS. */
+  readonly list: 'images' | 'medium';
+  /** `checksums: none`: no signed list on purpose (the product's list covers images/, or a demo). */
+  readonly none?: true;
+}

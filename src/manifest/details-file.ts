@@ -5,7 +5,7 @@
  * file covers, and how the differences (details-differences.ts) are worded.
  */
 import path from 'node:path';
-import { ARCH_ALIASES, archsOf, isForArch, isPlainArchName, liesInImagesFolder } from './installer.js';
+import { ARCH_ALIASES, archsOf, isForArch, isPlainArchName, liesInImagesFolder } from '../model/installer.js';
 import { InputError, UsageError, describeSystemError } from '../errors.js';
 import { IMAGES_XML } from '../model/names.js';
 import type { DetailsImage } from './xml.js';

@@ -6,9 +6,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { archsOf, chooseImageset, isForArch, isPlainArchName, liesInImagesFolder, patternsOf } from './installer.js';
-import { ARCHIVE_EXTENSIONS, IMAGES_XML as IMAGES_XML_NAME, archiveFileName, metaStem } from '../model/names.js';
-import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
+import { archsOf, chooseImageset, isForArch, isPlainArchName, liesInImagesFolder, patternsOf } from '../model/installer.js';
+import { IMAGES_XML as IMAGES_XML_NAME, metaStem } from '../model/names.js';
+import { archiveFileName, archiveSuffixes } from '../formats/registry.js';
+import { type ComposeSpec, type ImagesetSpec } from '../config/spec.js';
 import { InputError } from '../errors.js';
 import { checkInput, imagesFolderLinks } from '../runtime/input-file.js';
 import { type VerifyProblem, mediumFile, reporter } from './problems.js';
@@ -190,7 +191,7 @@ function checkImageFiles(medium: Medium, problems: VerifyProblem[]): void {
 
 /** The regular files of the images folder named as archives are (`*.tar.xz`, `*.tar.gz`, ...). */
 function archivesIn(folder: string): string[] {
-  const suffixes = Object.values(ARCHIVE_EXTENSIONS).map((ext) => `.${ext}`);
+  const suffixes = archiveSuffixes();
   let names: string[];
   try {
     names = fs.readdirSync(folder);

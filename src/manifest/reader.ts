@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
-import { INSTALLER_ARCHS, archsOf, isPlainArchName, numberProblem } from './installer.js';
+import { INSTALLER_ARCHS, archsOf, isPlainArchName, numberProblem } from '../model/installer.js';
 import { CDATA, installerXmlParser, withoutByteOrderMark, xmlProblem } from './libxml.js';
 import { IMAGES_XML, LEGACY_DETAILS_XML, detailsFileName } from '../model/names.js';
 import { InputError, MediaComposeError, describeSystemError } from '../errors.js';

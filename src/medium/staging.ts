@@ -13,7 +13,7 @@ import { onCleanup } from '../runtime/cleanup.js';
 import { makeFolders } from '../runtime/folders.js';
 import { readInputText } from '../runtime/input-file.js';
 import { IMAGES_DIR, IMAGES_XML } from '../model/names.js';
-import type { MediumLock } from './lock.js';
+import { FolderLock, lockHolderError } from '../runtime/folder-lock.js';
 
 const STAGING_PREFIX = '.mediacompose-staging-';
 
@@ -29,9 +29,9 @@ export class Staging {
 
   private readonly unregister: () => void;
 
-  /** A staging folder for the medium whose lock the caller holds. */
-  static create(lock: MediumLock): Staging {
-    const medium = lock.medium;
+  /** A staging folder for the medium whose lock (lockMedium) the caller holds. */
+  static create(lock: FolderLock): Staging {
+    const medium = lock.folder;
     const folder = path.join(medium, `${STAGING_PREFIX}${process.pid}`);
     try {
       makeFolders(medium);
@@ -167,12 +167,27 @@ function removeStale(medium: string): void {
 }
 
 /**
+ * Takes the medium's lock for writing, and repairs what a build killed in its commit left
+ * (restoreInterruptedSwaps): whatever the command goes on to do, or fails at, the previous
+ * images are in place. Every command that writes a medium opens it through here.
+ */
+export function lockMedium(medium: string, note: (message: string) => void = () => {}): FolderLock {
+  const lock = FolderLock.acquire(medium, 'medium', note);
+  try {
+    restoreInterruptedSwaps(medium, note);
+  } catch (err) {
+    lock.release();
+    throw new OutputError(path.join(medium, IMAGES_DIR), `cannot restore the images an interrupted build moved away: ${describeSystemError(err)}`, 'check the medium folder and its permissions');
+  }
+  return lock;
+}
+
+/**
  * Repairs what a build killed in its commit left: the previous images folder put back when it was
  * killed between the two renames of the swap; the moves after the swap finished when it was killed
- * among them (its images are in place, so the root list must follow them). Called by
- * MediumLock.acquire right after taking the lock, so every command that takes it repairs this.
+ * among them (its images are in place, so the root list must follow them).
  */
-export function restoreInterruptedSwaps(medium: string, note: (message: string) => void): void {
+function restoreInterruptedSwaps(medium: string, note: (message: string) => void): void {
   const previous = interruptedSwap(medium);
   if (previous !== undefined) {
     fs.renameSync(previous, path.join(medium, IMAGES_DIR));
@@ -235,4 +250,12 @@ export function imagesGeneration(medium: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * For read-only commands: the error to report when a live build holds the medium's lock (it may
+ * swap images/ while they read), undefined when none does.
+ */
+export function buildWritingMedium(medium: string): InputError | undefined {
+  return lockHolderError(medium, 'medium');
 }

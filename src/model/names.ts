@@ -1,6 +1,6 @@
 /**
- * Every file name mediacompose makes, in one place: image stems, archive file names (stem and
- * the compression's extension), the images folder and its XML files. Pure: no I/O.
+ * Every file name mediacompose makes, in one place: image stems, archive stems (the format's
+ * extension is the format's own: formats/registry.ts), the images folder and its XML files. Pure: no I/O.
  */
 /** The folder of the medium the installer reads. */
 export const IMAGES_DIR = 'images';
@@ -13,22 +13,6 @@ export function detailsFileName(arch: string): string {
 
 /** The legacy `details.xml`: what the installer reads on an arch without its own details file. */
 export const LEGACY_DETAILS_XML = 'details.xml';
-
-/** The file name suffix after an image's stem, per compression. */
-export const ARCHIVE_EXTENSIONS = {
-  xz: 'tar.xz',
-  lzma: 'tar.lzma',
-  gzip: 'tar.gz',
-  bzip2: 'tar.bzip2',
-} as const;
-
-/** The compressions compose.yaml may name. */
-export type CompressionName = keyof typeof ARCHIVE_EXTENSIONS;
-
-/** An archive's file name: `<stem>.tar.<ext>`. */
-export function archiveFileName(stem: string, compression: CompressionName): string {
-  return `${stem}.${ARCHIVE_EXTENSIONS[compression]}`;
-}
 
 /** Stem of an imageset's own image (and of a declared shared image): `<name>-<arch>`. */
 export function imageStem(name: string, arch: string): string {

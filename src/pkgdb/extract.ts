@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DecodedMember } from '../archive/tar-decode.js';
 import { type ArchiveTotals, type ContentSink, readArchive } from '../archive/reader.js';
-import { memberName } from '../manifest/installer.js';
+import { memberName } from '../model/installer.js';
 import { InputError, MediaComposeError, OutputError, describeSystemError } from '../errors.js';
 import { PACKAGE_DATABASE_DIRS, type PathOwners, readPathOwners } from './owners.js';
 import { INPUT_FILES, type Links } from '../runtime/input-file.js';

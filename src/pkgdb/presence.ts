@@ -5,7 +5,7 @@
  * a medium whose installation cannot be finished. A warning for build and verify; --strict
  * makes it an error.
  */
-import type { ImagesetSpec } from '../config/spec.js';
+import { type ImagesetSpec } from '../config/spec.js';
 import { findPackageDatabase } from './index.js';
 
 /** One warning line per imageset whose root has no package database. */

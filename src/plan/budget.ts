@@ -3,7 +3,7 @@
  * against compose.yaml's budget. Pure.
  */
 import { type BudgetSpec, ISO9660_FILE_LIMIT } from '../config/spec.js';
-import type { Estimate, MediumEstimate } from '../archive/estimate.js';
+import type { Estimate, MediumEstimate } from '../model/estimate.js';
 import { mb } from '../runtime/format.js';
 import { size } from './summary.js';
 

@@ -4,7 +4,7 @@
  * against one archive per root. The same document backs `plan`, `plan --json` and build's
  * summary.
  */
-import { tarSize } from '../archive/member-header.js';
+import { tarSize } from '../model/member-header.js';
 import { wholeRootMembers } from '../model/member.js';
 import type { Duplicate, ImagesetScan, MediumPlan } from './plan.js';
 

@@ -2,7 +2,7 @@
  * The compose summary at the top of `plan`: what the compose file amounts to once defaults are
  * applied (medium folder, compression and level, archs, metadata paths, layering, budget). Pure.
  */
-import { ARCHIVE_EXTENSIONS } from '../model/names.js';
+import { FORMATS } from '../formats/registry.js';
 import { type ComposeSpec, ISO9660_FILE_LIMIT } from '../config/spec.js';
 
 export interface ComposeSummary {
@@ -25,7 +25,7 @@ export function composeSummary(spec: ComposeSpec): ComposeSummary {
     medium: `${spec.medium}/images`,
     compression: spec.compression,
     level: spec.level,
-    extension: ARCHIVE_EXTENSIONS[spec.compression],
+    extension: FORMATS[spec.compression].extension,
     archs: [...new Set(spec.imagesets.map((s) => s.arch))],
     imagesets: spec.imagesets.length,
     declared_images: spec.images.map((i) => i.name),

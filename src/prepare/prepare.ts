@@ -25,9 +25,9 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
+import { type ComposeSpec, type ImagesetSpec } from '../config/spec.js';
 import { InputError, OutputError, describeSystemError } from '../errors.js';
-import { MediumLock } from '../medium/lock.js';
+import { FolderLock } from '../runtime/folder-lock.js';
 import { onCleanup } from '../runtime/cleanup.js';
 import { runProgram } from '../runtime/command.js';
 import { readInput, readInputText } from '../runtime/input-file.js';
@@ -115,7 +115,7 @@ export async function prepareRoots(spec: ComposeSpec, progress: Progress): Promi
   } catch (err) {
     throw new OutputError(folder, `cannot create the roots folder: ${describeSystemError(err)}`, 'check prepare.roots, its permissions and free space');
   }
-  const lock = MediumLock.acquire(folder, (note) => progress.warn(note));
+  const lock = FolderLock.acquire(folder, 'roots folder', (note) => progress.warn(note));
   // Registered after the lock: on a signal the cleanup registry ends zypper and removes the staged
   // roots first, then releases the lock.
   const unregister = onCleanup(discardPrepareStagings);

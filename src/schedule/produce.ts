@@ -10,7 +10,7 @@
  * workers check cached archives against their recorded digests.
  */
 import path from 'node:path';
-import { type CompressionFormat, encoderId } from '../archive/formats.js';
+import { type CompressionFormat, encoderId } from '../formats/registry.js';
 import { type WrittenImage, writeImage } from '../archive/image-writer.js';
 import { imageKey } from '../cache/key.js';
 import type { CachedImage, ImageCache } from '../cache/store.js';
@@ -21,7 +21,7 @@ import { formatMB, secondsSince } from '../runtime/format.js';
 import type { ImageMeter, Progress } from '../runtime/progress.js';
 import type { ContentDigests } from '../scan/digests.js';
 import { type ShardSpec, assignShards } from './shard.js';
-import { ThreadBudget, heldInput, usefulThreads, xzBlockBytes } from './threads.js';
+import { ThreadBudget } from './threads.js';
 
 export interface ProducedImage {
   readonly size: number;
@@ -81,15 +81,15 @@ export async function produceImages(images: readonly PlannedImage[], folder: str
   for (const k of keyed) k.catch(() => undefined);
   const budget = new ThreadBudget(ctx.threads);
   const produced = new Map<string, ProducedImage>();
-  const wants = (image: PlannedImage): number => usefulThreads(ctx.format.name, ctx.level, bytesOf(image));
+  const wants = (image: PlannedImage): number => ctx.format.usefulThreads(ctx.level, bytesOf(image));
   progress.compressionStarted?.({
     threads: budget.total,
     images: order.map((image) => ({
       file: fileOf(image.stem),
       bytes: bytesOf(image),
       threads: Math.min(wants(image), budget.total),
-      ...(ctx.format.name === 'xz' ? { blockBytes: xzBlockBytes(ctx.level) } : {}),
-      holds: heldInput(ctx.format.name, ctx.level, Math.min(wants(image), budget.total)),
+      ...(ctx.format.blockBytes ? { blockBytes: ctx.format.blockBytes(ctx.level) } : {}),
+      holds: ctx.format.heldInput(ctx.level, Math.min(wants(image), budget.total)),
     })),
   });
 

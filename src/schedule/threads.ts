@@ -1,45 +1,12 @@
 /**
  * One thread budget for the whole build: the encoder threads of all images compressing at once
- * never exceed it. An image asks for as many threads as it can use (xz's multithreaded encoder
- * gives each thread its own block, so an image of B blocks uses at most B) and gets what is
+ * never exceed it. An image asks for as many threads as it can use (its format's usefulThreads:
+ * xz's multithreaded encoder gives each thread its own block, so an image of B blocks uses at most B) and gets what is
  * free, at least one; requests are served in the order made. With images taken largest first,
  * a large image gets every thread and small ones share them.
  *
  * The number of threads never changes the bytes: xz's block size is fixed by the preset.
  */
-import type { CompressionName } from '../config/spec.js';
-
-/** liblzma's dictionary size per preset; its multithreaded encoder's block is 3x that, at least 1 MiB. */
-const XZ_DICT_MIB = [0.25, 1, 2, 4, 4, 8, 8, 16, 32, 64];
-/** bzip2's block is 100 kB per level. */
-const BZIP2_BLOCK = 100_000;
-
-/** The input of one block of xz's multithreaded encoder at this level. */
-export function xzBlockBytes(level: number): number {
-  return Math.max(1, 3 * XZ_DICT_MIB[level]!) * 1024 ** 2;
-}
-
-/**
- * The input bytes a stream encoder may hold before its output shows them: lbzip2 a block per
- * thread; zlib and LZMA-alone next to nothing. (xz's blocks are followed one by one instead.)
- */
-export function heldInput(format: CompressionName, level: number, threads: number): number {
-  return format === 'bzip2' ? BZIP2_BLOCK * level * Math.max(1, threads) : 0;
-}
-
-/** The threads an image of `tarBytes` can keep busy. */
-export function usefulThreads(format: CompressionName, level: number, tarBytes: number): number {
-  switch (format) {
-    case 'xz':
-      return Math.max(1, Math.ceil(tarBytes / xzBlockBytes(level)));
-    case 'bzip2':
-      return Math.max(1, Math.ceil(tarBytes / (BZIP2_BLOCK * level)));
-    default:
-      // One stream, one thread: zlib and LZMA-alone.
-      return 1;
-  }
-}
-
 export class ThreadBudget {
   private free: number;
   private readonly queue: Array<{ want: number; grant: (n: number) => void }> = [];

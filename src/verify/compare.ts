@@ -3,7 +3,7 @@
  * owners, content digests, mtimes to the second, symlink targets, device numbers and hardlink
  * groups (the invariant of docs/compose-spec.md).
  */
-import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
+import { type ComposeSpec, type ImagesetSpec } from '../config/spec.js';
 import type { Progress } from '../runtime/progress.js';
 import { digestFile, digestFileInterruptible } from '../scan/digest.js';
 import { type BytePath, type Entry, comparePaths, printable } from '../model/entry.js';

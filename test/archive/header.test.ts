@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type MemberHeader, encodeHeader, encodePaxRecords, splitUstarName } from '../../src/archive/header.js';
+import { type MemberHeader, encodeHeader, encodePaxRecords, splitUstarName } from '../../src/model/tar-header.js';
 
 const base: MemberHeader = { path: 'etc/motd', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000, size: 0 };
 

@@ -5,8 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { XzBlockScanner } from '../../src/archive/xz-blocks.js';
-import { type EncoderReport, lzma, parseXzReport, xzEncoder, xzStream } from '../../src/archive/xz-encoder.js';
+import { XzBlockScanner } from '../../src/formats/xz-blocks.js';
+import { type EncoderReport } from '../../src/formats/registry.js';
+import { lzma, parseXzReport, xzEncoder, xzStream } from '../../src/formats/xz-encoder.js';
 import { describeIf, unmet } from '../support/needs.js';
 
 const MiB = 1 << 20;

@@ -9,7 +9,8 @@ import { imageKey } from '../../src/cache/key.js';
 import type { Member } from '../../src/model/member.js';
 import type { Entry } from '../../src/model/entry.js';
 import { assignShards, parseShard } from '../../src/schedule/shard.js';
-import { ThreadBudget, usefulThreads } from '../../src/schedule/threads.js';
+import { ThreadBudget } from '../../src/schedule/threads.js';
+import { FORMATS } from '../../src/formats/registry.js';
 
 describe('assignShards', () => {
   const images = [
@@ -69,14 +70,14 @@ describe('ThreadBudget', () => {
   });
 
   it('xz images use one thread per block of their preset; one-stream formats one thread', () => {
-    expect(usefulThreads('xz', 6, 1)).toBe(1);
-    expect(usefulThreads('xz', 6, 24 * 1024 ** 2)).toBe(1);
-    expect(usefulThreads('xz', 6, 24 * 1024 ** 2 + 1)).toBe(2);
-    expect(usefulThreads('xz', 6, 200e6)).toBe(8);
-    expect(usefulThreads('xz', 9, 250e6)).toBe(2);
-    expect(usefulThreads('gzip', 9, 200e6)).toBe(1);
-    expect(usefulThreads('lzma', 6, 200e6)).toBe(1);
-    expect(usefulThreads('bzip2', 9, 1_800_001)).toBe(3);
+    expect(FORMATS.xz.usefulThreads(6, 1)).toBe(1);
+    expect(FORMATS.xz.usefulThreads(6, 24 * 1024 ** 2)).toBe(1);
+    expect(FORMATS.xz.usefulThreads(6, 24 * 1024 ** 2 + 1)).toBe(2);
+    expect(FORMATS.xz.usefulThreads(6, 200e6)).toBe(8);
+    expect(FORMATS.xz.usefulThreads(9, 250e6)).toBe(2);
+    expect(FORMATS.gzip.usefulThreads(9, 200e6)).toBe(1);
+    expect(FORMATS.lzma.usefulThreads(6, 200e6)).toBe(1);
+    expect(FORMATS.bzip2.usefulThreads(9, 1_800_001)).toBe(3);
   });
 });
 

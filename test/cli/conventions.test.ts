@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { xzEncoder } from '../../src/archive/xz-encoder.js';
+import { xzEncoder } from '../../src/formats/xz-encoder.js';
 import { BIN, composeYaml, writeCompose, writeTwoImagesetCompose, writeTwoSmallRoots } from '../support/build.js';
 import { describeIf, unmet } from '../support/needs.js';
 

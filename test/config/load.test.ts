@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCompose, parseCompose } from '../../src/config/load.js';
-import { DEFAULT_METADATA, INSTALLER_ARCHS } from '../../src/config/spec.js';
+import { DEFAULT_METADATA } from '../../src/config/spec.js';
+import { INSTALLER_ARCHS } from '../../src/model/installer.js';
 import { ComposeError, type ComposeProblem } from '../../src/errors.js';
 
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'mediacompose-load-'));

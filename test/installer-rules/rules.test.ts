@@ -1,5 +1,5 @@
 /**
- * The installer's own rules (src/manifest/installer.ts) against the installer's facts:
+ * The installer's own rules (src/model/installer.ts) against the installer's facts:
  * - the decompressor: the installer's command lines are run for every name/content pair and our
  *   verdict must say exactly whether that pipeline deploys the tree;
  * - the imageset choice, archs and numbers: tables read from yast-installation
@@ -11,17 +11,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { detectFormat } from '../../src/archive/formats.js';
+import { detectFormat } from '../../src/formats/registry.js';
 import { loadCompose } from '../../src/config/load.js';
 import { ComposeError } from '../../src/errors.js';
-import {
-  INSTALLER_ARCHS,
-  chooseImageset,
-  installerCanRead,
-  installerDecompressor,
-  installerInteger,
-  numberProblem,
-} from '../../src/manifest/installer.js';
+import { INSTALLER_ARCHS, chooseImageset, installerDecompressor, installerInteger, numberProblem } from '../../src/model/installer.js';
+import { installerCanRead } from '../../src/formats/registry.js';
 import { describeIf, unmet } from '../support/needs.js';
 import { buildOk, fingerprint, mediacompose, writeCompose, writeTwoImagesetCompose, writeTwoSmallRoots } from '../support/build.js';
 

@@ -1,7 +1,7 @@
 /** The budget verdicts: real sizes after a build, estimates in plan. */
 import { describe, expect, it } from 'vitest';
 import { checkBudget, describeOverBudget, judgeEstimate } from '../../src/plan/budget.js';
-import type { ImageEstimate, MediumEstimate } from '../../src/archive/estimate.js';
+import type { ImageEstimate, MediumEstimate } from '../../src/model/estimate.js';
 
 const GiB = 1024 ** 3;
 

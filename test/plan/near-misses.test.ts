@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ComposeSpec, ImagesetSpec, SharedImageSpec } from '../../src/config/spec.js';
+import { type ComposeSpec, type ImagesetSpec, type SharedImageSpec } from '../../src/config/spec.js';
 import { findNearMisses, nearMissCandidates } from '../../src/plan/near-misses.js';
 import type { ImagesetScan } from '../../src/plan/plan.js';
 import type { Entry } from '../../src/model/entry.js';

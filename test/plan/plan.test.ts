@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ComposeSpec, ImagesetSpec, SharedImageSpec } from '../../src/config/spec.js';
+import { type ComposeSpec, type ImagesetSpec, type SharedImageSpec } from '../../src/config/spec.js';
 import { type ImagesetScan, type MediumPlan, filesToCompare, planMedium } from '../../src/plan/plan.js';
 import type { Entry } from '../../src/model/entry.js';
 import { MB, composeSpec, dirEntry, fileEntry, imagesetSpec, syntheticScan } from '../support/plan-fixtures.js';

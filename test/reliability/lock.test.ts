@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { OutputError } from '../../src/errors.js';
-import { LOCK_FILE, MediumLock } from '../../src/medium/lock.js';
+import { LOCK_FILE } from '../../src/runtime/folder-lock.js';
+import { lockMedium } from '../../src/medium/staging.js';
 import { Staging } from '../../src/medium/staging.js';
 import { BIN, buildOk, fingerprint, mediacompose } from '../support/build.js';
 import { compressionStarted, lockHolder, sleep, slowMedium, stagingFolders } from './running-build.js';
@@ -63,10 +64,10 @@ function refusal(run: () => unknown): OutputError {
   throw new Error('expected the lock to be refused');
 }
 
-describe('MediumLock', () => {
+describe('lockMedium', () => {
   it('writes pid, host and start time into a lock file, and removes it on release', () => {
     const dir = medium();
-    const lock = MediumLock.acquire(dir);
+    const lock = lockMedium(dir);
     const owner = JSON.parse(fs.readFileSync(path.join(dir, LOCK_FILE), 'utf8'));
     expect(owner).toMatchObject({ pid: process.pid, host: os.hostname(), boot: bootId(), processStart: processStart(process.pid) });
     expect(Date.parse(owner.started)).toBeGreaterThan(Date.now() - 60_000);
@@ -80,7 +81,7 @@ describe('MediumLock', () => {
     const pid = liveProcess();
     const file = writeLock(dir, { pid, boot: bootId(), processStart: processStart(pid) });
     const before = fs.readFileSync(file, 'utf8');
-    const err = refusal(() => MediumLock.acquire(dir));
+    const err = refusal(() => lockMedium(dir));
     expect(err.exitStatus).toBe(4);
     expect(err.message).toBe(
       `${dir}: another build is writing this medium (pid ${pid}, started 2024-01-01T00:00:00.000Z) ` +
@@ -91,8 +92,8 @@ describe('MediumLock', () => {
 
   it('refuses a second lock in the same process', () => {
     const dir = medium();
-    const lock = MediumLock.acquire(dir);
-    expect(refusal(() => MediumLock.acquire(dir)).message).toContain(`another build is writing this medium (pid ${process.pid},`);
+    const lock = lockMedium(dir);
+    expect(refusal(() => lockMedium(dir)).message).toContain(`another build is writing this medium (pid ${process.pid},`);
     lock.release();
   });
 
@@ -101,7 +102,7 @@ describe('MediumLock', () => {
     const pid = deadPid();
     writeLock(dir, { pid, boot: bootId() });
     const notes: string[] = [];
-    const lock = MediumLock.acquire(dir, (n) => notes.push(n));
+    const lock = lockMedium(dir, (n) => notes.push(n));
     expect(notes).toEqual([`took over the lock of pid ${pid} (started 2024-01-01T00:00:00.000Z), which no longer runs (${path.join(dir, LOCK_FILE)})`]);
     expect(JSON.parse(fs.readFileSync(path.join(dir, LOCK_FILE), 'utf8')).pid).toBe(process.pid);
     lock.release();
@@ -112,7 +113,7 @@ describe('MediumLock', () => {
     const dir = medium();
     writeLock(dir, { pid: process.pid, boot: bootId(), processStart: '1' });
     const notes: string[] = [];
-    MediumLock.acquire(dir, (n) => notes.push(n)).release();
+    lockMedium(dir, (n) => notes.push(n)).release();
     expect(notes[0]).toMatch(/which no longer runs \(its pid now belongs to another process\)/);
   });
 
@@ -120,31 +121,31 @@ describe('MediumLock', () => {
     const dir = medium();
     writeLock(dir, { pid: process.pid, boot: '00000000-0000-0000-0000-000000000000' });
     const notes: string[] = [];
-    MediumLock.acquire(dir, (n) => notes.push(n)).release();
+    lockMedium(dir, (n) => notes.push(n)).release();
     expect(notes[0]).toMatch(/from before the last reboot/);
   });
 
   it('refuses the lock of another host, which it cannot check', () => {
     const dir = medium();
     writeLock(dir, { pid: deadPid(), host: 'buildhost-7' });
-    expect(refusal(() => MediumLock.acquire(dir)).message).toMatch(/another build is writing this medium \(pid \d+ on host buildhost-7, started /);
+    expect(refusal(() => lockMedium(dir)).message).toMatch(/another build is writing this medium \(pid \d+ on host buildhost-7, started /);
   });
 
   it('refuses an unreadable lock file while it is fresh, takes it over when old', () => {
     const dir = medium();
     const file = path.join(dir, LOCK_FILE);
     fs.writeFileSync(file, '');
-    expect(refusal(() => MediumLock.acquire(dir)).message).toContain('another build is writing this medium (its lock file is being written)');
+    expect(refusal(() => lockMedium(dir)).message).toContain('another build is writing this medium (its lock file is being written)');
     const old = new Date(Date.now() - 5 * 60_000);
     fs.utimesSync(file, old, old);
     const notes: string[] = [];
-    MediumLock.acquire(dir, (n) => notes.push(n)).release();
+    lockMedium(dir, (n) => notes.push(n)).release();
     expect(notes[0]).toMatch(/^took over the lock of an unreadable lock file/);
   });
 
   it('does not remove a lock that is no longer its own', () => {
     const dir = medium();
-    const lock = MediumLock.acquire(dir);
+    const lock = lockMedium(dir);
     const file = writeLock(dir, { pid: 12345 });
     lock.release();
     expect(fs.existsSync(file)).toBe(true);
@@ -152,7 +153,7 @@ describe('MediumLock', () => {
 
   it('creates a missing medium folder and removes it again if the build wrote nothing', () => {
     const dir = path.join(medium(), 'out', 'medium');
-    const lock = MediumLock.acquire(dir);
+    const lock = lockMedium(dir);
     expect(fs.existsSync(dir)).toBe(true);
     lock.release();
     expect(fs.existsSync(path.dirname(dir))).toBe(false);
@@ -163,7 +164,7 @@ describe('MediumLock', () => {
     const left = path.join(dir, '.mediacompose-staging-999999', 'images');
     fs.mkdirSync(left, { recursive: true });
     fs.writeFileSync(path.join(left, 'half.tar.xz'), 'x');
-    const lock = MediumLock.acquire(dir);
+    const lock = lockMedium(dir);
     const staging = Staging.create(lock);
     expect(fs.readdirSync(dir).sort()).toEqual([`.mediacompose-staging-${process.pid}`, LOCK_FILE].sort());
     fs.writeFileSync(path.join(staging.images, 'images.xml'), '<x/>');
@@ -178,7 +179,7 @@ describe('MediumLock', () => {
     const previous = path.join(dir, '.mediacompose-staging-999999', 'previous');
     fs.mkdirSync(previous, { recursive: true });
     fs.writeFileSync(path.join(previous, 'images.xml'), '<old/>');
-    const lock = MediumLock.acquire(dir);
+    const lock = lockMedium(dir);
     Staging.create(lock).discard();
     lock.release();
     expect(fs.readFileSync(path.join(dir, 'images', 'images.xml'), 'utf8')).toBe('<old/>');

@@ -2,7 +2,7 @@
  * Synthetic input for the planner: root entries, imagesets, a compose spec and scans, without a
  * file system. Shared by the plan tests.
  */
-import type { ComposeSpec, ImagesetSpec, SharedImageSpec } from '../../src/config/spec.js';
+import { type ComposeSpec, type ImagesetSpec, type SharedImageSpec } from '../../src/config/spec.js';
 import type { Entry } from '../../src/model/entry.js';
 import type { ImagesetScan } from '../../src/plan/plan.js';
 

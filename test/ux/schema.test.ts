@@ -18,9 +18,10 @@ import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { TEMPLATES_DIR } from '../../src/cli/init.js';
-import { COMPRESSIONS, NAME_PATTERN } from '../../src/config/fields.js';
+import { NAME_PATTERN } from '../../src/config/fields.js';
+import { COMPRESSION_NAMES } from '../../src/formats/registry.js';
 import { parseCompose } from '../../src/config/load.js';
-import { INSTALLER_ARCHS } from '../../src/config/spec.js';
+import { INSTALLER_ARCHS } from '../../src/model/installer.js';
 
 const SCHEMA_FILE = path.resolve(import.meta.dirname, '../../schema/compose.schema.json');
 
@@ -273,7 +274,7 @@ describe('compose.schema.json', () => {
   it('takes its names, archs and formats from the loader', () => {
     const schema = JSON.parse(fs.readFileSync(SCHEMA_FILE, 'utf8'));
     expect(schema.definitions.arch.enum).toEqual(INSTALLER_ARCHS);
-    expect(schema.properties.compression.enum).toEqual(COMPRESSIONS);
+    expect(schema.properties.compression.enum).toEqual(COMPRESSION_NAMES);
     expect(schema.definitions.name.pattern).toBe(NAME_PATTERN.source);
   });
 

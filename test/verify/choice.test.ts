@@ -3,7 +3,7 @@
  * verify applies it to every imageset's own patterns.
  */
 import { describe, expect, it } from 'vitest';
-import { chooseImageset } from '../../src/manifest/installer.js';
+import { chooseImageset } from '../../src/model/installer.js';
 
 const set = (patterns: string, archs = 'x86_64'): { patterns: string | undefined; archs: string } => ({ patterns, archs });
 

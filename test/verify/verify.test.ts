@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeHeader } from '../../src/archive/header.js';
+import { encodeHeader } from '../../src/model/tar-header.js';
 import { buildOk, mediacompose, writeTwoImagesetCompose } from '../support/build.js';
 import { isRoot } from '../support/installer.js';
 

@@ -13,7 +13,7 @@
  * them as UTF-8 (non-UTF-8 names cannot be expressed), truncates mtime to a signed 32-bit value,
  * and rewrites mode 0 and large ids (see docs/measured.md).
  */
-import type { BytePath } from '../model/entry.js';
+import type { BytePath } from './entry.js';
 
 export const BLOCK = 512;
 export const RECORD = 10240;

@@ -2,8 +2,8 @@
  * A planned member's tar header, and the exact length of an image's tar stream computed from the
  * headers alone. Pure: no I/O, so the plan report can size images without reading a file.
  */
-import type { Member } from '../model/member.js';
-import { BLOCK, RECORD, type MemberHeader, headerLength, paddingAfter } from './header.js';
+import type { Member } from './member.js';
+import { BLOCK, RECORD, type MemberHeader, headerLength, paddingAfter } from './tar-header.js';
 
 /** A member's header. One object shape for every type: this runs once per member. */
 export function headerOf(member: Member): MemberHeader {

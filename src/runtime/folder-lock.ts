@@ -1,18 +1,17 @@
 /**
- * One build at a time writes a medium: it holds a lock file in the medium folder, created with
- * O_EXCL and naming the process that holds it, so that a lock left by a crashed build is
- * recognised as stale and taken over instead of blocking the medium forever. A held lock is
- * registered with the cleanup registry (runtime/cleanup.ts).
+ * One command at a time writes a folder (a medium, a folder of prepared roots): it holds a lock
+ * file in the folder, created with O_EXCL and naming the process that holds it, so that a lock
+ * left by a crashed build is recognised as stale and taken over instead of blocking the folder
+ * forever. A held lock is registered with the cleanup registry (cleanup.ts). What a writer must
+ * repair after taking the lock is its own business (medium/staging.ts lockMedium).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { InputError, OutputError, describeSystemError } from '../errors.js';
-import { IMAGES_DIR } from '../model/names.js';
-import { onCleanup } from '../runtime/cleanup.js';
-import { makeFolders } from '../runtime/folders.js';
-import { readInputText } from '../runtime/input-file.js';
-import { restoreInterruptedSwaps } from './staging.js';
+import { onCleanup } from './cleanup.js';
+import { makeFolders } from './folders.js';
+import { readInputText } from './input-file.js';
 
 export const LOCK_FILE = '.mediacompose.lock';
 /** What the lock file says about the build that holds it. */
@@ -30,9 +29,12 @@ interface LockOwner {
 /** A lock file left unreadable (a crash between creating and writing it) is stale after this. */
 const UNREADABLE_LOCK_GRACE_MS = 60_000;
 
-export class MediumLock {
+export class FolderLock {
   private constructor(
-    readonly medium: string,
+    /** The folder locked. */
+    readonly folder: string,
+    /** What the folder is, in messages: "medium", "roots folder". */
+    private readonly noun: string,
     readonly file: string,
     private readonly content: string,
     /** The outermost folder this lock created for the medium, removed again if left empty. */
@@ -45,35 +47,25 @@ export class MediumLock {
   private released = false;
 
   /**
-   * Takes the medium's lock, creating the medium folder if needed. A lock whose holder no longer
-   * runs is taken over (`note` says so); a live one is an OutputError (exit 4).
+   * Takes the folder's lock, creating the folder if needed. A lock whose holder no longer runs
+   * is taken over (`note` says so); a live one is an OutputError (exit 4).
    */
-  static acquire(medium: string, note: (message: string) => void = () => {}): MediumLock {
-    const file = path.join(medium, LOCK_FILE);
+  static acquire(folder: string, noun: string, note: (message: string) => void = () => {}): FolderLock {
+    const file = path.join(folder, LOCK_FILE);
     let createdFolder: string | undefined;
     try {
-      createdFolder = makeFolders(medium);
+      createdFolder = makeFolders(folder);
     } catch (err) {
-      throw new OutputError(medium, `cannot create the medium folder: ${describeSystemError(err)}`, 'check the path and its permissions');
+      throw new OutputError(folder, `cannot create the ${noun} folder: ${describeSystemError(err)}`, 'check the path and its permissions');
     }
     const content = `${JSON.stringify(currentOwner())}\n`;
     // A few rounds at most: each round either takes the lock, refuses, or removes a stale lock.
     for (let round = 0; round < 5; round++) {
-      if (createExclusive(file, content)) {
-        const lock = new MediumLock(medium, file, content, createdFolder);
-        // Whatever this command goes on to do, or fails at, the previous images are in place.
-        try {
-          restoreInterruptedSwaps(medium, note);
-        } catch (err) {
-          lock.release();
-          throw new OutputError(path.join(medium, IMAGES_DIR), `cannot restore the images an interrupted build moved away: ${describeSystemError(err)}`, 'check the medium folder and its permissions');
-        }
-        return lock;
-      }
+      if (createExclusive(file, content, noun)) return new FolderLock(folder, noun, file, content, createdFolder);
       const held = readLock(file);
       if (held === undefined) continue; // released meanwhile: try again
       const verdict = judgeLock(held, file);
-      if (verdict.live) throw refusal(verdict.owner, file);
+      if (verdict.live) throw refusal(verdict.owner, file, noun);
       if (removeStaleLock(file, held.text)) note(`took over the lock of ${verdict.why} (${file})`);
     }
     throw new OutputError(file, 'cannot take the lock: other builds keep taking it', 'try again');
@@ -92,11 +84,11 @@ export class MediumLock {
     this.removeCreatedFolders();
   }
 
-  /** A build that failed before writing anything leaves no empty medium folder behind. */
+  /** A command that failed before writing anything leaves no empty folder behind. */
   private removeCreatedFolders(): void {
     if (this.createdFolder === undefined) return;
     const top = path.resolve(this.createdFolder);
-    for (let dir = path.resolve(this.medium); ; dir = path.dirname(dir)) {
+    for (let dir = path.resolve(this.folder); ; dir = path.dirname(dir)) {
       try {
         fs.rmdirSync(dir);
       } catch {
@@ -120,30 +112,30 @@ function currentOwner(): LockOwner {
 }
 
 /** Creates the lock file with O_EXCL and writes its content; false if it exists. */
-function createExclusive(file: string, content: string): boolean {
+function createExclusive(file: string, content: string, noun: string): boolean {
   let fd: number;
   try {
     fd = fs.openSync(file, 'wx', 0o644);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new OutputError(path.dirname(file), `cannot lock the medium: ${describeSystemError(err)}`, lockHint(err));
+    throw new OutputError(path.dirname(file), `cannot lock the ${noun}: ${describeSystemError(err)}`, lockHint(err, noun));
   }
   try {
     fs.writeSync(fd, content);
   } catch (err) {
     fs.closeSync(fd);
     fs.rmSync(file, { force: true });
-    throw new OutputError(path.dirname(file), `cannot lock the medium: ${describeSystemError(err)}`, lockHint(err));
+    throw new OutputError(path.dirname(file), `cannot lock the ${noun}: ${describeSystemError(err)}`, lockHint(err, noun));
   }
   fs.closeSync(fd);
   return true;
 }
 
-function lockHint(err: unknown): string {
+function lockHint(err: unknown, noun: string): string {
   switch ((err as NodeJS.ErrnoException).code) {
-    case 'EROFS': return 'the medium is on a read-only file system; choose a writable medium folder';
+    case 'EROFS': return `the ${noun} is on a read-only file system; choose a writable ${noun} folder`;
     case 'ENOSPC': return 'free space on that file system';
-    default: return 'check the medium folder and its permissions';
+    default: return `check the ${noun} folder and its permissions`;
   }
 }
 
@@ -162,7 +154,7 @@ function readLock(file: string): HeldLock | undefined {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     if (err instanceof InputError) throw err;
-    throw new OutputError(file, `cannot read the lock: ${describeSystemError(err)}`, 'check the medium folder and its permissions');
+    throw new OutputError(file, `cannot read the lock: ${describeSystemError(err)}`, 'check the folder and its permissions');
   }
 }
 
@@ -200,11 +192,11 @@ function judgeLock(held: HeldLock, file: string): Verdict {
 }
 
 /**
- * For read-only commands: the error to report when a live build holds the medium's lock (it may
- * swap images/ while they read), undefined when none does.
+ * For read-only commands: the error to report when a live command holds the folder's lock (a
+ * build may swap images/ while they read), undefined when none does.
  */
-export function buildWritingMedium(medium: string): InputError | undefined {
-  const file = path.join(medium, LOCK_FILE);
+export function lockHolderError(folder: string, noun: string): InputError | undefined {
+  const file = path.join(folder, LOCK_FILE);
   let held: HeldLock | undefined;
   try {
     held = readLock(file);
@@ -216,17 +208,17 @@ export function buildWritingMedium(medium: string): InputError | undefined {
   if (!verdict.live) return undefined;
   const owner = verdict.owner;
   const who = owner ? ` (pid ${owner.pid}${owner.host === os.hostname() ? '' : ` on host ${owner.host}`}, started ${owner.started})` : '';
-  return new InputError(medium, `a build is writing this medium${who}`, 'wait for it to finish, then run this again');
+  return new InputError(folder, `a build is writing this ${noun}${who}`, 'wait for it to finish, then run this again');
 }
 
-function refusal(owner: LockOwner | undefined, file: string): OutputError {
+function refusal(owner: LockOwner | undefined, file: string, noun: string): OutputError {
   if (owner === undefined) {
-    return new OutputError(path.dirname(file), 'another build is writing this medium (its lock file is being written)', `wait for it; if no build runs, remove ${file}`);
+    return new OutputError(path.dirname(file), `another build is writing this ${noun} (its lock file is being written)`, `wait for it; if no build runs, remove ${file}`);
   }
   const where = owner.host === os.hostname() ? '' : ` on host ${owner.host}`;
   return new OutputError(
     path.dirname(file),
-    `another build is writing this medium (pid ${owner.pid}${where}, started ${owner.started})`,
+    `another build is writing this ${noun} (pid ${owner.pid}${where}, started ${owner.started})`,
     `wait for it to finish; if it no longer runs, remove ${file}`,
   );
 }
@@ -241,7 +233,7 @@ function removeStaleLock(file: string, staleText: string): boolean {
     fs.renameSync(file, aside);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new OutputError(file, `cannot remove a stale lock: ${describeSystemError(err)}`, 'check the medium folder and its permissions');
+    throw new OutputError(file, `cannot remove a stale lock: ${describeSystemError(err)}`, 'check the folder and its permissions');
   }
   const moved = readInputText(aside, 'lock', 'none');
   if (moved !== staleText) {

@@ -1,12 +1,12 @@
 /**
  * The installer's rules, in one module (docs/yast-contract.md), as its own code applies them
  * (yast-installation ImageInstallation, yast2 Arch, yast-ruby-bindings Builtins): which
- * decompressor it runs for an archive name, how it splits archs and patterns, which imageset it
+ * decompressor it runs for an archive name (what each one reads is the format's own fact:
+ * formats/registry.ts), how it splits archs and patterns, which imageset it
  * chooses, which archs it knows, how it reads a number, which archive names it accepts, and how a
  * member name becomes a path. How it parses the XML itself is libxml.ts. compose.yaml checks, `details` and
  * `verify` all apply these rules and no others. Pure: no file is read here.
  */
-import type { ArchiveFormat } from '../archive/formats.js';
 import type { BytePath } from '../model/entry.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -34,7 +34,7 @@ export function installerDecompressor(name: string): InstallerDecompressor {
 }
 
 /** The installer's command line for an archive, for messages (target folder left out). */
-function installerCommandLine(name: string): string {
+export function installerCommandLine(name: string): string {
   const tar = 'tar --numeric-owner --record-size=10240';
   switch (installerDecompressor(name)) {
     case 'lzmadec': return `lzmadec < ${name} | ${tar} -xf -`;
@@ -43,31 +43,12 @@ function installerCommandLine(name: string): string {
   }
 }
 
-/**
- * Whether that command deploys an archive whose content is `format`: xzdec reads only xz,
- * lzmadec only LZMA-alone; GNU tar finds gzip, bzip2 and xz by their magic bytes and reads plain
- * tar, but LZMA-alone has no magic and fails (exit 2) whatever the name.
- */
-export function installerCanRead(name: string, format: ArchiveFormat): boolean {
-  switch (installerDecompressor(name)) {
-    case 'lzmadec': return format === 'lzma';
-    case 'xzdec': return format === 'xz';
-    case 'tar': return format !== 'lzma';
-  }
-}
-
-/** One sentence on why the installer cannot deploy an archive, or undefined when it can. */
-export function decompressorProblem(name: string, format: ArchiveFormat): string | undefined {
-  if (installerCanRead(name, format)) return undefined;
-  return `holds ${format} data, which the installer's \`${installerCommandLine(name)}\` cannot read: the installation aborts`;
-}
-
-/** How to make an unreadable archive readable: the names that fit its content. */
-export function decompressorHint(format: ArchiveFormat): string {
-  switch (format) {
-    case 'lzma': return 'rename it to end in .lzma, or recompress it';
-    case 'xz': return 'rename it to end in .xz, or recompress it';
-    default: return 'rename it to a name not ending in .xz or .lzma (e.g. .tar.gz or .tar.bzip2), or recompress it';
+/** How to name an archive for this command to be run on it, after "rename it to". */
+export function installerNameFor(decompressor: InstallerDecompressor): string {
+  switch (decompressor) {
+    case 'lzmadec': return 'end in .lzma';
+    case 'xzdec': return 'end in .xz';
+    case 'tar': return 'a name not ending in .xz or .lzma (e.g. .tar.gz or .tar.bzip2)';
   }
 }
 

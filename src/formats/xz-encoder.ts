@@ -13,6 +13,9 @@ import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import { Duplex as DuplexStream } from 'node:stream';
 import { onPath, programOutput, startFilter } from '../runtime/command.js';
+import type { EncoderReport } from './format.js';
+
+export type { EncoderReport };
 
 const require = createRequire(import.meta.url);
 
@@ -42,10 +45,6 @@ export interface EncoderStream {
   readonly onReport?: (listener: (report: EncoderReport) => void) => void;
 }
 
-export interface EncoderReport {
-  readonly consumed: number;
-  readonly encoded: number;
-}
 
 /** How often xz is asked for its progress. */
 const REPORT_MS = 1000;
