@@ -307,7 +307,7 @@ function encoderThroughput(stream) {
   const pkg = path.resolve(option('package', path.join(HERE, '..')));
   const bytes = fs.statSync(stream).size;
   const script = `
-    const { FORMATS } = await import(${JSON.stringify(path.join(pkg, 'dist', 'archive', 'formats.js'))});
+    const { FORMATS } = await import(${JSON.stringify(path.join(pkg, 'dist', 'formats', 'registry.js'))});
     const { pipeline } = await import('node:stream/promises');
     const fs = await import('node:fs');
     const c = FORMATS.xz.createCompressor(6, 2);
