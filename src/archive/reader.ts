@@ -10,7 +10,6 @@ import { type Links, openInput } from '../runtime/input-file.js';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InputError, MediaComposeError, describeSystemError } from '../errors.js';
-import type { BytePath } from '../model/entry.js';
 import { type ArchiveFormat, createDecompressor, detectFormat } from '../formats/registry.js';
 import { BLOCK } from '../model/tar-header.js';
 import { type DecodedMember, HeaderProblem, type PaxRecords, cString, checksumOk, decodeHeader, headerSize, isExtensionHeader, parsePaxRecords } from './tar-decode.js';

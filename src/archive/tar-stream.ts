@@ -11,7 +11,7 @@ import { floorSeconds } from '../model/entry.js';
 import type { Member } from '../model/member.js';
 import { openForReading } from '../runtime/input-file.js';
 import { headerOf } from '../model/member-header.js';
-import { BLOCK, RECORD, type MemberHeader, encodeHeader, headerLength, paddingAfter } from '../model/tar-header.js';
+import { BLOCK, RECORD, encodeHeader, paddingAfter } from '../model/tar-header.js';
 
 const CHUNK = 1 << 20;
 

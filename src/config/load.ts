@@ -22,7 +22,8 @@ import { ComposeError, MediaComposeError, describeSystemError } from '../errors.
 import { readInputText } from '../runtime/input-file.js';
 import { type ComposeSpec } from './spec.js';
 import { Reader, deepFreeze, reportSyntaxErrors, sortProblems, unreadableFileHint } from './reader.js';
-import { type ArchDefault, readArchDefault, readChecksums, readCompression, readImages, readImagesets, readBudget, readCheckAttributes, readLayering, readLevel, readMedium, readMetadata, readVersion } from './fields.js';
+import { readChecksums, readCompression, readBudget, readCheckAttributes, readLayering, readLevel, readMedium, readMetadata, readVersion } from './fields.js';
+import { readArchDefault, readImages, readImagesets } from './imagesets.js';
 import { checkImages, checkImagesets, completeImage, completeImageset } from './rules.js';
 import { readPrepare, readRepositories } from './package-source.js';
 import { mediumLimitProblems } from './medium-limits.js';

@@ -2,7 +2,6 @@
  * Reading YAML nodes with their positions, and the problems found in them: the Reader every
  * field reader takes, syntax errors, hints (closest key, quoting), and small helpers.
  */
-import * as path from 'node:path';
 import { LineCounter, Scalar, isAlias, isMap, isScalar, isSeq, visit, type Document, type YAMLError, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { ComposeProblem, SourcePosition } from '../errors.js';
 
@@ -98,7 +97,6 @@ export class Reader {
       this.problem(v.at, `${key}: expected a list, found ${kindOf(v.value)}`, hint);
       return undefined;
     }
-    const items: Located[] = [];
     return v.value.items.map((item) => this.locate(item, v.at));
   }
 

@@ -9,7 +9,7 @@ import { type ImagesetSpec, type PrepareSpec, type SharedImageSpec } from './spe
 import { patternSetKey } from '../model/installer.js';
 import { archiveFilePattern } from '../model/names.js';
 import { Reader, duplicates } from './reader.js';
-import type { ImageDraft, ImagesetDraft } from './fields.js';
+import type { ImageDraft, ImagesetDraft } from './imagesets.js';
 
 // ---------------------------------------------------------------------------------------------
 // Imageset uniqueness (per arch)

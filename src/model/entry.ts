@@ -49,10 +49,6 @@ export function printable(path: BytePath): string {
   return Buffer.from(path, 'latin1').toString('utf8');
 }
 
-/** The path as bytes, for the file system. */
-function pathBytes(path: BytePath): Buffer {
-  return Buffer.from(path, 'latin1');
-}
 
 /** Joins a root (a normal string path) and a byte path into a Buffer path for fs calls. */
 export function absoluteBytes(root: string, path: BytePath): Buffer {

@@ -33,8 +33,6 @@ export class FolderLock {
   private constructor(
     /** The folder locked. */
     readonly folder: string,
-    /** What the folder is, in messages: "medium", "roots folder". */
-    private readonly noun: string,
     readonly file: string,
     private readonly content: string,
     /** The outermost folder this lock created for the medium, removed again if left empty. */
@@ -61,7 +59,7 @@ export class FolderLock {
     const content = `${JSON.stringify(currentOwner())}\n`;
     // A few rounds at most: each round either takes the lock, refuses, or removes a stale lock.
     for (let round = 0; round < 5; round++) {
-      if (createExclusive(file, content, noun)) return new FolderLock(folder, noun, file, content, createdFolder);
+      if (createExclusive(file, content, noun)) return new FolderLock(folder, file, content, createdFolder);
       const held = readLock(file);
       if (held === undefined) continue; // released meanwhile: try again
       const verdict = judgeLock(held, file);

@@ -18,7 +18,7 @@ import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { TEMPLATES_DIR } from '../../src/cli/init.js';
-import { NAME_PATTERN } from '../../src/config/fields.js';
+import { NAME_PATTERN } from '../../src/config/imagesets.js';
 import { COMPRESSION_NAMES } from '../../src/formats/registry.js';
 import { parseCompose } from '../../src/config/load.js';
 import { INSTALLER_ARCHS } from '../../src/model/installer.js';
