@@ -54,14 +54,12 @@ export interface PendingEntry {
   readonly archive: string;
 }
 
-const unregister = new Map<string, () => void>();
-
 export interface CacheReport {
   readonly folder: string;
   readonly maxBytes: number;
   /** Images taken from the cache. */
   hits: number;
-  /** Images compressed (and added). */
+  /** Images the cache did not hold (or held damaged): compressed by this build. */
   misses: number;
   /** Entries found damaged and dropped. */
   damaged: number;
@@ -79,6 +77,8 @@ export class ImageCache {
   readonly report: CacheReport;
   /** Set by the build to read archives for their digests off the main thread. */
   digester: FileDigester = (file) => sha256Of(file);
+  /** The cleanup task of each pending entry (removes its folder if the command ends early). */
+  private readonly pending = new Map<string, () => void>();
 
   private constructor(
     readonly folder: string,
@@ -126,6 +126,13 @@ export class ImageCache {
    * entry is damaged (then it is dropped, with a warning).
    */
   async take(key: string, dest?: string): Promise<CachedImage | undefined> {
+    const hit = await this.lookUp(key, dest);
+    if (hit) this.report.hits++;
+    else this.report.misses++;
+    return hit;
+  }
+
+  private async lookUp(key: string, dest: string | undefined): Promise<CachedImage | undefined> {
     const meta = this.meta(key);
     if (!meta) return undefined;
     const archive = path.join(this.entry(key), ARCHIVE);
@@ -148,7 +155,6 @@ export class ImageCache {
       return undefined;
     }
     touch(path.join(this.entry(key), META));
-    this.report.hits++;
     return { size: meta.size, files: meta.files, compressedSize: meta.compressedSize, sha256: meta.sha256 };
   }
 
@@ -160,7 +166,7 @@ export class ImageCache {
     } catch (err) {
       throw new OutputError(folder, `cannot write to the image cache: ${describeSystemError(err)}`, 'choose another folder with --cache, or build with --no-cache');
     }
-    unregister.set(folder, onCleanup(() => fs.rmSync(folder, { recursive: true, force: true })));
+    this.pending.set(folder, onCleanup(() => fs.rmSync(folder, { recursive: true, force: true })));
     return { folder, archive: path.join(folder, ARCHIVE) };
   }
 
@@ -206,8 +212,8 @@ export class ImageCache {
 
   discard(pending: PendingEntry): void {
     fs.rmSync(pending.folder, { recursive: true, force: true });
-    unregister.get(pending.folder)?.();
-    unregister.delete(pending.folder);
+    this.pending.get(pending.folder)?.();
+    this.pending.delete(pending.folder);
   }
 
   private drop(key: string, why: string): void {

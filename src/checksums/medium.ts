@@ -10,6 +10,7 @@ import path from 'node:path';
 import { InputError, MediaComposeError, OutputError, UsageError, describeSystemError } from '../errors.js';
 import { byBytes } from '../model/installer.js';
 import { onCleanup } from '../runtime/cleanup.js';
+import { writeOutput } from '../runtime/write-file.js';
 import type { Progress } from '../runtime/progress.js';
 import type { ChecksumsSpec } from '../config/spec.js';
 import { type Signer, checkSignature, openSigner } from './gpg.js';
@@ -82,13 +83,6 @@ function readText(file: string, kind: 'checksumList' | 'directoryList', medium: 
   }
 }
 
-function write(file: string, content: string): void {
-  try {
-    fs.writeFileSync(file, content);
-  } catch (err) {
-    throw new OutputError(file, `cannot write: ${describeSystemError(err)}`);
-  }
-}
 
 function rename(from: string, to: string): void {
   try {
@@ -123,7 +117,7 @@ export async function prepareChecksums(composeFile: string, medium: string, spec
     throw new UsageError(composeFile, `checksums: list: medium, but ${medium} has no CHECKSUMS or content to add the images/ lines to`, 'use list: images, or put the product\'s root list there first');
   }
   if (list === 'images' && root && /(^|\s)images\//m.test(readText(root.file, 'checksumList', medium))) {
-    progress.warn(`${root.file} names files of images/ and the installer reads it after images/CHECKSUMS, so its lines win; use checksums: list: medium`);
+    progress.warn(`${root.file} names files of images/ and the installer reads it after images/CHECKSUMS, so its lines win; use checksums: list: medium`, 'MC-W-CHECKSUMS');
   }
   return { signer, list };
 }
@@ -137,22 +131,22 @@ export async function writeChecksums(step: ChecksumsStep, stagedImages: string, 
   const moves: Array<[string, string]> = [];
   if (step.signer && step.list === 'images') {
     const list = path.join(stagedImages, IMAGES_LIST);
-    write(list, imagesListText(digestImages(stagedImages)));
+    writeOutput(list, imagesListText(digestImages(stagedImages)));
     await step.signer.sign(list, list + SIGNATURE_SUFFIX, path.join(medium, 'images', IMAGES_LIST));
-    write(list + KEY_SUFFIX, await step.signer.publicKey());
+    writeOutput(list + KEY_SUFFIX, await step.signer.publicKey());
   } else if (step.signer && step.list === 'medium') {
     const root = rootList(medium)!;
     const staged = path.join(stagingDir, path.basename(root.file));
     const lines = listLines(root.form, digestImages(stagedImages), 'images/');
-    write(staged, replaceImagesLines(root.form, readText(root.file, 'checksumList', medium), lines));
+    writeOutput(staged, replaceImagesLines(root.form, readText(root.file, 'checksumList', medium), lines));
     await step.signer.sign(staged, staged + SIGNATURE_SUFFIX, root.file);
     moves.push([staged, root.file], [staged + SIGNATURE_SUFFIX, root.file + SIGNATURE_SUFFIX]);
     if (fs.existsSync(root.file + KEY_SUFFIX)) {
-      write(staged + KEY_SUFFIX, await step.signer.publicKey());
+      writeOutput(staged + KEY_SUFFIX, await step.signer.publicKey());
       moves.push([staged + KEY_SUFFIX, root.file + KEY_SUFFIX]);
     }
   }
-  write(path.join(stagedImages, DIRECTORY_YAST), directoryYastText(folderEntries(stagedImages)));
+  writeOutput(path.join(stagedImages, DIRECTORY_YAST), directoryYastText(folderEntries(stagedImages)));
   const rootDirectory = stagedRootDirectoryYast(medium, stagingDir);
   if (rootDirectory) moves.push(rootDirectory);
   return moves;
@@ -173,7 +167,7 @@ function stagedRootDirectoryYast(medium: string, stagingDir: string): [string, s
   const lines = text.split('\n').filter(Boolean);
   if (lines.includes('images/') || lines.includes('images')) return undefined;
   const staged = path.join(stagingDir, 'root-directory.yast');
-  write(staged, [...lines, 'images/'].sort(byBytes).map((l) => `${l}\n`).join(''));
+  writeOutput(staged, [...lines, 'images/'].sort(byBytes).map((l) => `${l}\n`).join(''));
   return [staged, file];
 }
 
@@ -240,18 +234,18 @@ export async function refreshChecksums(folder: string, overrides: ReadonlyMap<st
       for (const list of stale) {
         const tmp = `${list.file}.mediacompose-new`;
         staged.push([tmp, list.file]);
-        write(tmp, list.text);
+        writeOutput(tmp, list.text);
         staged.push([tmp + SIGNATURE_SUFFIX, list.file + SIGNATURE_SUFFIX]);
         await signer.sign(tmp, tmp + SIGNATURE_SUFFIX, list.file);
         if (list.hasKey) {
           staged.push([tmp + KEY_SUFFIX, list.file + KEY_SUFFIX]);
-          write(tmp + KEY_SUFFIX, await signer.publicKey());
+          writeOutput(tmp + KEY_SUFFIX, await signer.publicKey());
         }
       }
     }
     if (directoryText !== undefined) {
       staged.push([`${directory}.mediacompose-new`, directory]);
-      write(`${directory}.mediacompose-new`, directoryText);
+      writeOutput(`${directory}.mediacompose-new`, directoryText);
     }
   } catch (err) {
     discard();

@@ -55,7 +55,8 @@ export const buildCommand: CommandModule<{ debug: boolean; verbose?: boolean }, 
       const noCache = args.cache === false;
       if (shard && noCache) throw new UsageError(undefined, '--shard needs the image cache', 'leave out --no-cache; the shards meet in the cache folder');
       // Bars on a terminal, timestamped lines in a log or CI; --json keeps stderr quiet too.
-      const { progress, warnings } = recordWarnings(createProgress({ quiet: silent(args) }));
+      const recorded = recordWarnings(createProgress({ quiet: silent(args) }));
+      const { progress } = recorded;
       showCommands(progress, args.verbose);
       const options: BuildOptions = {
         jobs: args.jobs,
@@ -72,7 +73,7 @@ export const buildCommand: CommandModule<{ debug: boolean; verbose?: boolean }, 
         // The bars must be finished before the summary or an error is printed below them.
         progress.close?.();
       }
-      process.stdout.write(args.json ? jsonDocument(result, warnings) : 'shard' in result ? shardSummary(result) : summary(result));
+      process.stdout.write(args.json ? jsonDocument(result, recorded) : 'shard' in result ? shardSummary(result) : summary(result));
       return 0;
     }),
 };

@@ -31,7 +31,7 @@ export const checksumsCommand: CommandModule<{ debug: boolean }, ChecksumsArgs> 
       const lines = productLines(folder);
       process.stdout.write(
         args.json
-          ? jsonDocument({ medium: args.medium, files: lines.files.map((f) => ({ path: `${IMAGES_DIR}/${f.path}`, sha256: f.sha256 })), checksums: lines.checksums, content: lines.content }, [])
+          ? jsonDocument({ medium: args.medium, files: lines.files.map((f) => ({ path: `${IMAGES_DIR}/${f.path}`, sha256: f.sha256 })), checksums: lines.checksums, content: lines.content }, { warnings: [], codes: new Map() })
           : [...lines.checksums, '', ...lines.content].map((l) => `${l}\n`).join(''),
       );
       return 0;

@@ -39,10 +39,11 @@ export const detailsCommand: CommandModule<{ debug: boolean; verbose?: boolean }
       .example('$0 details out/medium --check --json', 'the same, for scripts'),
   handler: (args: ArgumentsCamelCase<DetailsArgs>) =>
     runCommand(args.debug, async () => {
-      const { progress, warnings } = recordWarnings(plainProgress(silent(args)));
+      const recorded = recordWarnings(plainProgress(silent(args)));
+      const { progress } = recorded;
       showCommands(progress, args.verbose);
       const results = await regenerateDetails(args.medium, { arch: args.arch, check: args.check, jobs: args.jobs, signKey: args.signKey, progress });
-      process.stdout.write(args.json ? jsonDocument({ archs: results }, warnings) : results.map(report).join(''));
+      process.stdout.write(args.json ? jsonDocument({ archs: results }, recorded) : results.map(report).join(''));
       return results.some((r) => r.state === 'stale') ? ExitStatus.differences : ExitStatus.ok;
     }),
 };

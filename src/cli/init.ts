@@ -3,6 +3,7 @@
  * of the package's templates; the demo template also writes the small roots it builds from
  * (DIR/roots). It never overwrites: a compose.yaml that exists may hold hours of a person's work.
  */
+import { writeOutput } from '../runtime/write-file.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,13 +110,8 @@ function writeStarter(dir: string, templateName: string): string {
   if (fs.existsSync(file)) throw alreadyExists(file);
   makeFolder(dir);
   const text = withSchemaReference(fs.readFileSync(template.file, 'utf8'), dir);
-  try {
-    // 'wx': a compose.yaml that appeared meanwhile is not overwritten either.
-    fs.writeFileSync(file, text, { flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw alreadyExists(file);
-    throw new OutputError(file, `cannot write: ${describeSystemError(err)}`);
-  }
+  // Exclusive: a compose.yaml that appeared meanwhile is not overwritten either.
+  writeOutput(file, text, { exclusive: { exists: () => alreadyExists(file) } });
   return file;
 }
 

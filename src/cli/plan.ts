@@ -37,7 +37,8 @@ export const planCommand: CommandModule<{ debug: boolean; verbose?: boolean }, P
       .example('$0 plan compose.yaml --json | jq .near_misses', 'identical content not shared because its metadata differs'),
   handler: (args: ArgumentsCamelCase<PlanArgs>) =>
     runCommand(args.debug, async () => {
-      const { progress, warnings } = recordWarnings(plainProgress(silent(args)));
+      const recorded = recordWarnings(plainProgress(silent(args)));
+      const { progress } = recorded;
       showCommands(progress, args.verbose);
       const doc = await planCompose(args.compose, progress, {
         estimate: args.estimate,
@@ -45,7 +46,7 @@ export const planCommand: CommandModule<{ debug: boolean; verbose?: boolean }, P
         medium: args.medium,
       });
       if (args.json) {
-        process.stdout.write(jsonDocument(planJson(doc), warnings));
+        process.stdout.write(jsonDocument(planJson(doc), recorded));
         return 0;
       }
       const { summary, report, nearMisses, estimate, verdict, spec, prepared } = doc;

@@ -25,10 +25,11 @@ export const prepareCommand: CommandModule<{ debug: boolean; verbose?: boolean }
       .example('sudo $0 prepare compose.yaml', 'install or reuse roots/<imageset>-<arch> for every imageset without root:'),
   handler: (args: ArgumentsCamelCase<PrepareArgs>) =>
     runCommand(args.debug, async () => {
-      const { progress, warnings } = recordWarnings(plainProgress(silent(args)));
+      const recorded = recordWarnings(plainProgress(silent(args)));
+      const { progress } = recorded;
       showCommands(progress, args.verbose);
       const result = await prepareCompose(args.compose, progress);
-      process.stdout.write(args.json ? jsonDocument(result, warnings) : formatPrepared(result.roots) || 'no imageset to prepare: every imageset names its root\n');
+      process.stdout.write(args.json ? jsonDocument(result, recorded) : formatPrepared(result.roots) || 'no imageset to prepare: every imageset names its root\n');
       return 0;
     }),
 };

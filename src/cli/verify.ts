@@ -37,7 +37,8 @@ export const verifyCommand: CommandModule<{ debug: boolean; verbose?: boolean },
   handler: (args: ArgumentsCamelCase<VerifyArgs>) =>
     runCommand(args.debug, async () => {
       // Timestamped lines on stderr (bars on a terminal); --json keeps stderr quiet too.
-      const { progress, warnings } = recordWarnings(createProgress({ quiet: silent(args) }));
+      const recorded = recordWarnings(createProgress({ quiet: silent(args) }));
+      const { progress } = recorded;
       showCommands(progress, args.verbose);
       let result: VerifyResult;
       try {
@@ -45,7 +46,7 @@ export const verifyCommand: CommandModule<{ debug: boolean; verbose?: boolean },
       } finally {
         progress.close?.();
       }
-      process.stdout.write(args.json ? jsonDocument(jsonOf(result), warnings) : report(result));
+      process.stdout.write(args.json ? jsonDocument(jsonOf(result), recorded) : report(result));
       for (const u of result.unreadable) process.stderr.write(`error: ${u.error}\n`);
       if (result.unreadable.length > 0) return ExitStatus.input;
       return result.ok ? ExitStatus.ok : ExitStatus.differences;

@@ -16,11 +16,12 @@ import pLimit from 'p-limit';
 import { type ArchiveFormat } from '../formats/registry.js';
 import { type ArchiveTotals, readArchive } from '../archive/reader.js';
 import { refreshChecksums } from '../checksums/medium.js';
-import { InputError, OutputError, describeSystemError } from '../errors.js';
+import { InputError, OutputError } from '../errors.js';
 import { byBytes } from '../model/installer.js';
 import { decompressorHint, decompressorProblem } from '../formats/registry.js';
 import { type DetailsImage, detailsXml } from '../manifest/xml.js';
-import { interruptedSwap, interruptedSwapError, lockMedium, syncPath } from '../medium/staging.js';
+import { interruptedSwap, interruptedSwapError, lockMedium } from '../medium/staging.js';
+import { writeOutput } from '../runtime/write-file.js';
 import { IMAGES_DIR, IMAGES_XML, LEGACY_DETAILS_XML } from '../model/names.js';
 import { ImagePackages, type PathOwners, imageRpms } from '../pkgdb/owners.js';
 import type { Progress } from '../runtime/progress.js';
@@ -89,7 +90,7 @@ function isOnReadOnlyFileSystem(folder: string): boolean {
 
 async function detailsOfMedium(folder: string, options: DetailsOptions): Promise<ArchDetails[]> {
   const { imagesets, warnings } = usableImagesets(folder);
-  for (const warning of warnings) options.progress.warn(warning);
+  for (const warning of warnings) options.progress.warn(warning, 'MC-W-MEDIUM');
   const archs = chosenArchs(imagesets, options.arch, path.join(folder, IMAGES_XML));
   // The files the installer reads on the chosen archs, each with every arch that reads it: a
   // legacy details.xml is written for all of them, and checked for the chosen ones.
@@ -140,7 +141,7 @@ async function detailsOfMedium(folder: string, options: DetailsOptions): Promise
     const written = results.map(({ xml, current, ...result }): ArchDetails => {
       if (current) return { ...result, state: 'current' };
       if (options.check) return { ...result, state: 'stale' };
-      writeAtomically(result.file, xml);
+      writeOutput(result.file, xml, { atomic: true });
       return { ...result, state: 'written' };
     });
     lists.commit();
@@ -167,6 +168,7 @@ function warnDisagreeingLegacy(folder: string, read: readonly string[], readings
   progress.warn(
     `${path.join(folder, LEGACY_DETAILS_XML)}: disagrees with ${read.join(', ')} on ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}; ` +
       'no installer of these archs reads it (each has its own details-<arch>.xml): remove it, or keep it current with `details` on a copy without them',
+    'MC-W-MEDIUM',
   );
 }
 
@@ -195,17 +197,6 @@ function imagesFolder(medium: string): string {
   throw new InputError(medium, `not a medium: no ${IMAGES_DIR}/images.xml`, 'name the folder that holds images/');
 }
 
-function writeAtomically(file: string, content: string): void {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    fs.writeFileSync(temp, content, { flush: true });
-    fs.renameSync(temp, file);
-    syncPath(path.dirname(file));
-  } catch (err) {
-    fs.rmSync(temp, { force: true });
-    throw new OutputError(file, `cannot write: ${describeSystemError(err)}`);
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Reading the archives

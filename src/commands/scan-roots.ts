@@ -2,6 +2,7 @@
  * What build and plan share before planning: scan every root of the compose spec once, then
  * compare the contents of files whose path and metadata match another root's.
  */
+import { warnAll } from '../runtime/warnings.js';
 import { type ComposeSpec } from '../config/spec.js';
 import type { BytePath } from '../model/entry.js';
 import { nearMissCandidates } from '../plan/near-misses.js';
@@ -29,7 +30,7 @@ export async function scanRoots(
     if (byRoot.has(imageset.root)) continue;
     const t = Date.now();
     const scan = await scanRoot(imageset.root);
-    for (const w of scan.warnings) progress.warn(w);
+    warnAll(progress, scan.warnings);
     progress.info(`scanned ${imageset.rootAsWritten}: ${scan.entries.length} entries in ${secondsSince(t)} (${perSecond(scan.entries.length, t)} entries/s)`);
     byRoot.set(imageset.root, scan);
   }

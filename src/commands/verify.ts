@@ -19,6 +19,7 @@
  * extracts them as GNU tar would, verify/compare.ts holds the result against each root;
  * verify/result.ts has the types verify returns.
  */
+import { StrictWarnings, warnAll } from '../runtime/warnings.js';
 import os from 'node:os';
 import path from 'node:path';
 import { checkChecksums } from '../checksums/medium.js';
@@ -49,11 +50,9 @@ export async function verify(composeFile: string, options: VerifyOptions): Promi
   const started = Date.now();
   const { progress } = options;
   const spec = loadCompose(composeFile, options);
-  const missing = await missingDatabaseWarnings(spec.imagesets);
-  for (const warning of missing) progress.warn(warning);
-  if (options.strict && missing.length > 0) {
-    throw new InputError(spec.file, `--strict: ${missing.length === 1 ? '1 warning' : `${missing.length} warnings`} about the roots, the first: ${missing[0]}`, 'fix the roots as the warnings say, or verify without --strict');
-  }
+  const rootWarnings = new StrictWarnings(progress, 'about the roots');
+  warnAll(rootWarnings, await missingDatabaseWarnings(spec.imagesets));
+  if (options.strict) rootWarnings.enforce(spec.file, 'fix the roots as the warnings say, or verify without --strict');
   const folder = path.join(spec.medium, IMAGES_DIR);
   const problems: VerifyProblem[] = [];
 

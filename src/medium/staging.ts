@@ -14,6 +14,7 @@ import { makeFolders } from '../runtime/folders.js';
 import { readInputText } from '../runtime/input-file.js';
 import { IMAGES_DIR, IMAGES_XML } from '../model/names.js';
 import { FolderLock, lockHolderError } from '../runtime/folder-lock.js';
+import { syncPath } from '../runtime/write-file.js';
 
 const STAGING_PREFIX = '.mediacompose-staging-';
 
@@ -133,16 +134,6 @@ function unfinishedMoves(stale: string): Array<[string, string]> | undefined {
   const medium = path.dirname(stale);
   const inside = (file: string, folder: string): boolean => path.dirname(path.resolve(file)) === path.resolve(folder);
   return moves.filter(([from, to]) => inside(from, stale) && inside(to, medium));
-}
-
-/** fsync of a file or folder. */
-export function syncPath(file: string): void {
-  const fd = fs.openSync(file, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 /** fsync of every file and folder below `dir`, folders after their contents. */

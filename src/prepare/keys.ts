@@ -97,6 +97,6 @@ export function reportImportedKeys(spec: ComposeSpec, notes: readonly KeyNote[],
     }
     if (own || seen.has(`${note.repository}\0${note.fingerprint}`)) continue;
     seen.add(`${note.repository}\0${note.fingerprint}`);
-    progress.warn(`${where}: key ${note.fingerprint} trusted on first use, as the repository offers it (set gpgkey: to a key file you have checked, and any other key stops prepare)`);
+    progress.warn(`${where}: key ${note.fingerprint} trusted on first use, as the repository offers it (set gpgkey: to a key file you have checked, and any other key stops prepare)`, 'MC-W-KEY');
   }
 }

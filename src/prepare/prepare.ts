@@ -22,16 +22,15 @@
  * Outside the roots folder nothing is written: the package cache, zypp.conf per arch and the logs
  * live in it too.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type ComposeSpec, type ImagesetSpec } from '../config/spec.js';
 import { InputError, OutputError, describeSystemError } from '../errors.js';
 import { FolderLock } from '../runtime/folder-lock.js';
 import { onCleanup } from '../runtime/cleanup.js';
-import { runProgram } from '../runtime/command.js';
-import { readInput, readInputText } from '../runtime/input-file.js';
 import type { Progress } from '../runtime/progress.js';
+import { fingerprint, readRecord, recordOf, recordPath, repomdDigests, writeRecord } from './records.js';
+import { PrepareRun, clampMtimes, copyTree, separateHardlinks, sourceDateEpoch } from './root-tree.js';
 import { KEYRING_PREFIX, type TrustedKeys, readTrustedKeys, reportImportedKeys } from './keys.js';
 import {
   type KeyNote,
@@ -50,8 +49,6 @@ import {
   writeZyppConf,
 } from './zypper.js';
 
-/** Bumped when what a record means changes: older records then never match. */
-const RECORD_FORMAT = 1;
 const STAGING_PREFIX = '.staging-';
 const OLD_PREFIX = '.old-';
 
@@ -70,20 +67,6 @@ export interface PreparedRoot {
 export interface PrepareResult {
   readonly roots: readonly PreparedRoot[];
   readonly seconds: number;
-}
-
-/** What is kept beside each prepared root, `<name>-<arch>.prepared.json`. */
-interface RootRecord {
-  readonly format: number;
-  readonly fingerprint: string;
-  readonly arch: string;
-  readonly patterns: readonly string[];
-  readonly packages: readonly string[];
-  readonly recommends: boolean;
-  readonly repositories: ReadonlyArray<{ name: string; url: string; gpgcheck: boolean; gpgkey?: readonly string[]; repomd?: string }>;
-  /** The packages installed, sorted NAME-VERSION-RELEASE.ARCH. */
-  readonly installed: readonly string[];
-  readonly base?: string;
 }
 
 interface Target {
@@ -115,21 +98,22 @@ export async function prepareRoots(spec: ComposeSpec, progress: Progress): Promi
   } catch (err) {
     throw new OutputError(folder, `cannot create the roots folder: ${describeSystemError(err)}`, 'check prepare.roots, its permissions and free space');
   }
-  const lock = FolderLock.acquire(folder, 'roots folder', (note) => progress.warn(note));
+  const lock = FolderLock.acquire(folder, 'roots folder', (note) => progress.warn(note, 'MC-W-LOCK'));
   // Registered after the lock: on a signal the cleanup registry ends zypper and removes the staged
   // roots first, then releases the lock.
-  const unregister = onCleanup(discardPrepareStagings);
+  const run = new PrepareRun();
+  const unregister = onCleanup(() => run.discard());
   try {
     removeLeftovers(folder);
-    return { roots: await prepareLocked(spec, specs, progress), seconds: (Date.now() - started) / 1000 };
+    return { roots: await prepareLocked(spec, specs, run, progress), seconds: (Date.now() - started) / 1000 };
   } finally {
-    discardPrepareStagings();
+    run.discard();
     unregister();
     lock.release();
   }
 }
 
-async function prepareLocked(spec: ComposeSpec, specs: readonly ImagesetSpec[], progress: Progress): Promise<PreparedRoot[]> {
+async function prepareLocked(spec: ComposeSpec, specs: readonly ImagesetSpec[], run: PrepareRun, progress: Progress): Promise<PreparedRoot[]> {
   const folder = spec.prepare.roots;
   const { recommends } = spec.prepare;
   const targets: Target[] = specs.map((s) => ({
@@ -151,7 +135,7 @@ async function prepareLocked(spec: ComposeSpec, specs: readonly ImagesetSpec[], 
   const missing: string[] = [];
   for (const arch of [...new Set(targets.map((t) => t.spec.arch))]) {
     const probe = path.join(folder, `.probe-${arch}`);
-    const ctx = context(spec, probe, arch, `.probe-${arch}`, path.join(spec.prepare.rootsAsWritten, `.probe-${arch}`));
+    const ctx = context(spec, run, probe, arch, `.probe-${arch}`, path.join(spec.prepare.rootsAsWritten, `.probe-${arch}`));
     writeZyppConf(ctx.zyppConf, rpmArchOf(arch));
     // A new rpm database each run: it trusts the gpgkey keys and what this run imports, no more.
     fs.rmSync(path.join(probe, 'usr/lib/sysimage/rpm'), { recursive: true, force: true });
@@ -175,7 +159,7 @@ async function prepareLocked(spec: ComposeSpec, specs: readonly ImagesetSpec[], 
 
   // 2. Reuse what is unchanged.
   for (const target of targets) {
-    target.fingerprint = fingerprint(spec, target, trusted);
+    target.fingerprint = fingerprint(spec, target.spec, target.solved, trusted);
     const record = readRecord(folder, target.key);
     target.reused = record?.fingerprint === target.fingerprint && fs.existsSync(target.spec.root);
     if (target.reused) {
@@ -189,15 +173,15 @@ async function prepareLocked(spec: ComposeSpec, specs: readonly ImagesetSpec[], 
   for (const target of order) {
     target.base = baseFor(target, targets);
     const stage = path.join(folder, `${STAGING_PREFIX}${target.key}`);
-    liveStagings.add(stage);
+    run.staged(stage);
     const t = Date.now();
-    await stageRoot(spec, target, stage, trusted, reportKeys);
+    await stageRoot(spec, run, target, stage, trusted, reportKeys);
     target.readyAt = stage;
     progress.info(`prepared ${target.spec.rootAsWritten}: ${target.installed?.length} packages${target.base ? ` (on a copy of ${target.base.key})` : ''} in ${((Date.now() - t) / 1000).toFixed(1)}s`);
   }
 
   // 4. All installations succeeded: move the staged roots into place, then their records.
-  for (const target of order) commitRoot(folder, target, spec, repomd.get(target.spec.arch) ?? {}, trusted);
+  for (const target of order) commitRoot(folder, run, target, spec, repomd.get(target.spec.arch) ?? {}, trusted);
   for (const target of targets.filter((t) => t.reused)) progress.info(`reused ${target.spec.rootAsWritten}: ${target.installed?.length} packages`);
   return targets.map((t) => ({
     imageset: t.spec.name,
@@ -209,7 +193,7 @@ async function prepareLocked(spec: ComposeSpec, specs: readonly ImagesetSpec[], 
   }));
 }
 
-function context(spec: ComposeSpec, root: string, arch: string, logName: string, label: string): ZypperContext {
+function context(spec: ComposeSpec, run: PrepareRun, root: string, arch: string, logName: string, label: string): ZypperContext {
   const folder = spec.prepare.roots;
   return {
     root,
@@ -220,8 +204,7 @@ function context(spec: ComposeSpec, root: string, arch: string, logName: string,
     repositories: spec.repositories,
     composeFile: spec.file,
     autoImportKeys: spec.repositories.some((r) => r.gpgcheck && r.gpgkey === undefined),
-    onStart: (pid) => liveChildren.add(pid),
-    onExit: (pid) => liveChildren.delete(pid),
+    ...run.children,
   };
 }
 
@@ -237,13 +220,13 @@ function baseFor(target: Target, targets: readonly Target[]): Target | undefined
   return best;
 }
 
-async function stageRoot(spec: ComposeSpec, target: Target, stage: string, trusted: TrustedKeys | undefined, reportKeys: (notes: readonly KeyNote[]) => void): Promise<void> {
-  const ctx = context(spec, stage, target.spec.arch, target.key, target.spec.rootAsWritten);
+async function stageRoot(spec: ComposeSpec, run: PrepareRun, target: Target, stage: string, trusted: TrustedKeys | undefined, reportKeys: (notes: readonly KeyNote[]) => void): Promise<void> {
+  const ctx = context(spec, run, stage, target.spec.arch, target.key, target.spec.rootAsWritten);
   const outputLog = path.join(spec.prepare.roots, '.logs', `${target.key}.log`);
   fs.rmSync(stage, { recursive: true, force: true });
   fs.writeFileSync(outputLog, '');
   if (target.base?.readyAt) {
-    await copyTree(target.base.readyAt, stage);
+    await copyTree(target.base.readyAt, stage, run);
   } else {
     fs.mkdirSync(stage, { recursive: true });
     await initRpmDb(stage);
@@ -252,7 +235,7 @@ async function stageRoot(spec: ComposeSpec, target: Target, stage: string, trust
     // The probe's metadata: the root does not download it again.
     const cache = path.join(spec.prepare.roots, `.probe-${target.spec.arch}`, 'var/cache/zypp');
     fs.mkdirSync(path.join(stage, 'var/cache'), { recursive: true });
-    if (fs.existsSync(cache)) await copyTree(cache, path.join(stage, 'var/cache/zypp'));
+    if (fs.existsSync(cache)) await copyTree(cache, path.join(stage, 'var/cache/zypp'), run);
   }
   writeRepositories(stage, spec.repositories, trusted?.fingerprints);
   reportKeys(await install(ctx, target.request, spec.prepare.recommends, outputLog, target.spec.name));
@@ -264,7 +247,7 @@ async function stageRoot(spec: ComposeSpec, target: Target, stage: string, trust
     if (target.base) {
       // Installed on top of another root, zypper chose differently: install from scratch.
       target.base = undefined;
-      return stageRoot(spec, target, stage, trusted, reportKeys);
+      return stageRoot(spec, run, target, stage, trusted, reportKeys);
     }
     fs.appendFileSync(outputLog, `\nsolved:\n${expected}\ninstalled:\n${target.installed.join('\n')}\n`);
   }
@@ -273,60 +256,7 @@ async function stageRoot(spec: ComposeSpec, target: Target, stage: string, trust
   if (epoch !== undefined) clampMtimes(stage, epoch);
 }
 
-/**
- * SOURCE_DATE_EPOCH, when set: the latest mtime a prepared root may hold. Files and folders
- * written while installing (zypper's state, the repository files, folders a package added to)
- * otherwise carry the time of the installation, so roots prepared at other times hold them
- * differently and share fewer of them, and a root prepared again differs where nothing changed.
- */
-function sourceDateEpoch(): number | undefined {
-  const value = process.env.SOURCE_DATE_EPOCH;
-  if (value === undefined || value === '') return undefined;
-  if (!/^\d+$/.test(value)) throw new InputError('SOURCE_DATE_EPOCH', `"${value}" is not a number of seconds since 1970`, 'set it to a whole number, e.g. SOURCE_DATE_EPOCH=$(date +%s), or unset it');
-  return Number(value);
-}
-
-/** Every entry of `root` newer than `epoch` gets `epoch` as its mtime (links themselves, not their targets). */
-function clampMtimes(root: string, epoch: number): void {
-  for (const entry of fs.readdirSync(root, { withFileTypes: true, recursive: true })) {
-    const file = path.join(entry.parentPath, entry.name);
-    if (fs.lstatSync(file).mtimeMs > epoch * 1000) fs.lutimesSync(file, epoch, epoch);
-  }
-  if (fs.lstatSync(root).mtimeMs > epoch * 1000) fs.utimesSync(root, epoch, epoch);
-}
-
-/**
- * libzypp hardlinks metadata from a dir:// repository on the same file system into the cache,
- * and touches the cached repomd.xml on every refresh: the repository's own file would change,
- * and a root whenever another root or the probe is refreshed. Each such file gets an inode of
- * its own (after the probe's refresh and after each installation).
- */
-function separateHardlinks(dir: string): void {
-  if (!fs.existsSync(dir)) return;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    const file = path.join(entry.parentPath, entry.name);
-    const stat = fs.statSync(file);
-    if (stat.nlink < 2) continue;
-    const copy = `${file}.mediacompose-copy`;
-    fs.copyFileSync(file, copy);
-    fs.chmodSync(copy, stat.mode & 0o7777);
-    fs.chownSync(copy, stat.uid, stat.gid);
-    fs.utimesSync(copy, stat.atime, stat.mtime);
-    fs.renameSync(copy, file);
-  }
-}
-
-/** `cp -a`: owners, modes, times, links, hardlinks and extended attributes as they are. */
-async function copyTree(from: string, to: string): Promise<void> {
-  const result = await runProgram(['cp', '-a', '--reflink=auto', '--', from, to], {
-    onStart: (pid) => liveChildren.add(pid),
-    onExit: (pid) => liveChildren.delete(pid),
-  });
-  if (result.status !== 0) throw new OutputError(to, `cannot copy ${from}: ${result.stderr.trim().split('\n')[0] ?? ''}`, 'check free space in the roots folder');
-}
-
-function commitRoot(folder: string, target: Target, spec: ComposeSpec, repomd: Record<string, string>, trusted: TrustedKeys | undefined): void {
+function commitRoot(folder: string, run: PrepareRun, target: Target, spec: ComposeSpec, repomd: Record<string, string>, trusted: TrustedKeys | undefined): void {
   const stage = target.readyAt!;
   const root = target.spec.root;
   const old = path.join(folder, `${OLD_PREFIX}${target.key}`);
@@ -336,75 +266,12 @@ function commitRoot(folder: string, target: Target, spec: ComposeSpec, repomd: R
     fs.rmSync(old, { recursive: true, force: true });
     if (fs.existsSync(root)) fs.renameSync(root, old);
     fs.renameSync(stage, root);
-    liveStagings.delete(stage);
-    const record: RootRecord = {
-      format: RECORD_FORMAT,
-      fingerprint: target.fingerprint,
-      arch: target.spec.arch,
-      patterns: target.spec.patterns,
-      packages: target.spec.prepared?.packages ?? [],
-      recommends: spec.prepare.recommends,
-      repositories: repositoryInputs(spec, trusted).map((r) => ({ ...r, repomd: repomd[r.name] })),
-      installed: target.installed ?? [],
-      ...(target.base ? { base: target.base.key } : {}),
-    };
-    fs.writeFileSync(`${recordFile}.tmp`, `${JSON.stringify(record, null, 2)}\n`);
-    fs.renameSync(`${recordFile}.tmp`, recordFile);
+    run.committed(stage);
+    const fields = { fingerprint: target.fingerprint, installed: target.installed ?? [], ...(target.base ? { base: target.base.key } : {}) };
+    writeRecord(recordFile, recordOf(spec, target.spec, fields, repomd, trusted));
     fs.rmSync(old, { recursive: true, force: true });
   } catch (err) {
     throw new OutputError(root, `cannot move the prepared root into place: ${describeSystemError(err)}`);
-  }
-}
-
-/** What a root depends on of each repository; the gpgkey fingerprints only when one is named (older fingerprints stay). */
-function repositoryInputs(spec: ComposeSpec, trusted: TrustedKeys | undefined): Array<{ name: string; url: string; gpgcheck: boolean; gpgkey?: readonly string[] }> {
-  return spec.repositories.map((r) => {
-    const gpgkey = trusted?.fingerprints.get(r.name);
-    return { name: r.name, url: r.url, gpgcheck: r.gpgcheck, ...(gpgkey ? { gpgkey } : {}) };
-  });
-}
-
-function fingerprint(spec: ComposeSpec, target: Target, trusted: TrustedKeys | undefined): string {
-  const epoch = sourceDateEpoch();
-  const input = {
-    format: RECORD_FORMAT,
-    arch: target.spec.arch,
-    patterns: target.spec.patterns,
-    packages: target.spec.prepared?.packages ?? [],
-    recommends: spec.prepare.recommends,
-    repositories: repositoryInputs(spec, trusted),
-    solved: target.solved,
-    // The clamp changes the roots' mtimes: another SOURCE_DATE_EPOCH is another root. Absent
-    // when unset, so that roots prepared without it keep their fingerprints.
-    ...(epoch === undefined ? {} : { sourceDateEpoch: epoch }),
-  };
-  return createHash('sha256').update(JSON.stringify(input)).digest('hex');
-}
-
-/** sha256 of each repository's repomd.xml as the probe fetched it (kept in the records). */
-function repomdDigests(probe: string, spec: ComposeSpec): Record<string, string> {
-  const digests: Record<string, string> = {};
-  for (const repo of spec.repositories) {
-    try {
-      const text = readInput(path.join(probe, 'var/cache/zypp/raw', repo.name, 'repodata/repomd.xml'), 'repositoryIndex', 'none');
-      digests[repo.name] = createHash('sha256').update(text).digest('hex');
-    } catch {
-      // Not every repository type has a repomd.xml (susetags); the solve still decides reuse.
-    }
-  }
-  return digests;
-}
-
-function recordPath(folder: string, key: string): string {
-  return path.join(folder, `${key}.prepared.json`);
-}
-
-function readRecord(folder: string, key: string): RootRecord | undefined {
-  try {
-    const record = JSON.parse(readInputText(recordPath(folder, key), 'rootRecord', 'none')) as RootRecord;
-    return record.format === RECORD_FORMAT ? record : undefined;
-  } catch {
-    return undefined;
   }
 }
 
@@ -421,19 +288,3 @@ function removeLeftovers(folder: string): void {
   }
 }
 
-const liveStagings = new Set<string>();
-const liveChildren = new Set<number>();
-
-/** Ends running zypper/cp children and removes staged roots (a cleanup task; idempotent). */
-function discardPrepareStagings(): void {
-  for (const pid of liveChildren) {
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  }
-  liveChildren.clear();
-  for (const stage of liveStagings) fs.rmSync(stage, { recursive: true, force: true });
-  liveStagings.clear();
-}

@@ -3,6 +3,8 @@
  * runs. The renderers (bars, lines) live in cli/render/; core code imports only this.
  */
 
+import type { WarningCode } from '../model/warnings.js';
+
 /**
  * What a build tells about itself. info and warn are all a renderer must handle; the image
  * events are optional, for renderers that draw the compression as it goes.
@@ -10,8 +12,8 @@
 export interface Progress {
   /** A step started or finished. */
   info(message: string): void;
-  /** Something the user should know about the input (a skipped socket, ...). */
-  warn(message: string): void;
+  /** Something the user should know about the input (a skipped socket, ...), with its kind (warnings.ts). */
+  warn(message: string, code?: WarningCode): void;
   /** Compression of these images begins, in the order they ask for threads; each one then starts, grows and finishes. */
   compressionStarted?(work: CompressionWork): void;
   /** An image's encoder started with this many threads. */

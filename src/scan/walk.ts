@@ -3,6 +3,7 @@
  * comparePaths), names read as bytes. Synchronous on purpose: per-call promise overhead makes an
  * async walk about ten times slower (docs/measured.md), and nothing else runs during a scan.
  */
+import type { Warning } from '../model/warnings.js';
 import fs from 'node:fs';
 import { InputError, describeSystemError } from '../errors.js';
 import { type BytePath, type Entry, type EntryType, absoluteBytes, printable } from '../model/entry.js';
@@ -15,7 +16,7 @@ export interface RootScan {
   /** Every entry of the root, in archive order. */
   readonly entries: readonly Entry[];
   /** Things the installer cannot restore, each a printable line. */
-  readonly warnings: readonly string[];
+  readonly warnings: readonly Warning[];
 }
 
 const S_IFMT = 0o170000n;
@@ -31,7 +32,7 @@ const TYPES: ReadonlyMap<bigint, EntryType | 'socket'> = new Map([
 
 export async function scanRoot(root: string): Promise<RootScan> {
   const entries: Entry[] = [];
-  const warnings: string[] = [];
+  const warnings: Warning[] = [];
   const canRead = readabilityCheck();
   const rootDevice = rootDeviceOf(root);
   const mountedOn = mountPointTest(root);
@@ -43,9 +44,9 @@ export async function scanRoot(root: string): Promise<RootScan> {
     for (const name of names) {
       const path = dir === '' ? name : `${dir}/${name}`;
       checkPathLength(root, path);
-      const entry = statEntry(root, path, { rootDevice, mountedOn, warn: (line) => warnings.push(line) });
+      const entry = statEntry(root, path, { rootDevice, mountedOn, warn: (message) => warnings.push({ code: 'MC-W-SPARSE', message }) });
       if (entry === 'socket') {
-        warnings.push(`${root}/${printable(path)}: socket skipped (sockets cannot be archived)`);
+        warnings.push({ code: 'MC-W-SOCKET', message: `${root}/${printable(path)}: socket skipped (sockets cannot be archived)` });
         continue;
       }
       if (entry.type === 'file' && !canRead(entry)) {

@@ -7,6 +7,7 @@
  * Node has no xattr API, so the system's getfattr (package `attr`) lists them: one process per
  * root, its output parsed as it streams.
  */
+import type { Warning } from '../model/warnings.js';
 import { CommandError, onPath, startFilter } from '../runtime/command.js';
 import { type BytePath, comparePaths, printable } from '../model/entry.js';
 
@@ -117,7 +118,7 @@ export function unescapeOctal(text: string): string {
  * The warnings for one root, one per kind: file capabilities, ACLs, other extended attributes.
  * Each names the files, in archive order.
  */
-export function attributeWarnings(checked: RootAttributes): string[] {
+export function attributeWarnings(checked: RootAttributes): Warning[] {
   const { root, attributes } = checked;
   const warnings: string[] = [];
   const capabilities = pathsWith(attributes, (name) => name === CAPABILITY);
@@ -140,12 +141,14 @@ export function attributeWarnings(checked: RootAttributes): string[] {
     );
   }
   if (checked.incomplete) warnings.push(`${root}: extended attributes not fully checked: ${checked.incomplete}`);
-  return warnings;
+  return warnings.map((message) => ({ code: 'MC-W-XATTR', message }));
 }
 
 /** The one warning when getfattr is not installed. */
-export const ATTRIBUTES_NOT_CHECKED =
-  'extended attributes and ACLs of the roots were not checked: getfattr not found (install the "attr" package)';
+export const ATTRIBUTES_NOT_CHECKED: Warning = {
+  code: 'MC-W-XATTR-UNCHECKED',
+  message: 'extended attributes and ACLs of the roots were not checked: getfattr not found (install the "attr" package)',
+};
 
 function pathsWith(attributes: AttributeIndex, wanted: (name: string) => boolean): BytePath[] {
   const paths = new Set<BytePath>();

@@ -16,11 +16,11 @@ import { imageKey } from '../cache/key.js';
 import type { CachedImage, ImageCache } from '../cache/store.js';
 import { MediaComposeError } from '../errors.js';
 import type { Member } from '../model/member.js';
-import type { PlannedImage } from '../plan/plan.js';
 import { formatMB, secondsSince } from '../runtime/format.js';
 import type { ImageMeter, Progress } from '../runtime/progress.js';
 import type { ContentDigests } from '../scan/digests.js';
-import { type ShardSpec, assignShards } from './shard.js';
+import { type ImageJob, compressionOrder } from './order.js';
+import type { ShardSpec } from './shard.js';
 import { ThreadBudget } from './threads.js';
 
 export interface ProducedImage {
@@ -41,9 +41,6 @@ export interface ProduceContext {
   /** The thread budget. */
   readonly threads: number;
   readonly progress: Progress;
-  /** Exact tar bytes of each image, by stem. */
-  readonly tarBytes: ReadonlyMap<string, number>;
-  readonly fileOf: (stem: string) => string;
   readonly cache?: ImageCache;
   /** Takes the content digests for the cache keys (and checks cached archives). */
   readonly digests: ContentDigests;
@@ -60,16 +57,9 @@ export interface Produced {
   readonly peakThreads: number;
 }
 
-export async function produceImages(images: readonly PlannedImage[], folder: string | undefined, ctx: ProduceContext): Promise<Produced> {
-  const { cache, progress, fileOf } = ctx;
-  const bytesOf = (image: PlannedImage): number => ctx.tarBytes.get(image.stem)!;
-  let selected = images;
-  if (ctx.shard) {
-    const shardOf = assignShards(images.map((i) => ({ name: i.stem, bytes: bytesOf(i) })), ctx.shard.count);
-    selected = images.filter((i) => shardOf.get(i.stem) === ctx.shard!.index);
-  }
-  // Largest first, so that the long compressions start early and small ones fill the gaps.
-  const order = [...selected].sort((a, b) => bytesOf(b) - bytesOf(a) || (a.stem < b.stem ? -1 : 1));
+export async function produceImages(jobs: readonly ImageJob[], folder: string | undefined, ctx: ProduceContext): Promise<Produced> {
+  const { cache, progress } = ctx;
+  const order = compressionOrder(jobs, ctx.shard);
   const encoding = { format: ctx.format.name, level: ctx.level, encoder: cache ? encoderId(ctx.format) : '' };
   const digests = cache ? ctx.digests : undefined;
   if (cache) cache.digester = (file, size) => ctx.digests.ofFile(file, size);
@@ -81,39 +71,30 @@ export async function produceImages(images: readonly PlannedImage[], folder: str
   for (const k of keyed) k.catch(() => undefined);
   const budget = new ThreadBudget(ctx.threads);
   const produced = new Map<string, ProducedImage>();
-  const wants = (image: PlannedImage): number => ctx.format.usefulThreads(ctx.level, bytesOf(image));
+  const wants = (image: ImageJob): number => ctx.format.usefulThreads(ctx.level, image.tarBytes);
   progress.compressionStarted?.({
     threads: budget.total,
     images: order.map((image) => ({
-      file: fileOf(image.stem),
-      bytes: bytesOf(image),
+      file: image.file,
+      bytes: image.tarBytes,
       threads: Math.min(wants(image), budget.total),
       ...(ctx.format.blockBytes ? { blockBytes: ctx.format.blockBytes(ctx.level) } : {}),
       holds: ctx.format.heldInput(ctx.level, Math.min(wants(image), budget.total)),
     })),
   });
 
-  // Threads are asked for in `order`, largest first, whatever order the keys and cache look-ups
-  // finish in: a small image that asked first would leave a large one a single thread for all
-  // of its compression.
-  let turn: Promise<void> = Promise.resolve();
-  const one = async (image: PlannedImage, i: number): Promise<void> => {
-    const previous = turn;
-    let done!: () => void;
-    turn = new Promise((resolve) => (done = resolve));
+  // Threads are asked for in `order` (its index is the image's turn), largest first, whatever
+  // order the keys and cache look-ups finish in: a small image that asked first would leave a
+  // large one a single thread for all of its compression.
+  const one = async (image: ImageJob, turn: number): Promise<void> => {
     try {
-      await produceOne(image, i, async (want) => {
-        await previous;
-        const granted = budget.acquire(want);
-        done();
-        return granted;
-      });
+      await produceOne(image, turn);
     } finally {
-      done();
+      budget.pass(turn);
     }
   };
-  const produceOne = async (image: PlannedImage, i: number, acquire: (want: number) => Promise<number>): Promise<void> => {
-    const file = fileOf(image.stem);
+  const produceOne = async (image: ImageJob, i: number): Promise<void> => {
+    const file = image.file;
     const { members, key } = await keyed[i]!;
     const dest = folder ? path.join(folder, file) : undefined;
     if (cache && key) {
@@ -125,7 +106,7 @@ export async function produceImages(images: readonly PlannedImage[], folder: str
         return;
       }
     }
-    const threads = await acquire(wants(image));
+    const threads = await budget.acquireInTurn(i, wants(image));
     // Its own time: from when it got its threads, not from when it was queued.
     const t = Date.now();
     let written: WrittenImage;
@@ -147,7 +128,6 @@ export async function produceImages(images: readonly PlannedImage[], folder: str
     } finally {
       budget.release(threads);
     }
-    if (cache) cache.report.misses++;
     produced.set(image.stem, { size: written.size, files: written.files, compressedSize: written.compressedSize, cached: false, key, tarSeconds: written.tarSeconds });
     progress.info(`wrote ${file}${threads > 1 ? ` (${threads} threads)` : ''}: ${written.files} members, ${formatMB(written.size)} -> ${formatMB(written.compressedSize)} in ${secondsSince(t)}`);
     progress.imageFinished?.(file, written.compressedSize, false);
@@ -164,6 +144,6 @@ async function addToCache(cache: ImageCache, file: string, key: string, format: 
     await cache.add(file, key, format, image);
   } catch (err) {
     const what = err instanceof MediaComposeError ? err.message : (err as Error).message;
-    progress.warn(`not added to the image cache: ${what}`);
+    progress.warn(`not added to the image cache: ${what}`, 'MC-W-CACHE');
   }
 }

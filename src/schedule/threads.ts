@@ -17,6 +17,34 @@ export class ThreadBudget {
     this.free = Math.max(1, total);
   }
 
+  /** The turn whose request comes next (acquireInTurn). */
+  private turn = 0;
+  private readonly passed = new Set<number>();
+  private readonly turnWaiters = new Map<number, () => void>();
+
+  /**
+   * Threads for the image of turn `turn` (0, 1, 2, ... in the order images are taken on), asked
+   * for only once every earlier turn has asked or passed: requests are served in turn order,
+   * whatever order the callers get here in.
+   */
+  async acquireInTurn(turn: number, want: number): Promise<number> {
+    if (turn > this.turn) await new Promise<void>((resolve) => this.turnWaiters.set(turn, resolve));
+    const granted = this.acquire(want);
+    this.pass(turn);
+    return granted;
+  }
+
+  /** A turn that asks for no threads (its image came from the cache, or failed) lets the next one ask. */
+  pass(turn: number): void {
+    if (turn < this.turn) return;
+    this.passed.add(turn);
+    while (this.passed.delete(this.turn)) {
+      this.turn++;
+      this.turnWaiters.get(this.turn)?.();
+      this.turnWaiters.delete(this.turn);
+    }
+  }
+
   /** Resolves with the threads granted (1..want); call release() with that number when done. */
   acquire(want: number): Promise<number> {
     return new Promise((grant) => {

@@ -3,6 +3,7 @@
  * owners, content digests, mtimes to the second, symlink targets, device numbers and hardlink
  * groups (the invariant of docs/compose-spec.md).
  */
+import { warnAll } from '../runtime/warnings.js';
 import { type ComposeSpec, type ImagesetSpec } from '../config/spec.js';
 import type { Progress } from '../runtime/progress.js';
 import { digestFile, digestFileInterruptible } from '../scan/digest.js';
@@ -55,7 +56,7 @@ export async function compareImagesets(
     if (!root) {
       const started = Date.now();
       const scan = await scanRoot(imageset.root);
-      for (const w of scan.warnings) progress.warn(w);
+      warnAll(progress, scan.warnings);
       progress.info(`scanned ${imageset.rootAsWritten}: ${scan.entries.length} entries in ${secondsSince(started)}`);
       root = new ScannedRoot(scan);
       roots.set(imageset.root, root);
