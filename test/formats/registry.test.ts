@@ -50,3 +50,15 @@ describe('the installer and the formats', () => {
     expect(decompressorHint('gzip')).toBe('rename it to a name not ending in .xz or .lzma (e.g. .tar.gz or .tar.bzip2), or recompress it');
   });
 });
+
+describe('compose.schema.json, written from the records', () => {
+  it("gives each format's level range and the names in the registry's order", async () => {
+    const fs = await import('node:fs');
+    const schema = JSON.parse(fs.readFileSync('schema/compose.schema.json', 'utf8'));
+    expect(schema.properties.compression.enum).toEqual([...COMPRESSION_NAMES]);
+    for (const name of COMPRESSION_NAMES) {
+      const rule = schema.allOf.find((r: { then?: { properties?: { level?: { description?: string } } } }) => r.then?.properties?.level?.description?.startsWith(`${name}:`));
+      expect(rule.then.properties.level).toMatchObject({ minimum: FORMATS[name].levels.min, maximum: FORMATS[name].levels.max });
+    }
+  });
+});
