@@ -10,8 +10,9 @@
 export class ThreadBudget {
   private free: number;
   private readonly queue: Array<{ want: number; grant: (n: number) => void }> = [];
-  /** Most threads granted at once. */
+  /** Most threads granted at once (counted from the grants, not from what is free). */
   peak = 0;
+  private inUse = 0;
 
   constructor(readonly total: number) {
     this.free = Math.max(1, total);
@@ -55,6 +56,7 @@ export class ThreadBudget {
 
   release(n: number): void {
     this.free += n;
+    this.inUse -= n;
     this.serve();
   }
 
@@ -63,7 +65,8 @@ export class ThreadBudget {
       const next = this.queue.shift()!;
       const n = Math.min(next.want, this.free);
       this.free -= n;
-      this.peak = Math.max(this.peak, this.total - this.free);
+      this.inUse += n;
+      this.peak = Math.max(this.peak, this.inUse);
       next.grant(n);
     }
   }
