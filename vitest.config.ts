@@ -6,7 +6,9 @@ import { defineConfig } from 'vitest/config';
  * (`*.slow.test.ts`): what runs the command line end to end on built media, builds real roots
  * (debootstrap), rpm roots (rpmbuild, zypper), installs the packed package or compresses many
  * megabytes. A new test file is a unit test unless its name ends in `.slow.test.ts`.
- * `npm test` runs both.
+ * `npm test` runs both. `npm run coverage` runs the unit project with V8 coverage of src/ (into
+ * coverage/): only code run in the test processes counts, not the compiled command line that
+ * some tests run as a child process.
  */
 const SLOW = 'test/**/*.slow.test.ts';
 
@@ -16,6 +18,12 @@ export default defineConfig({
     hookTimeout: 600_000,
     pool: 'forks',
     globalSetup: ['test/support/cache-folder.ts'],
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      reporter: ['text-summary', 'text'],
+      reportsDirectory: 'coverage/unit',
+    },
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [SLOW] } },
       { extends: true, test: { name: 'slow', include: [SLOW] } },
