@@ -1,26 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects: `unit`, the everyday loop (`npm run test:unit`, under a minute): the pure and
- * in-process tests of every stage; and `slow`: what runs the command line end to end on built
- * media, builds real roots (debootstrap), rpm roots (rpmbuild, zypper), installs the packed
- * package or compresses many megabytes. `npm test` runs both.
+ * Two projects, told apart by the file name: `unit` (`*.test.ts`), the everyday loop
+ * (`npm run test:unit`, under a minute): the pure and in-process tests of every stage; and `slow`
+ * (`*.slow.test.ts`): what runs the command line end to end on built media, builds real roots
+ * (debootstrap), rpm roots (rpmbuild, zypper), installs the packed package or compresses many
+ * megabytes. A new test file is a unit test unless its name ends in `.slow.test.ts`.
+ * `npm test` runs both. `npm run coverage` runs the unit project with V8 coverage of src/ (into
+ * coverage/): only code run in the test processes counts, not the compiled command line that
+ * some tests run as a child process.
  */
-const SLOW = [
-  'test/e2e/**/*.test.ts',
-  'test/prepare/**/*.test.ts',
-  'test/package/**/*.test.ts',
-  'test/cli/**/*.test.ts',
-  'test/checksums/**/*.test.ts',
-  'test/installer-rules/**/*.test.ts',
-  'test/reliability/!(lock|recheck).test.ts',
-  'test/details/{cli,rpms,repack}.test.ts',
-  'test/verify/verify.test.ts',
-  'test/pkgdb/presence.test.ts',
-  'test/cache/{cache,shard,unchanged-files}.test.ts',
-  'test/archive/{xz-encoder,estimate}.test.ts',
-  'test/ux/{progress,init}.test.ts',
-];
+const SLOW = 'test/**/*.slow.test.ts';
 
 export default defineConfig({
   test: {
@@ -28,9 +18,15 @@ export default defineConfig({
     hookTimeout: 600_000,
     pool: 'forks',
     globalSetup: ['test/support/cache-folder.ts'],
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      reporter: ['text-summary', 'text'],
+      reportsDirectory: 'coverage/unit',
+    },
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: SLOW } },
-      { extends: true, test: { name: 'slow', include: SLOW } },
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [SLOW] } },
+      { extends: true, test: { name: 'slow', include: [SLOW] } },
     ],
   },
 });

@@ -3,7 +3,7 @@
  * (`tar --numeric-owner --record-size=10240 -xf`, as root): verify replays the members this
  * decodes, so whatever GNU tar would apply, this applies, and whatever GNU tar would fail on (its
  * exit status 2 aborts the installation), this refuses with a HeaderProblem. The rules below were
- * checked against GNU tar 1.34 extracting hand-made archives (test/reliability/tar-model.test.ts):
+ * checked against GNU tar 1.34 extracting hand-made archives (test/reliability/tar-model.slow.test.ts):
  *
  * - pax records: a 'g' (global) header's records apply to every later member until the next 'g'
  *   header, which replaces them all; an 'x' (or Solaris 'X') header's records apply to the next

@@ -1,7 +1,7 @@
 /**
  * Who encodes xz and LZMA-alone: the `xz` program when it is installed (full speed, nothing to
  * compile), lzma-native otherwise. Both give the same bytes for the same level (proved by
- * test/archive/xz-encoder.test.ts):
+ * test/archive/xz-encoder.slow.test.ts):
  * - xz: liblzma's multithreaded block encoder with a CRC64 check, `xz -L -T<n> --check=crc64`;
  *   its output depends on the block size (fixed by the level), not on the thread count. One
  *   thread is `-T+1`, which keeps the multithreaded (block) format; that needs xz 5.4 or later,

@@ -1,6 +1,6 @@
 /**
  * Quiet surprises (case 12 of the hostile-media review; the checksum offset is tested with the
- * hostile archives in extended-headers.test.ts): a sparse file is archived dense and the build
+ * hostile archives in extended-headers.slow.test.ts): a sparse file is archived dense and the build
  * says so; `details` on a read-only medium says its details are current (or fails naming the
  * difference) instead of failing to take the lock.
  */

@@ -4,11 +4,12 @@
  * damaged entry is dropped and rebuilt; least recently used entries go when the cache is over
  * its bound; two builds share one cache at once.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildOk, fingerprint, mediacomposeWith } from '../support/build.js';
+import { buildOk, composeYaml, fingerprint, mediacomposeWith, writeCompose } from '../support/build.js';
 import { NO_KEY_WARNING } from '../../src/checksums/medium.js';
 import { deploy } from '../support/installer.js';
 import { diffTrees, listTree } from '../support/tree.js';
@@ -191,11 +192,29 @@ describe('the image cache', () => {
     expect(fs.existsSync(none)).toBe(false);
   });
 
-  it('reports the thread budget and the peak memory', () => {
-    const r = buildJson(composeIn('figures'), '--no-cache', '--jobs', '1');
-    expect(r.cache).toBeNull();
-    expect(r.threads).toEqual({ budget: 1, peak: 1 });
-    expect(r.peakMemory).toBeGreaterThan(10 << 20);
+  it('keeps the encoder threads within the --jobs budget, and uses all of it', () => {
+    // Three roots of 3 MiB of random bytes each: three xz images that take a second or more
+    // each to compress, and that all ask for threads at once. At level 3 an xz block is 12 MiB,
+    // so each image asks for one thread: a peak of 2 is two images compressing at once.
+    const dir = path.join(work, 'contention');
+    const names = ['c1', 'c2', 'c3'];
+    const shared = randomBytes(4 << 10);
+    for (const name of names) makeRoot(path.join(dir, 'roots', name), name, shared, 3 << 20);
+    const compose = writeCompose(
+      dir,
+      composeYaml({ medium: 'out', compression: 'xz', level: 3, imagesets: names.map((name) => ({ name, patterns: ['base', name], root: `roots/${name}` })) }),
+    );
+
+    const one = buildJson(compose, '--no-cache', '--jobs', '1');
+    expect(one.cache).toBeNull();
+    expect(one.images.filter((i) => i.size >= 3 << 20)).toHaveLength(3);
+    expect(one.threads).toEqual({ budget: 1, peak: 1 });
+    expect(one.peakMemory).toBeGreaterThan(10 << 20);
+
+    const two = buildJson(compose, '--no-cache', '--jobs', '2');
+    expect(two.threads.budget).toBe(2);
+    expect(two.threads.peak).toBeLessThanOrEqual(two.threads.budget);
+    expect(two.threads.peak).toBe(2);
   });
 
   it('counts the compressor processes in the peak memory', () => {

@@ -1,7 +1,7 @@
 /**
  * The command line as release engineers use it: short options, option values checked before any
  * work, help per command, suggestions for mistyped commands, --medium, `warnings` in every
- * --json document, details --json (shell completion: conventions.test.ts). Runs the compiled command line.
+ * --json document, details --json (shell completion: conventions.slow.test.ts). Runs the compiled command line.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
