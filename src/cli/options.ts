@@ -11,7 +11,7 @@ import { UsageError } from '../errors.js';
 import { traceCommands } from '../runtime/command.js';
 import type { Progress } from '../runtime/progress.js';
 
-/** Every exit status, for --help (the same list as README's "Exit statuses" and docs/compose-spec.md). */
+/** Every exit status, for --help (the same list as docs/exit-statuses.md and docs/compose-spec.md). */
 export const EXIT_STATUSES =
   '0 success; 1 a check found differences (verify, details --check); 2 usage or compose-file error; ' +
   '3 unusable input (a root, an archive, a file); 4 output or I/O failure; ' +

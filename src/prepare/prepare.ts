@@ -14,7 +14,7 @@
  * 3. A root to prepare starts as a copy of the largest root whose packages are a subset of its own
  *    (then only the difference is installed), or empty with the probe's metadata cache. A copy
  *    keeps the directories and zypper's files of the smaller root identical, so that the medium
- *    stores them once; installing only the difference is also faster (README: "Prepared roots").
+ *    stores them once; installing only the difference is also faster (docs/prepare.md).
  * 4. Every root is staged in `.staging-<name>-<arch>` and all are moved into place together, only
  *    when every installation succeeded; a failure or a signal leaves the previous roots as they
  *    were.

@@ -1,7 +1,7 @@
 /**
  * Shards: `build --shard K/N` compresses shard K's images into the cache and writes no medium;
  * a plain build then assembles the medium from cache hits. GNU parallel with two local workers
- * runs the README's recipe. A wrong shard spec is a usage error before any work; an interrupted
+ * runs the recipe of docs/cache-and-shards.md. A wrong shard spec is a usage error before any work; an interrupted
  * shard build leaves no partial entry.
  */
 import { execFileSync } from 'node:child_process';
@@ -63,7 +63,7 @@ describe('build --shard K/N', () => {
   itIf(unmet({ programs: ['parallel'] }), 'GNU parallel, two local workers, then the assembling build: the medium of a single build', () => {
     const cache = path.join(work, 'cache-parallel');
     const compose = composeIn('parallel', 'xz', 6);
-    // The README's recipe, with this checkout's mediacompose.
+    // The recipe of docs/cache-and-shards.md, with this checkout's mediacompose.
     execFileSync('parallel', ['--halt', 'now,fail=1', process.execPath, BIN, 'build', compose, '--shard', '{}/2', '--cache', cache, '--quiet', ':::', '1', '2'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
