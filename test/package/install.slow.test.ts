@@ -92,11 +92,14 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 describe('npm pack', () => {
-  it('holds the compiled program, bin, schema, templates, README and LICENSE, and no tests or sources', () => {
+  it('holds the compiled program, bin, schema, templates, docs, README and LICENSE, and no tests or sources', () => {
     expect(packed).toContain('dist/cli/main.js');
     expect(packed).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'bin/mediacompose.js', 'package.json', 'schema/compose.schema.json', 'templates/minimal.yaml', 'templates/demo.yaml']));
     const tops = [...new Set(packed.map((p) => p.split('/')[0]))].sort();
-    expect(tops).toEqual(['LICENSE', 'README.md', 'bin', 'dist', 'package.json', 'schema', 'templates']);
+    expect(tops).toEqual(['LICENSE', 'README.md', 'bin', 'dist', 'docs', 'package.json', 'schema', 'templates']);
+    // The README's links into docs/ resolve inside the package; the schema's base is not shipped.
+    expect(packed).toEqual(expect.arrayContaining(['docs/README.md', 'docs/commands.md', 'docs/layering.svg']));
+    expect(packed.filter((p) => p.startsWith('schema/'))).toEqual(['schema/compose.schema.json']);
     expect(packed.filter((p) => p.endsWith('.ts') || p.endsWith('.map'))).toEqual([]);
   });
 
