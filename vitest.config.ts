@@ -26,9 +26,11 @@ export default defineConfig({
       reportsDirectory: 'coverage/unit',
     },
     projects: [
-      // Two at a time: the unit files are short, and one worker (the default on two cores) leaves a core idle.
-      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [SLOW], maxWorkers: Math.max(2, os.availableParallelism()) } },
-      { extends: true, test: { name: 'slow', include: [SLOW] } },
+      // Two at a time: the unit files are short, and one worker (the default on two cores) leaves
+      // a core idle. The slow files keep the default (they time signals and compress for
+      // seconds); projects with other worker counts run one after the other, unit first.
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [SLOW], maxWorkers: Math.max(2, os.availableParallelism()), sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'slow', include: [SLOW], sequence: { groupOrder: 1 } } },
     ],
   },
 });
