@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOk, composeYaml, fingerprint, mediacomposeWith, writeCompose } from '../support/build.js';
 import { NO_KEY_WARNING } from '../../src/checksums/medium.js';
 import { deploy } from '../support/installer.js';
+import { itIf } from '../support/needs.js';
 import { diffTrees, listTree } from '../support/tree.js';
 import { buildJson, cacheListing, entryBytes, makeRoot, runAsync, twoRoots } from './helpers.js';
 
@@ -192,7 +193,7 @@ describe('the image cache', () => {
     expect(fs.existsSync(none)).toBe(false);
   });
 
-  it('keeps the encoder threads within the --jobs budget, and uses all of it', () => {
+  itIf(os.availableParallelism() < 2 ? 'needs 2 cores' : undefined, 'keeps the encoder threads within the --jobs budget, and uses all of it', () => {
     // Three roots of 3 MiB of random bytes each: three xz images that take a second or more
     // each to compress, and that all ask for threads at once. At level 3 an xz block is 12 MiB,
     // so each image asks for one thread: a peak of 2 is two images compressing at once.
