@@ -15,6 +15,8 @@ beforeAll(() => {
     fs.mkdirSync(path.join(work, 'roots', name, 'etc'), { recursive: true });
     fs.writeFileSync(path.join(work, 'roots', name, 'etc', 'os-release'), 'NAME=demo\n');
     fs.writeFileSync(path.join(work, 'roots', name, 'etc', 'hostname'), `${name}\n`);
+    // One mtime for all: files written on either side of a second would differ, and not be shared.
+    for (const rel of ['etc/os-release', 'etc/hostname', 'etc', '.']) fs.utimesSync(path.join(work, 'roots', name, rel), 1_700_000_000, 1_700_000_000);
   }
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
