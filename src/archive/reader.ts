@@ -10,7 +10,7 @@ import { type Links, openInput } from '../runtime/input-file.js';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InputError, MediaComposeError, describeSystemError } from '../errors.js';
-import { type ArchiveFormat, createDecompressor, detectFormat } from '../formats/registry.js';
+import { type ArchiveFormat, COMPRESSION_NAMES, createDecompressor, detectFormat } from '../formats/registry.js';
 import { BLOCK } from '../model/tar-header.js';
 import { type DecodedMember, HeaderProblem, type PaxRecords, cString, checksumOk, decodeHeader, headerSize, isExtensionHeader, parsePaxRecords } from './tar-decode.js';
 
@@ -36,7 +36,7 @@ export async function readArchive(file: string, links: Links, visit: (member: De
   const format = detectFormat(readHead(file, fd));
   if (!format) {
     fs.closeSync(fd);
-    throw new InputError(file, 'not a tar archive compressed with xz, lzma, bzip2 or gzip', 'the format is told by its first bytes');
+    throw new InputError(file, `not a tar archive compressed with ${COMPRESSION_NAMES.join(', ')}`, 'the format is told by its first bytes');
   }
   const parser = new TarParser(file, visit);
   const { stream, done } = createDecompressor(format);

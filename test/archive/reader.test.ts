@@ -45,6 +45,16 @@ async function members(file: string): Promise<{ list: DecodedMember[]; digests: 
 }
 
 describe('readArchive', () => {
+  it('refuses an .lzma archive whose stream ends before the file: lzmadec would deploy only its first part', async () => {
+    const { file } = pack('gnu', ['xz', '--format=lzma', '-1'], 'first.tar.lzma');
+    const joined = path.join(work, 'joined.tar.lzma');
+    fs.writeFileSync(joined, Buffer.concat([fs.readFileSync(file), fs.readFileSync(file)]));
+    await expect(members(file)).resolves.toBeDefined();
+    const size = fs.statSync(file).size;
+    await expect(members(joined)).rejects.toThrow(new RegExp(`the LZMA stream ends at byte ${size} of ${2 * size}: lzmadec stops there`));
+    await expect(members(joined)).rejects.toBeInstanceOf(InputError);
+  });
+
   it.each([
     ['gnu', ['xz', '-1'], 'g.tar.xz', 'xz'],
     ['posix', ['xz', '--format=lzma', '-1'], 'p.tar.lzma', 'lzma'],
