@@ -14,7 +14,7 @@ import { openForReading } from '../runtime/input-file.js';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
-import { type CompressionFormat } from '../formats/registry.js';
+import type { CompressionFormat } from '../formats/registry.js';
 import { encodeHeader, headerLength, paddingAfter } from '../model/tar-header.js';
 import { headerOf, tarSize } from '../model/member-header.js';
 import { InputError, describeSystemError } from '../errors.js';

@@ -29,7 +29,6 @@ import {
   replaceImagesLines,
 } from './lists.js';
 
-
 const CHUNK = 1 << 20;
 
 /** Streams a file (or takes the bytes about to replace it) into a digest. */
@@ -82,7 +81,6 @@ function readText(file: string, kind: 'checksumList' | 'directoryList', medium: 
     throw new InputError(file, `cannot read: ${describeSystemError(err)}`);
   }
 }
-
 
 function rename(from: string, to: string): void {
   try {

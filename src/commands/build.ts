@@ -85,7 +85,6 @@ export interface ShardResult {
   readonly peakMemory: number;
 }
 
-
 /**
  * `build --shard K/N`: scans and plans like a build, then compresses the images of shard K that
  * the cache does not hold yet, into the cache. Takes no lock on the medium and writes nothing
@@ -222,4 +221,3 @@ function writeXml(
 function displayName(title: string, image: PlannedImage): string {
   return image.kind === 'own' ? title : `${title} [${image.label}]`;
 }
-

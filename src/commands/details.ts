@@ -13,12 +13,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { type ArchiveFormat } from '../formats/registry.js';
 import { type ArchiveTotals, readArchive } from '../archive/reader.js';
 import { refreshChecksums } from '../checksums/medium.js';
 import { InputError, OutputError } from '../errors.js';
 import { byBytes } from '../model/installer.js';
-import { decompressorHint, decompressorProblem } from '../formats/registry.js';
+import { type ArchiveFormat, decompressorHint, decompressorProblem } from '../formats/registry.js';
 import { type DetailsImage, detailsXml } from '../manifest/xml.js';
 import { interruptedSwap, interruptedSwapError, lockMedium } from '../medium/staging.js';
 import { writeOutput } from '../runtime/write-file.js';
@@ -196,7 +195,6 @@ function imagesFolder(medium: string): string {
   if (swapped) throw swapped;
   throw new InputError(medium, `not a medium: no ${IMAGES_DIR}/images.xml`, 'name the folder that holds images/');
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Reading the archives

@@ -4,11 +4,10 @@
  * compose summary, the near misses and, unless left out, the compressed-size estimate against
  * the budget. Writes no medium.
  */
-import { FORMATS } from '../formats/registry.js';
 import { loadCompose } from '../config/load.js';
 import type { ComposeOverrides } from '../config/overrides.js';
-import { type ComposeSpec } from '../config/spec.js';
-import { archiveFileName } from '../formats/registry.js';
+import type { ComposeSpec } from '../config/spec.js';
+import { FORMATS, archiveFileName } from '../formats/registry.js';
 import { type EstimateVerdict, judgeEstimate } from '../plan/budget.js';
 import { estimateImages } from '../archive/estimate.js';
 import type { MediumEstimate } from '../model/estimate.js';

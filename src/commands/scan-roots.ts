@@ -3,7 +3,7 @@
  * compare the contents of files whose path and metadata match another root's.
  */
 import { warnAll } from '../runtime/warnings.js';
-import { type ComposeSpec } from '../config/spec.js';
+import type { ComposeSpec } from '../config/spec.js';
 import type { BytePath } from '../model/entry.js';
 import { nearMissCandidates } from '../plan/near-misses.js';
 import { type ImagesetScan, filesToCompare } from '../plan/plan.js';

@@ -19,7 +19,6 @@ const LAYERING_KEYS = ['auto', 'min_size'];
 const CHECKSUMS_KEYS = ['key', 'list'];
 const BUDGET_KEYS = ['medium', 'file'];
 
-
 // ---------------------------------------------------------------------------------------------
 // Checksums
 

@@ -11,7 +11,6 @@ import { INSTALLER_ARCHS, archProblem } from '../model/installer.js';
 import { type Fields, type Located, Reader, closest, shown } from './reader.js';
 import { readPackages } from './package-source.js';
 
-
 /** Imageset and shared image names: they become file stems on the medium. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 const IMAGESET_KEYS = ['name', 'title', 'patterns', 'root', 'packages', 'arch'];

@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { ComposeError, MediaComposeError, describeSystemError } from '../errors.js';
 import { readInputText } from '../runtime/input-file.js';
-import { type ComposeSpec } from './spec.js';
+import type { ComposeSpec } from './spec.js';
 import { Reader, deepFreeze, reportSyntaxErrors, sortProblems, unreadableFileHint } from './reader.js';
 import { readChecksums, readCompression, readBudget, readCheckAttributes, readLayering, readLevel, readMedium, readMetadata, readVersion } from './fields.js';
 import { readArchDefault, readImages, readImagesets } from './imagesets.js';

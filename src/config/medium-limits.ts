@@ -8,7 +8,7 @@ import path from 'node:path';
 import { archiveFileName } from '../formats/registry.js';
 import { imageStem, metaStem } from '../model/names.js';
 import type { ComposeProblem, SourcePosition } from '../errors.js';
-import { type ComposeSpec } from './spec.js';
+import type { ComposeSpec } from './spec.js';
 
 /** NAME_MAX of Linux file systems, in bytes. */
 const NAME_MAX = 255;

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { overlapProblems } from './medium-limits.js';
-import { type ComposeSpec } from './spec.js';
+import type { ComposeSpec } from './spec.js';
 
 export interface ComposeOverrides {
   /** The medium's folder, replacing `medium:`; relative to the current folder. */

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MediaComposeError, describeSystemError } from '../errors.js';
 import { INPUT_FILES, openInput } from '../runtime/input-file.js';
-import { type PrepareSpec, type RepositorySpec } from './spec.js';
+import type { PrepareSpec, RepositorySpec } from './spec.js';
 import { type Fields, type Located, Reader, readBoolean } from './reader.js';
 
 const REPOSITORY_KEYS = ['name', 'url', 'gpgcheck', 'gpgkey'];

@@ -5,7 +5,7 @@
  * completed into the frozen spec.
  */
 import * as path from 'node:path';
-import { type ImagesetSpec, type PrepareSpec, type SharedImageSpec } from './spec.js';
+import type { ImagesetSpec, PrepareSpec, SharedImageSpec } from './spec.js';
 import { patternSetKey } from '../model/installer.js';
 import { archiveFilePattern } from '../model/names.js';
 import { Reader, duplicates } from './reader.js';

@@ -6,7 +6,6 @@ import type { SourcePosition } from '../errors.js';
 
 import type { CompressionName } from '../formats/registry.js';
 
-
 export interface ImagesetSpec {
   /** [a-z0-9][a-z0-9._-]*, unique per arch. */
   readonly name: string;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { archsOf, chooseImageset, isForArch, isPlainArchName, liesInImagesFolder, patternsOf } from '../model/installer.js';
 import { IMAGES_XML as IMAGES_XML_NAME, metaStem } from '../model/names.js';
 import { archiveFileName, archiveSuffixes } from '../formats/registry.js';
-import { type ComposeSpec, type ImagesetSpec } from '../config/spec.js';
+import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
 import { InputError } from '../errors.js';
 import { checkInput, imagesFolderLinks } from '../runtime/input-file.js';
 import { type VerifyProblem, mediumFile, reporter } from './problems.js';

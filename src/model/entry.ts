@@ -49,7 +49,6 @@ export function printable(path: BytePath): string {
   return Buffer.from(path, 'latin1').toString('utf8');
 }
 
-
 /** Joins a root (a normal string path) and a byte path into a Buffer path for fs calls. */
 export function absoluteBytes(root: string, path: BytePath): Buffer {
   return Buffer.concat([Buffer.from(root, 'utf8'), Buffer.from('/' + path, 'latin1')]);

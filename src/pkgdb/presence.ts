@@ -6,7 +6,7 @@
  * makes it an error.
  */
 import type { Warning } from '../model/warnings.js';
-import { type ImagesetSpec } from '../config/spec.js';
+import type { ImagesetSpec } from '../config/spec.js';
 import { findPackageDatabase } from './index.js';
 
 /** One warning line per imageset whose root has no package database. */

@@ -9,7 +9,7 @@
  * `nearMissCandidates` (files at the same path with the same size but other metadata), which the
  * scan takes on request in addition to the files it compares for sharing.
  */
-import { type ComposeSpec } from '../config/spec.js';
+import type { ComposeSpec } from '../config/spec.js';
 import { type BytePath, type Entry, isAtOrBelow, printable } from '../model/entry.js';
 import type { ImagesetScan } from './plan.js';
 import { type Unit, metadataSignature, unitsOf } from './units.js';

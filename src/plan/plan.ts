@@ -13,7 +13,7 @@
  *   imageset's own image;
  * - every image carries the parent directories its members need.
  */
-import { type ComposeSpec, type ImagesetSpec, type SharedImageSpec } from '../config/spec.js';
+import type { ComposeSpec, ImagesetSpec, SharedImageSpec } from '../config/spec.js';
 import { type BytePath, type Entry, comparePaths, isAtOrBelow, parentsOf } from '../model/entry.js';
 import type { Member } from '../model/member.js';
 import { imageStem, metaStem, uniqueStem } from '../model/names.js';

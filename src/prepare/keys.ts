@@ -15,7 +15,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { type ComposeSpec, type RepositorySpec } from '../config/spec.js';
+import type { ComposeSpec, RepositorySpec } from '../config/spec.js';
 import { InputError, OutputError, describeSystemError } from '../errors.js';
 import { onCleanup } from '../runtime/cleanup.js';
 import { gpg, missingGpg, primaryFingerprints } from '../runtime/gpg.js';

@@ -24,7 +24,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { type ComposeSpec, type ImagesetSpec } from '../config/spec.js';
+import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
 import { InputError, OutputError, describeSystemError } from '../errors.js';
 import { FolderLock } from '../runtime/folder-lock.js';
 import { onCleanup } from '../runtime/cleanup.js';

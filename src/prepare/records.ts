@@ -27,7 +27,6 @@ export interface RootRecord {
   readonly base?: string;
 }
 
-
 /** The record of a root just prepared. */
 export function recordOf(spec: ComposeSpec, imageset: ImagesetSpec, fields: { fingerprint: string; installed: readonly string[]; base?: string }, repomd: Record<string, string>, trusted: TrustedKeys | undefined): RootRecord {
   return {

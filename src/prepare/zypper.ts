@@ -13,7 +13,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { type RepositorySpec } from '../config/spec.js';
+import type { RepositorySpec } from '../config/spec.js';
 import { InputError, OutputError } from '../errors.js';
 import { CommandError, onPath, runProgram, type ProgramResult } from '../runtime/command.js';
 import { readInputText } from '../runtime/input-file.js';

@@ -7,7 +7,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { type ArchiveFormat } from '../formats/registry.js';
 import type { DecodedMember } from '../archive/tar-decode.js';
 import { readArchive } from '../archive/reader.js';
 import { MediaComposeError, formatProblem } from '../errors.js';
@@ -16,7 +15,7 @@ import { imagesFolderLinks } from '../runtime/input-file.js';
 import { type BytePath, printable } from '../model/entry.js';
 import type { Medium } from '../manifest/medium.js';
 import { type VerifyProblem, mediumFile, reporter } from '../manifest/problems.js';
-import { decompressorProblem } from '../formats/registry.js';
+import { type ArchiveFormat, decompressorProblem } from '../formats/registry.js';
 import { isForArch, memberName } from '../model/installer.js';
 import { type ArchiveCounts, detailsDifferences } from '../manifest/details-differences.js';
 import { formatMB, secondsSince } from '../runtime/format.js';

@@ -4,7 +4,7 @@
  * groups (the invariant of docs/compose-spec.md).
  */
 import { warnAll } from '../runtime/warnings.js';
-import { type ComposeSpec, type ImagesetSpec } from '../config/spec.js';
+import type { ComposeSpec, ImagesetSpec } from '../config/spec.js';
 import type { Progress } from '../runtime/progress.js';
 import { digestFile, digestFileInterruptible } from '../scan/digest.js';
 import { type BytePath, type Entry, comparePaths, printable } from '../model/entry.js';

@@ -1,5 +1,5 @@
 /** plan's compressed-size estimate and its verdict against the budget, as text. */
-import { type ComposeSpec } from '../../config/spec.js';
+import type { ComposeSpec } from '../../config/spec.js';
 import type { EstimateVerdict } from '../../plan/budget.js';
 import type { Estimate, MediumEstimate } from '../../model/estimate.js';
 import { size } from '../../plan/summary.js';
