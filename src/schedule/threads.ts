@@ -1,21 +1,23 @@
 /**
  * One thread budget for the whole build: the encoder threads of all images compressing at once
  * never exceed it. An image asks for as many threads as it can use (its format's usefulThreads:
- * xz's multithreaded encoder gives each thread its own block, so an image of B blocks uses at most B) and gets what is
- * free, at least one; requests are served in the order made. With images taken largest first,
+ * xz's multithreaded encoder gives each thread its own block, so an image of B blocks uses at
+ * most B) and gets what is free, at least one; requests are served in the order made. With images taken largest first,
  * a large image gets every thread and small ones share them.
  *
  * The number of threads never changes the bytes: xz's block size is fixed by the preset.
  */
 export class ThreadBudget {
-  private free: number;
-  private readonly queue: Array<{ want: number; grant: (n: number) => void }> = [];
-  /** Most threads granted at once (counted from the grants, not from what is free). */
-  peak = 0;
+  /** Threads that may be granted at once: the budget, at least one. */
+  private readonly capacity: number;
+  /** Threads granted and not released yet. */
   private inUse = 0;
+  private readonly queue: Array<{ want: number; grant: (n: number) => void }> = [];
+  /** Most threads granted at once. */
+  peak = 0;
 
   constructor(readonly total: number) {
-    this.free = Math.max(1, total);
+    this.capacity = Math.max(1, total);
   }
 
   /** The turn whose request comes next (acquireInTurn). */
@@ -55,16 +57,14 @@ export class ThreadBudget {
   }
 
   release(n: number): void {
-    this.free += n;
     this.inUse -= n;
     this.serve();
   }
 
   private serve(): void {
-    while (this.free > 0 && this.queue.length > 0) {
+    while (this.inUse < this.capacity && this.queue.length > 0) {
       const next = this.queue.shift()!;
-      const n = Math.min(next.want, this.free);
-      this.free -= n;
+      const n = Math.min(next.want, this.capacity - this.inUse);
       this.inUse += n;
       this.peak = Math.max(this.peak, this.inUse);
       next.grant(n);
