@@ -36,7 +36,7 @@ export async function readArchive(file: string, links: Links, visit: (member: De
   const format = detectFormat(readHead(file, fd));
   if (!format) {
     fs.closeSync(fd);
-    throw new InputError(file, `not a tar archive compressed with ${COMPRESSION_NAMES.join(', ')}`, 'the format is told by its first bytes');
+    throw new InputError(file, `not a tar archive compressed with ${COMPRESSION_NAMES.slice(0, -1).join(', ')} or ${COMPRESSION_NAMES.at(-1)}`, 'the format is told by its first bytes');
   }
   const parser = new TarParser(file, visit);
   const { stream, done } = createDecompressor(format);
